@@ -1,0 +1,152 @@
+//! The per-core side of the GIC: this core's CPU interface (and GICv3
+//! redistributor), doorbell SGIs, and acknowledging wake-up interrupts.
+//!
+//! The distributor belongs to the boot node; the boot driver set it up on
+//! that node's behalf before any other node started, so here we only touch
+//! banked, per-core state.
+
+use arm_gic::gicv2::{self, GicV2};
+use arm_gic::gicv3::{GicCpuInterface, GicRedistributorIterator, SgiTarget, SgiTargetGroup};
+use arm_gic::{IntId, InterruptGroup};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use handoff::NodeBootInfo;
+
+/// The SGI that means "look at your rings / counters".
+pub const DOORBELL_SGI: IntId = IntId::sgi(1);
+/// Non-secure EL1 virtual timer PPI.
+pub const VTIMER: IntId = IntId::ppi(11);
+
+static VERSION: AtomicUsize = AtomicUsize::new(0);
+static GICD: AtomicU64 = AtomicU64::new(0);
+static GICC: AtomicU64 = AtomicU64::new(0);
+
+const GICC_CTLR: usize = 0x0;
+const GICC_PMR: usize = 0x4;
+const GICD_ITARGETSR0: usize = 0x800;
+
+/// This core's MPIDR affinity (Aff3..Aff0), as the device tree writes it.
+pub fn own_mpidr() -> u64 {
+    let m: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, mpidr_el1", out(reg) m, options(nomem, nostack)) };
+    (m & 0xff_ffff) | (m & (0xff << 32))
+}
+
+fn v2() -> GicV2<'static> {
+    let gicd = GICD.load(Ordering::Relaxed) as *mut gicv2::registers::Gicd;
+    let gicc = GICC.load(Ordering::Relaxed) as *mut gicv2::registers::Gicc;
+    // SAFETY: `init_core` stored the node's device mappings of the GICv2
+    // distributor and CPU interface; we only use banked per-core registers
+    // and the write-only GICD_SGIR through this handle.
+    unsafe { GicV2::new(gicd, gicc) }
+}
+
+/// Sets up this core's interface so doorbells and the timer can wake it.
+/// Returns this core's doorbell target (see [`ring`]).
+pub fn init_core(info: &NodeBootInfo) -> Result<u64, &'static str> {
+    match info.gic_version {
+        2 => {
+            if info.gicd_va == 0 || info.gicc_va == 0 {
+                return Err("GICv2 registers not mapped");
+            }
+            VERSION.store(2, Ordering::Relaxed);
+            GICD.store(info.gicd_va, Ordering::Relaxed);
+            GICC.store(info.gicc_va, Ordering::Relaxed);
+            let base = info.gicc_va as *mut u32;
+            // SAFETY: GICC is mapped device memory; CTLR and PMR are banked
+            // per core, so this touches no other core's or node's state.
+            unsafe {
+                base.byte_add(GICC_PMR).write_volatile(0xff);
+                base.byte_add(GICC_CTLR).write_volatile(1);
+            }
+            let mut gic = v2();
+            // SGI enables are often fixed on; the PPI enable is banked per core.
+            let _ = gic.enable_interrupt(DOORBELL_SGI, true);
+            gic.enable_interrupt(VTIMER, true).map_err(|_| "cannot enable the timer PPI")?;
+            // SAFETY: GICD_ITARGETSR0 is banked: it reads this core's own
+            // CPU-interface bit, which is how GICv2 SGIs are addressed.
+            let mask = unsafe { (info.gicd_va as *const u32).byte_add(GICD_ITARGETSR0).read_volatile() } & 0xff;
+            if mask == 0 {
+                return Err("GICv2 reports no CPU interface number for this core");
+            }
+            Ok(u64::from(mask))
+        }
+        3 => {
+            VERSION.store(3, Ordering::Relaxed);
+            let base = NonNull::new(info.gicr_va as *mut _).ok_or("GICv3 redistributors not mapped")?;
+            let me = own_mpidr();
+            // SAFETY: the node maps the whole redistributor region (up to the
+            // frame with GICR_TYPER.Last); we only configure our own frame.
+            let frames = unsafe { GicRedistributorIterator::new(base) }.map_err(|_| "bad GICv3 redistributor layout")?;
+            let mut found = false;
+            for mut frame in frames {
+                if frame.typer().core_mpidr() & 0xff_00ff_ffff != me {
+                    continue;
+                }
+                frame.mark_core_awake().map_err(|_| "redistributor did not wake")?;
+                frame.configure_default_settings();
+                frame.enable_interrupt(DOORBELL_SGI, true).map_err(|_| "cannot enable the doorbell SGI")?;
+                frame.enable_interrupt(VTIMER, true).map_err(|_| "cannot enable the timer PPI")?;
+                found = true;
+                break;
+            }
+            if !found {
+                return Err("no GICv3 redistributor for this core");
+            }
+            GicCpuInterface::enable_system_register_el1();
+            GicCpuInterface::set_priority_mask(0xff);
+            GicCpuInterface::enable_group1(true);
+            Ok(me)
+        }
+        _ => Err("unknown GIC version"),
+    }
+}
+
+/// Sends the doorbell SGI to `target` (an MPIDR on GICv3, a CPU-interface
+/// mask on GICv2).
+pub fn ring(target: u64) {
+    match VERSION.load(Ordering::Relaxed) {
+        2 => v2().send_sgi(
+            DOORBELL_SGI,
+            gicv2::SgiTarget::List {
+                target_list_filter: gicv2::SgiTargetListFilter::CPUTargetList,
+                target_list: (target & 0xff) as u16,
+            },
+        ),
+        3 => {
+            let aff0 = (target & 0xf) as u16;
+            let sgi = SgiTarget::List {
+                affinity3: (target >> 32) as u8,
+                affinity2: (target >> 16) as u8,
+                affinity1: (target >> 8) as u8,
+                target_list: 1 << aff0,
+            };
+            let _ = GicCpuInterface::send_sgi(DOORBELL_SGI, sgi, SgiTargetGroup::CurrentGroup1);
+        }
+        _ => {}
+    }
+}
+
+/// Acknowledges and ends every pending interrupt (they only wake us; the
+/// state they announce is read from memory). Returns true if the timer fired.
+pub fn drain() -> bool {
+    let mut timer = false;
+    loop {
+        let intid = match VERSION.load(Ordering::Relaxed) {
+            // Non-secure software reads GICC_IAR, which the crate calls group 0.
+            2 => v2().get_and_acknowledge_interrupt(InterruptGroup::Group0),
+            3 => GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1),
+            _ => None,
+        };
+        let Some(intid) = intid else { return timer };
+        if intid == VTIMER {
+            crate::time::disarm();
+            timer = true;
+        }
+        match VERSION.load(Ordering::Relaxed) {
+            2 => v2().end_interrupt(intid, InterruptGroup::Group0),
+            _ => GicCpuInterface::end_interrupt(intid, InterruptGroup::Group1),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The CPU driver: the kernel that runs on every core of one node.
+//!
+//! Built twice from this source (`big` and `little` features, different
+//! `target-cpu`); the boot driver copies the build its plan chose into each
+//! node's private RAM. See `entry.rs` for how a core gets from PSCI to
+//! [`cpu_main`].
+
+#![no_std]
+#![no_main]
+
+mod config;
+mod console;
+mod entry;
+mod exceptions;
+mod gic;
+mod node;
+mod owner;
+mod time;
+
+use handoff::CoreStart;
+
+/// Rust entry of every core, MMU and caches on, on its own stack.
+#[no_mangle]
+extern "C" fn cpu_main(core: &'static CoreStart) -> ! {
+    exceptions::install();
+    node::start(core)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let node = node::get().map_or(u32::MAX, |n| n.info.node_id);
+    println!("kernel panic: node {node}: {info}");
+    if let Some(uart) = owner::uart() {
+        // The boot node prints directly: its own drain loop may be what panicked.
+        use core::fmt::Write;
+        let mut u = uart;
+        let _ = writeln!(u, "kernel panic: node {node}: {info}");
+    }
+    time::idle()
+}

@@ -1,0 +1,142 @@
+//! Node bring-up: the leader core starts the rest of its cluster, waits for
+//! them, and reports the node up; every core then idles in WFI.
+
+use crate::{config, gic, println, time};
+use core::fmt::Write;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use handoff::bootinfo::{ENABLE_SPIN_TABLE, PSCI_HVC, PSCI_SMC};
+use handoff::console::{SharedArea, NODE_FAILED, NODE_UP};
+use handoff::{CoreStart, NodeBootInfo, MAX_NODE_CPUS};
+
+/// The node as this image sees it (node-private: every node has its own copy).
+pub struct Node {
+    pub info: &'static NodeBootInfo,
+}
+
+static INFO: AtomicPtr<NodeBootInfo> = AtomicPtr::new(core::ptr::null_mut());
+/// Bit per core index that has come up.
+static ONLINE: AtomicU32 = AtomicU32::new(0);
+/// MPIDR each core read from its own MPIDR_EL1.
+static MPIDRS: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
+/// Doorbell target of core 0, for the others to announce themselves.
+static LEADER_BELL: AtomicU64 = AtomicU64::new(0);
+
+/// The node, once core 0 has validated its boot info.
+pub fn get() -> Option<Node> {
+    let p = INFO.load(Ordering::Acquire);
+    // SAFETY: INFO is only ever set to the validated boot info page, which
+    // stays mapped for the node's lifetime.
+    (!p.is_null()).then(|| Node { info: unsafe { &*p } })
+}
+
+impl Node {
+    pub fn shared(&self) -> &'static SharedArea {
+        // SAFETY: the boot driver initialised a SharedArea at the start of the
+        // shared region, which every node maps at `shared_va`.
+        unsafe { &*(self.info.shared_va as *const SharedArea) }
+    }
+
+    pub fn psci(&self) -> Option<cpu_start::Conduit> {
+        match self.info.psci {
+            PSCI_HVC => Some(cpu_start::Conduit::Hvc),
+            PSCI_SMC => Some(cpu_start::Conduit::Smc),
+            _ => None,
+        }
+    }
+}
+
+/// Entry of every core once the MMU is on.
+pub fn start(core: &'static CoreStart) -> ! {
+    // SAFETY: the boot driver wrote `boot_info` as the VA of this node's boot
+    // info page, mapped by the tables we are running on.
+    let info: &'static NodeBootInfo = unsafe { &*(core.boot_info as *const NodeBootInfo) };
+    let index = core.core_index as usize;
+    if index == 0 {
+        if info.validate().is_err() {
+            // Without valid boot info there is no console to report on.
+            time::idle();
+        }
+        INFO.store(core::ptr::from_ref(info).cast_mut(), Ordering::Release);
+    }
+    let bell = match gic::init_core(info) {
+        Ok(bell) => bell,
+        Err(e) => {
+            println!("node {} core {index}: interrupt controller: {e}", info.node_id);
+            time::idle();
+        }
+    };
+    if let Some(slot) = MPIDRS.get(index) {
+        slot.store(gic::own_mpidr(), Ordering::Relaxed);
+    }
+    if index != 0 {
+        ONLINE.fetch_or(1 << index, Ordering::Release);
+        gic::ring(LEADER_BELL.load(Ordering::Acquire));
+        time::idle();
+    }
+    LEADER_BELL.store(bell, Ordering::Release);
+    ONLINE.fetch_or(1, Ordering::Release);
+    let Some(node) = get() else { time::idle() };
+    if info.is_boot_node() {
+        crate::owner::take_console(&node, bell);
+    }
+    lead(&node);
+    if info.is_boot_node() {
+        crate::owner::serve(&node);
+    }
+    time::idle()
+}
+
+/// Core 0's work: start the siblings, wait for them, report the node.
+fn lead(node: &Node) {
+    let info = node.info;
+    let id = info.node_id;
+    if info.build != config::BUILD {
+        println!("node {id}: plan asked for build id {} but this is the {} build", info.build, config::NAME);
+    }
+    let mut expected = 1u32;
+    for (i, cpu) in info.cores().iter().enumerate().skip(1) {
+        let method = if cpu.enable == ENABLE_SPIN_TABLE {
+            cpu_start::Method::SpinTable { release: cpu.release_va as *mut u64 }
+        } else {
+            match node.psci() {
+                Some(conduit) => cpu_start::Method::Psci(conduit),
+                None => {
+                    println!("node {id}: cpu {:#x} wants PSCI but the machine has none", cpu.mpidr);
+                    continue;
+                }
+            }
+        };
+        match cpu_start::start(method, cpu.mpidr, info.memory.start, cpu.start_record_pa) {
+            Ok(()) => expected |= 1 << i,
+            Err(e) => println!("node {id}: cpu {:#x} did not start: {e}", cpu.mpidr),
+        }
+    }
+    let all = time::wait_until(|| ONLINE.load(Ordering::Acquire) & expected == expected, Some(config::BOOT_TIMEOUT_US));
+    let online = ONLINE.load(Ordering::Acquire);
+    let up_at = time::now();
+    if !all {
+        println!("node {id}: only {} of {} cpus came up", online.count_ones(), info.cpu_count);
+    }
+
+    let mut line = crate::console::Line::new();
+    let _ = write!(line, "node {id} up: build={} cpus={} mpidr=", config::NAME, online.count_ones());
+    let mut first = true;
+    for (i, m) in MPIDRS.iter().enumerate() {
+        if online & (1 << i) != 0 {
+            let _ = write!(line, "{}{:#x}", if first { "" } else { "," }, m.load(Ordering::Relaxed));
+            first = false;
+        }
+    }
+    let _ = write!(line, " capacity={}", info.capacity);
+    let shared = node.shared();
+    if let Some(status) = shared.status.get(id as usize) {
+        status.cpus_up.store(online.count_ones(), Ordering::Relaxed);
+        status.up_at.store(up_at, Ordering::Relaxed);
+        println!("{}", core::str::from_utf8(line.as_bytes()).unwrap_or("node up"));
+        status.state.store(if online != 0 { NODE_UP } else { NODE_FAILED }, Ordering::Release);
+    }
+    let bell = shared.console_doorbell.load(Ordering::Acquire);
+    if bell & handoff::console::DOORBELL_VALID != 0 {
+        gic::ring(bell & !handoff::console::DOORBELL_VALID);
+    }
+}

@@ -1,0 +1,102 @@
+//! Duties of the boot node: it owns the console UART. It drains every node's
+//! console ring, prints the boot summary once all nodes have reported, and
+//! powers off if the bootargs ask.
+
+use crate::node::Node;
+use crate::{config, time};
+use core::sync::atomic::{AtomicU64, Ordering};
+use handoff::console::{DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
+use pl011::Pl011;
+
+/// The console UART's mapped address (0 until the boot node takes it).
+static UART: AtomicU64 = AtomicU64::new(0);
+
+/// The console, if this node owns it.
+pub fn uart() -> Option<Pl011> {
+    let base = UART.load(Ordering::Acquire);
+    // SAFETY: only the boot node stores here, the VA at which its tables map
+    // the PL011 the device tree names as console.
+    (base != 0).then(|| unsafe { Pl011::new(base as usize) })
+}
+
+/// Takes the UART and publishes how other nodes wake us.
+pub fn take_console(node: &Node, bell: u64) {
+    if node.info.uart_va != 0 {
+        UART.store(node.info.uart_va, Ordering::Release);
+        if let Some(u) = uart() {
+            u.enable();
+        }
+    }
+    node.shared().console_doorbell.store(bell | DOORBELL_VALID, Ordering::Release);
+}
+
+fn drain(node: &Node) -> bool {
+    let mut any = false;
+    let mut line = [0u8; LINE_BYTES];
+    let uart = uart();
+    let shared = node.shared();
+    for ring in shared.console.iter().take(node.info.node_count as usize) {
+        while let Some(len) = ring.pop(&mut line) {
+            any = true;
+            if let Some(u) = &uart {
+                u.write_bytes(&line[..len]);
+                u.write_bytes(b"\n");
+            }
+        }
+    }
+    any
+}
+
+fn rings_pending(node: &Node) -> bool {
+    let shared = node.shared();
+    shared.console.iter().take(node.info.node_count as usize).any(|r| r.has_pending())
+}
+
+fn all_reported(node: &Node) -> bool {
+    let shared = node.shared();
+    shared.status.iter().take(node.info.node_count as usize).all(|s| s.state.load(Ordering::Acquire) != NODE_STARTING)
+}
+
+/// The boot node's console loop; never returns.
+pub fn serve(node: &Node) -> ! {
+    let info = node.info;
+    let deadline = info.boot_counter.saturating_add(time::ticks(config::BOOT_TIMEOUT_US));
+    time::wait_until(|| all_reported(node) || time::now() >= deadline, None);
+    drain(node);
+    summary(node);
+    loop {
+        drain(node);
+        time::wait_until(|| rings_pending(node), None);
+    }
+}
+
+fn summary(node: &Node) {
+    let info = node.info;
+    let shared = node.shared();
+    let (mut nodes, mut cpus, mut last) = (0u32, 0u32, info.boot_counter);
+    for (id, s) in shared.status.iter().take(info.node_count as usize).enumerate() {
+        if s.state.load(Ordering::Acquire) == NODE_UP {
+            nodes += 1;
+            cpus += s.cpus_up.load(Ordering::Relaxed);
+            last = last.max(s.up_at.load(Ordering::Relaxed));
+        } else {
+            crate::println!("boot: node {id} did not come up");
+        }
+    }
+    let us = time::micros(last.saturating_sub(info.boot_counter));
+    crate::println!("boot: {nodes} nodes, {cpus} cpus up in {us} us");
+    drain(node);
+    if info.flags & handoff::bootinfo::FLAG_POWEROFF != 0 {
+        if let Some(u) = uart() {
+            u.flush();
+        }
+        match node.psci() {
+            Some(conduit) => {
+                let e = cpu_start::system_off(conduit);
+                crate::println!("poweroff: PSCI SYSTEM_OFF failed: {e:?}");
+            }
+            None => crate::println!("poweroff: no PSCI on this machine; staying up"),
+        }
+        drain(node);
+    }
+}

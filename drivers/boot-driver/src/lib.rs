@@ -1,0 +1,147 @@
+//! The boot driver, step 2 to 4 of the boot flow (see `DESIGN.md`):
+//!
+//! 1. copy the loader's DTB into the boot image (the loader's copy may sit
+//!    where a node's RAM will be) and read it into a [`Topology`];
+//! 2. make the [`BootPlan`]: one node per cluster, its build, its RAM;
+//! 3. set up the GIC distributor on behalf of the boot node, its owner, so
+//!    every node's doorbells work from its first instruction;
+//! 4. for each node: copy its CPU-driver build into its RAM, write its boot
+//!    info, core start records and page tables ([`load`]);
+//! 5. start each other node's first core (PSCI `CPU_ON` or spin-table);
+//! 6. jump into the boot node's CPU driver on this core.
+//!
+//! It runs with the MMU off, once, on the boot core. Board crates call
+//! [`boot`] with what only they know.
+
+#![no_std]
+
+mod console;
+mod load;
+
+use boot_plan::{BootPlan, PlanConfig};
+use console::Early;
+use core::fmt::Write;
+use topology::{Hints, Topology};
+
+/// What the board crate knows that the device tree does not.
+pub struct Board {
+    /// For messages printed before the device tree is read.
+    pub early_uart: usize,
+    /// The `big` and `little` CPU-driver images embedded in the boot image.
+    pub big: &'static [u8],
+    pub little: &'static [u8],
+    /// Physical range of the running boot image (code, data, BSS).
+    pub image: topology::Range,
+    pub plan: PlanConfig,
+}
+
+/// Largest device tree the boot driver keeps a copy of.
+const DTB_MAX: usize = 2 << 20;
+
+#[repr(C, align(8))]
+struct DtbCopy([u8; DTB_MAX]);
+
+/// The boot driver's own copy of the device tree.
+static mut DTB: DtbCopy = DtbCopy([0; DTB_MAX]);
+
+fn counter() -> u64 {
+    use tock_registers::interfaces::Readable;
+    aarch64_cpu::registers::CNTVCT_EL0.get()
+}
+
+fn mpidr() -> (u64, bool) {
+    use tock_registers::interfaces::Readable;
+    let m = aarch64_cpu::registers::MPIDR_EL1.get();
+    ((m & 0xff_ffff) | (m & (0xff << 32)), m & (1 << 24) != 0)
+}
+
+/// Reports a fatal boot error and parks the core.
+fn fail(con: &mut Early, what: &str, err: &dyn core::fmt::Display) -> ! {
+    let _ = writeln!(con, "boot: error: {what}: {err}");
+    park()
+}
+
+/// Sleeps forever.
+pub fn park() -> ! {
+    loop {
+        aarch64_cpu::asm::wfi();
+    }
+}
+
+/// Copies the loader's DTB at `dtb_pa` into the boot image.
+fn copy_dtb(dtb_pa: usize) -> Result<&'static [u8], topology::Error> {
+    if dtb_pa == 0 || dtb_pa % 8 != 0 {
+        return Err(topology::Error::Empty);
+    }
+    let head = dtb_pa as *const u32;
+    // SAFETY: the boot protocol hands us the DTB's physical address in x0 and
+    // the MMU is off, so the first 8 bytes (magic and size) are readable.
+    let (magic, size) = unsafe { (u32::from_be(head.read_volatile()), u32::from_be(head.add(1).read_volatile())) };
+    if magic != 0xd00d_feed {
+        return Err(topology::Error::BadMagic { found: magic });
+    }
+    let size = size as usize;
+    if size > DTB_MAX {
+        return Err(topology::Error::TooMany { what: "bytes of device tree for the boot driver's copy", max: DTB_MAX });
+    }
+    // SAFETY: DTB is only touched here, once, on the boot core before any
+    // other core runs; the loader's blob is `size` bytes long per its header.
+    unsafe {
+        let dst = &raw mut DTB;
+        core::ptr::copy_nonoverlapping(dtb_pa as *const u8, dst.cast::<u8>(), size);
+        Ok(core::slice::from_raw_parts(dst.cast::<u8>(), size))
+    }
+}
+
+/// Boots the machine: never returns (the boot core ends in its node).
+pub fn boot(dtb_pa: usize, board: &Board) -> ! {
+    let boot_counter = counter();
+    // SAFETY: the board promises `early_uart` is its PL011, reachable with the MMU off.
+    let mut con = Early::new(unsafe { pl011::Pl011::new(board.early_uart) });
+
+    let dtb = match copy_dtb(dtb_pa) {
+        Ok(d) => d,
+        Err(e) => fail(&mut con, "no usable device tree", &e),
+    };
+    let (boot_mpidr, mt) = mpidr();
+    let topology = match Topology::parse(dtb, Hints { mpidr_mt: Some(mt) }) {
+        Ok(t) => t,
+        Err(e) => fail(&mut con, "bad device tree", &e),
+    };
+    if let Some(uart) = topology.uart {
+        if uart.kind == topology::UartKind::Pl011 {
+            // SAFETY: the device tree names this PL011 as the console; MMU off.
+            con = Early::new(unsafe { pl011::Pl011::new(uart.regs.start as usize) });
+        }
+    }
+    let poweroff = topology.bootargs.split_ascii_whitespace().any(|w| w == "poweroff");
+    let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {
+        Ok(p) => p,
+        Err(e) => fail(&mut con, "no boot plan", &e),
+    };
+    if plan.topology.bootargs.split_ascii_whitespace().any(|w| w == "plan") {
+        let _ = writeln!(con, "{plan}");
+    }
+    if let Some(n) = plan.nodes.iter().find(|n| n.memory.overlaps(&board.image)) {
+        let _ = writeln!(con, "boot: error: node {} RAM overlaps the boot image", n.id);
+        park();
+    }
+    if let Err(e) = load::init_gic_distributor(&plan) {
+        fail(&mut con, "interrupt controller", &e);
+    }
+    load::init_shared(&plan);
+    for node in &plan.nodes {
+        if let Err(e) = load::load_node(&plan, node, board, boot_counter, poweroff) {
+            let _ = writeln!(con, "boot: error: node {}: {e}", node.id);
+            park();
+        }
+    }
+    for node in plan.nodes.iter().filter(|n| n.id != plan.boot_node) {
+        if let Err(e) = load::start_leader(&plan, node) {
+            let _ = writeln!(con, "boot: node {} did not start: {e}", node.id);
+            load::mark_failed(&plan, node.id);
+        }
+    }
+    let Some(own) = plan.nodes.get(plan.boot_node) else { park() };
+    load::join(own.memory.start)
+}

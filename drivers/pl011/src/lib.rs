@@ -1,0 +1,97 @@
+//! Arm PL011 UART, transmit side: enough for a kernel console.
+//!
+//! The firmware (or QEMU) has already set the baud rate; this driver only
+//! makes sure the transmitter is enabled and writes bytes, turning `\n` into
+//! `\r\n`. The base address comes from the device tree, never from a board
+//! `cfg`.
+
+#![no_std]
+
+use core::fmt;
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+use tock_registers::registers::{ReadOnly, ReadWrite};
+use tock_registers::{register_bitfields, register_structs};
+
+register_bitfields! { u32,
+    FR [
+        /// Transmit FIFO full.
+        TXFF OFFSET(5) NUMBITS(1) [],
+        /// UART busy transmitting.
+        BUSY OFFSET(3) NUMBITS(1) []
+    ],
+    CR [
+        UARTEN OFFSET(0) NUMBITS(1) [],
+        TXE OFFSET(8) NUMBITS(1) []
+    ]
+}
+
+register_structs! {
+    Registers {
+        (0x00 => dr: ReadWrite<u32>),
+        (0x04 => _reserved0),
+        (0x18 => fr: ReadOnly<u32, FR::Register>),
+        (0x1c => _reserved1),
+        (0x30 => cr: ReadWrite<u32, CR::Register>),
+        (0x34 => @END),
+    }
+}
+
+/// A PL011 at a mapped address.
+pub struct Pl011 {
+    regs: *const Registers,
+}
+
+// SAFETY: the UART is a device with its own hardware FIFO; callers that share
+// it between cores serialise access (the kernel gives it one owner).
+unsafe impl Send for Pl011 {}
+
+impl Pl011 {
+    /// # Safety
+    /// `base` must be the address of PL011 registers, mapped as device
+    /// memory, for as long as the driver is used.
+    pub const unsafe fn new(base: usize) -> Self {
+        Pl011 { regs: base as *const Registers }
+    }
+
+    fn regs(&self) -> &Registers {
+        // SAFETY: `new`'s contract: `regs` points at live, mapped PL011 registers.
+        unsafe { &*self.regs }
+    }
+
+    /// Enables the UART and its transmitter if the firmware left them off.
+    pub fn enable(&self) {
+        self.regs().cr.modify(CR::UARTEN::SET + CR::TXE::SET);
+    }
+
+    /// Writes one byte, waiting while the FIFO is full.
+    pub fn put(&self, byte: u8) {
+        while self.regs().fr.is_set(FR::TXFF) {
+            core::hint::spin_loop();
+        }
+        self.regs().dr.set(u32::from(byte));
+    }
+
+    /// Writes `bytes`, expanding `\n` to `\r\n`.
+    pub fn write_bytes(&self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                self.put(b'\r');
+            }
+            self.put(b);
+        }
+    }
+
+    /// Waits until every queued byte has left the UART.
+    pub fn flush(&self) {
+        while self.regs().fr.is_set(FR::BUSY) {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+impl fmt::Write for Pl011 {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write_bytes(s.as_bytes());
+        Ok(())
+    }
+}

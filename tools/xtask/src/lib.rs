@@ -1,0 +1,25 @@
+//! The project's build tool as a library, so the boot tests drive QEMU with
+//! the same code as `cargo xtask run`.
+
+pub mod build;
+pub mod dtb;
+pub mod image;
+pub mod plan;
+pub mod qemu;
+pub mod report;
+
+use std::path::PathBuf;
+
+/// Errors are one line of text for the user.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors().nth(2).map(PathBuf::from).unwrap_or(here)
+}
+
+/// `target/` of the workspace.
+pub fn target_dir() -> PathBuf {
+    root().join("target")
+}

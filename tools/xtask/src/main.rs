@@ -1,0 +1,209 @@
+//! `cargo xtask`: build, run, test, plan, dtb, bench. See the README.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use xtask::{build, dtb, plan, qemu, Result};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, boot and test the multikernel")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct MachineArgs {
+    /// Number of cores (default: from --topology or --dtb, else 4).
+    #[arg(long)]
+    smp: Option<usize>,
+    /// Equal clusters of QEMU's own device tree (-smp N,clusters=C).
+    #[arg(long)]
+    clusters: Option<usize>,
+    /// A provided topology: 1x4, 4+4 (1024/530), 4+2+2 (RK3588 shape).
+    #[arg(long)]
+    topology: Option<String>,
+    /// GIC version, 2 or 3 (default: from --dtb, else 3).
+    #[arg(long)]
+    gic: Option<u8>,
+    /// QEMU CPU model.
+    #[arg(long, default_value = "cortex-a76")]
+    cpu: String,
+    /// Any device tree for the machine (QEMU still builds the hardware from the other flags).
+    #[arg(long)]
+    dtb: Option<PathBuf>,
+    /// Kernel command line (/chosen/bootargs), e.g. "poweroff".
+    #[arg(long, default_value = "")]
+    append: String,
+    /// RAM in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory: u32,
+    /// Boot at EL2 (virtualization=on; PSCI then goes over SMC).
+    #[arg(long)]
+    virt: bool,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build both CPU-driver builds and the boot image.
+    Build,
+    /// Boot under QEMU with the console on this terminal (Ctrl-C quits).
+    Run(MachineArgs),
+    /// Print the boot plan of a device tree.
+    Plan {
+        #[arg(long)]
+        dtb: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the provided device trees to target/dtb/.
+    Dtb,
+    /// Run every test: lints, host unit tests, QEMU boot tests.
+    Test,
+    /// Benchmarks; `bench boot` measures boot time per topology.
+    Bench {
+        #[arg(default_value = "boot")]
+        what: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+fn machine(a: &MachineArgs) -> Result<qemu::Machine> {
+    let mut m = qemu::Machine {
+        cpu: a.cpu.clone(),
+        memory_mib: a.memory,
+        append: a.append.clone(),
+        virtualization: a.virt,
+        ..qemu::Machine::default()
+    };
+    if let Some(path) = &a.dtb {
+        // Size the machine from the device tree unless told otherwise.
+        let blob = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let t = topology::Topology::parse(&blob, topology::Hints::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+        m.smp = t.cpus.len();
+        m.gic = t.gic.map_or(3, |g| g.version());
+        m.dtb = Some(path.clone());
+    }
+    if let Some(g) = a.gic {
+        m.gic = g;
+    }
+    if let Some(name) = &a.topology {
+        let p = dtb::preset(name)?;
+        m.smp = p.clusters.iter().map(|c| c.cpus).sum();
+        m.dtb = Some(dtb::preset_dtb(p, m.gic, &m.cpu, m.memory_mib)?);
+    }
+    if let Some(n) = a.smp {
+        m.smp = n;
+    }
+    m.clusters = a.clusters;
+    if m.clusters.is_some() && m.dtb.is_some() {
+        return Err("--clusters shapes QEMU's own device tree; it cannot be combined with --dtb or --topology".into());
+    }
+    Ok(m)
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo).args(args).current_dir(xtask::root()).status().map_err(|e| e.to_string())?;
+    status.success().then_some(()).ok_or_else(|| format!("`cargo {}` failed", args.join(" ")))
+}
+
+fn test() -> Result<()> {
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"])?;
+    for (build, _) in build::CPU_DRIVER_BUILDS {
+        cargo(&["clippy", "--quiet", "-p", "cpu-driver", "--target", "aarch64-unknown-none", "--features", build, "--", "-D", "warnings"])?;
+    }
+    cargo(&["clippy", "--quiet", "-p", "qemu-virt", "--target", "aarch64-unknown-none", "--", "-D", "warnings"])?;
+    cargo(&["test", "--quiet"])?;
+    qemu::binary()?;
+    build::boot_image("qemu-virt")?;
+    cargo(&["test", "--quiet", "-p", "boot-tests"])
+}
+
+fn bench_boot(runs: usize) -> Result<()> {
+    let image = build::boot_image("qemu-virt")?;
+    let mut rows = Vec::new();
+    for (name, gic) in [("1x4", 3), ("4+4", 3), ("4+2+2", 3), ("4+2+2", 2)] {
+        let p = dtb::preset(name)?;
+        let mut m = qemu::Machine { gic, append: "poweroff".into(), ..qemu::Machine::default() };
+        m.smp = p.clusters.iter().map(|c| c.cpus).sum();
+        m.dtb = Some(dtb::preset_dtb(p, gic, &m.cpu, m.memory_mib)?);
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let out = qemu::run_captured(&m, &image, std::time::Duration::from_secs(60))?;
+            let s = xtask::report::parse(&out.console).summary.ok_or("no boot summary printed")?;
+            times.push(s.micros);
+        }
+        times.sort_unstable();
+        rows.push((name, gic, m.smp, times));
+    }
+    println!("boot time, QEMU TCG guest microseconds from boot-driver entry to last node up ({runs} boots each)");
+    println!("{:<8} {:>4} {:>5} {:>10} {:>10} {:>10}", "topology", "gic", "cpus", "min", "median", "max");
+    let mut json = Vec::new();
+    for (name, gic, cpus, t) in &rows {
+        let (min, med, max) = (t[0], t[t.len() / 2], t[t.len() - 1]);
+        println!("{name:<8} {gic:>4} {cpus:>5} {min:>10} {med:>10} {max:>10}");
+        json.push(serde_json::json!({"topology": name, "gic": gic, "cpus": cpus, "runs_us": t, "median_us": med,
+            "unit": "guest microseconds (QEMU TCG emulator time)"}));
+    }
+    let dir = xtask::target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join("boot.json");
+    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Build => build::boot_image("qemu-virt").map(|p| println!("{}", p.display())),
+        Cmd::Run(a) => (|| {
+            let m = machine(&a)?;
+            let image = build::boot_image("qemu-virt")?;
+            let status = qemu::command(&m, &image)?.status().map_err(|e| e.to_string())?;
+            status.success().then_some(()).ok_or_else(|| format!("QEMU exited with {status}"))
+        })(),
+        Cmd::Plan { dtb, json } => {
+            let blob = match std::fs::read(&dtb) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("plan: {}: {e}", dtb.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let printed = match plan::plan(&blob) {
+                Ok(p) if json => Ok(println!("{:#}", plan::json(&p))),
+                Ok(p) => Ok(println!("{}", plan::text(&p))),
+                Err(e) => {
+                    eprintln!("plan: {}: {e}", dtb.display());
+                    return ExitCode::from(2);
+                }
+            };
+            printed
+        }
+        Cmd::Dtb => (|| {
+            for p in dtb::PRESETS {
+                for gic in [2, 3] {
+                    println!("{}", dtb::preset_dtb(p, gic, "cortex-a76", 1024)?.display());
+                }
+            }
+            Ok(())
+        })(),
+        Cmd::Test => test(),
+        Cmd::Bench { what, runs } => match what.as_str() {
+            "boot" => bench_boot(runs.max(1)),
+            other => Err(format!("unknown benchmark {other:?} (known: boot)")),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

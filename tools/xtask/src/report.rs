@@ -1,0 +1,101 @@
+//! Parsing what the kernel prints at boot (the formats are part of the
+//! console contract in the README).
+
+/// `node 0 up: build=little cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=530`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeLine {
+    pub id: usize,
+    pub build: String,
+    pub cpus: usize,
+    pub mpidrs: Vec<u64>,
+    pub capacity: u32,
+}
+
+/// `boot: 3 nodes, 8 cpus up in 1234 us`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub nodes: usize,
+    pub cpus: usize,
+    pub micros: u64,
+}
+
+fn field<'a>(words: &[&'a str], key: &str) -> Option<&'a str> {
+    words.iter().find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn hex(s: &str) -> Option<u64> {
+    u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
+}
+
+/// Parses a node line.
+pub fn node_line(line: &str) -> Option<NodeLine> {
+    let rest = line.strip_prefix("node ")?;
+    let (id, rest) = rest.split_once(" up: ")?;
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let mpidrs = field(&words, "mpidr")?.split(',').map(hex).collect::<Option<Vec<_>>>()?;
+    Some(NodeLine {
+        id: id.parse().ok()?,
+        build: field(&words, "build")?.to_string(),
+        cpus: field(&words, "cpus")?.parse().ok()?,
+        mpidrs,
+        capacity: field(&words, "capacity")?.parse().ok()?,
+    })
+}
+
+/// Parses the summary line.
+pub fn summary_line(line: &str) -> Option<Summary> {
+    let rest = line.strip_prefix("boot: ")?;
+    let (nodes, rest) = rest.split_once(" nodes, ")?;
+    let (cpus, rest) = rest.split_once(" cpus up in ")?;
+    let micros = rest.strip_suffix(" us")?;
+    Some(Summary { nodes: nodes.parse().ok()?, cpus: cpus.parse().ok()?, micros: micros.parse().ok()? })
+}
+
+/// Everything recognised in a console log.
+#[derive(Debug, Default)]
+pub struct BootReport {
+    pub nodes: Vec<NodeLine>,
+    pub summary: Option<Summary>,
+    /// Lines after which the summary appeared (index into the log's lines).
+    pub summary_index: Option<usize>,
+    pub last_node_index: Option<usize>,
+}
+
+/// Reads node lines and the summary out of a console log.
+pub fn parse(console: &str) -> BootReport {
+    let mut r = BootReport::default();
+    for (i, line) in console.lines().enumerate() {
+        let line = line.trim();
+        if let Some(n) = node_line(line) {
+            r.nodes.push(n);
+            r.last_node_index = Some(i);
+        } else if let Some(s) = summary_line(line) {
+            if r.summary.is_none() {
+                r.summary = Some(s);
+                r.summary_index = Some(i);
+            }
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_formats() {
+        let n = node_line("node 0 up: build=little cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=530").expect("node line");
+        assert_eq!(n, NodeLine { id: 0, build: "little".into(), cpus: 4, mpidrs: vec![0, 1, 2, 3], capacity: 530 });
+        let s = summary_line("boot: 3 nodes, 8 cpus up in 1234 us").expect("summary");
+        assert_eq!(s, Summary { nodes: 3, cpus: 8, micros: 1234 });
+    }
+
+    #[test]
+    fn rejects_near_misses() {
+        assert!(node_line("node 0 up: build=little cpus=x mpidr=0x0 capacity=530").is_none());
+        assert!(node_line("node 0 up: build=big cpus=1 mpidr=0 capacity=1024").is_none());
+        assert!(summary_line("boot: 3 nodes, 8 cpus up in 12 ms").is_none());
+        assert!(summary_line("boot: error: bad device tree").is_none());
+    }
+}
