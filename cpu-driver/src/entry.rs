@@ -66,6 +66,10 @@ core::arch::global_asm!(
     "   ldr     x1, [x0, #{ttbr1}]",
     "   msr     ttbr1_el1, x1",
     "   isb",
+    // Everything else the record holds, while its physical address still works.
+    "   ldr     x2, [x0, #{stack}]",
+    "   ldr     x3, [x0, #{index}]",
+    "   ldr     x4, [x0, #{this}]",
     "   mrs     x1, sctlr_el1",
     "   orr     x1, x1, #(1 << 0)",  // M: MMU on
     "   orr     x1, x1, #(1 << 2)",  // C: data cache
@@ -73,11 +77,9 @@ core::arch::global_asm!(
     "   bic     x1, x1, #(1 << 1)",  // A: no alignment faults
     "   msr     sctlr_el1, x1",
     "   isb",
-    "   ldr     x1, [x0, #{stack}]",
-    "   mov     sp, x1",
-    "   ldr     x1, [x0, #{index}]",
-    "   msr     tpidr_el1, x1",
-    "   ldr     x0, [x0, #{this}]",
+    "   mov     sp, x2",
+    "   msr     tpidr_el1, x3",
+    "   mov     x0, x4",
     "   ldr     x1, =cpu_main",
     "   br      x1",
     ".ltorg",

@@ -73,10 +73,11 @@ pub fn system_off(conduit: Conduit) -> psci::error::Error {
     }
 }
 
-/// Assembly that leaves EL2 for EL1 (AArch64, interrupts masked, EL1 access
-/// to the counters and, where implemented, the GICv3 system registers) and
-/// falls through at EL1; at EL1 it does nothing. Uses x9 and local label 8.
-/// Shared by the boot image entry and the CPU-driver entry.
+/// Assembly that brings a core entered at EL2 or EL1 to EL1 (AArch64,
+/// interrupts masked, EL1 access to the counters and, where implemented,
+/// the GICv3 system registers) with FP/SIMD usable (Rust code uses it), and
+/// falls through. Uses x9 and local labels 7 and 8. Shared by the boot image
+/// entry and the CPU-driver entry.
 #[macro_export]
 macro_rules! el2_to_el1_asm {
     () => {
@@ -97,6 +98,8 @@ macro_rules! el2_to_el1_asm {
         msr     icc_sre_el2, x9
         isb
 7:
+        mov     x9, #0x33ff
+        msr     cptr_el2, x9
         mov     x9, #0x0800
         movk    x9, #0x30d0, lsl #16
         msr     sctlr_el1, x9
@@ -106,6 +109,9 @@ macro_rules! el2_to_el1_asm {
         msr     elr_el2, x9
         eret
 8:
+        mov     x9, #(3 << 20)
+        msr     cpacr_el1, x9
+        isb
         "
     };
 }

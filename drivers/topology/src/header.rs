@@ -8,6 +8,7 @@ use crate::Error;
 /// Size of the FDT header (version 17).
 pub const HEADER_LEN: usize = 40;
 const MAGIC: u32 = 0xd00d_feed;
+const MIN_STRUCT_LEN: usize = 16;
 
 /// The header fields the topology reader needs, already bounds-checked.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +59,12 @@ pub fn check(blob: &[u8]) -> Result<Header, Error> {
     block(12, 32, "strings block")?;
     if be32(blob, 8) % 4 != 0 {
         return Err(Error::BadHeader { field: "structure block alignment" });
+    }
+    // The smallest structure block (BEGIN_NODE, empty root name, END_NODE,
+    // END) is 16 bytes; `fdt` underflows (panics in debug builds) on one
+    // shorter than 8.
+    if (be32(blob, 36) as usize) < MIN_STRUCT_LEN {
+        return Err(Error::BadHeader { field: "structure block size" });
     }
     let mem_rsvmap_offset = be32(blob, 16) as usize;
     if mem_rsvmap_offset < HEADER_LEN || mem_rsvmap_offset > total || mem_rsvmap_offset % 8 != 0 {
