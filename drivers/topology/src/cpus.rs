@@ -103,7 +103,8 @@ fn normalise_capacities(cpus: &mut [Cpu<'_>]) -> bool {
     let given = cpus.iter().filter(|c| c.dmips_mhz.is_some()).count();
     let max = cpus.iter().filter_map(|c| c.dmips_mhz).max().unwrap_or(0);
     if given != cpus.len() || max == 0 {
-        return given != 0;
+        // All zero is not "partial": every CPU gave the property.
+        return given != 0 && given != cpus.len();
     }
     for c in cpus.iter_mut() {
         let raw = u64::from(c.dmips_mhz.unwrap_or(max));

@@ -132,6 +132,10 @@ impl<'a> Walk<'_, 'a> {
         let parent = buses[buses.len() - 1];
         let name = dt::base_name(node)?;
         if depth == 1 && is_memory(node, name)? {
+            // Like Linux (early_init_dt_scan_memory), a disabled bank is not RAM.
+            if !dt::is_enabled(node)? {
+                return Ok(());
+            }
             if let Some(reg) = dt::prop(node, "reg")? {
                 for r in RegIter::new(reg, parent.cells) {
                     let r = r.ok_or(Error::BadProperty { node: "/memory", property: "reg" })?;

@@ -65,7 +65,7 @@ pub fn preset(name: &str) -> Result<&'static Preset> {
 pub fn dump(m: &Machine) -> Result<Vec<u8>> {
     let dir = target_dir().join("dtb");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join(format!("qemu-dump-{}.dtb", std::process::id()));
+    let path = dir.join(format!("qemu-dump-{}.dtb", unique()));
     let mut cmd = Command::new(qemu::binary()?);
     cmd.args(qemu::machine_args(m, &format!(",dumpdtb={}", path.display())));
     cmd.args(["-display", "none", "-nodefaults"]);
@@ -84,8 +84,18 @@ pub fn preset_dtb(preset: &Preset, gic: u8, cpu: &str, memory_mib: u32) -> Resul
     let m = Machine { smp, gic, cpu: cpu.into(), memory_mib, ..Machine::default() };
     let blob = rewrite(&dump(&m)?, preset.clusters)?;
     let path = target_dir().join("dtb").join(format!("{}-gicv{gic}-{cpu}-{memory_mib}M.dtb", preset.name));
-    std::fs::write(&path, blob).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Write then rename, so concurrent runs never read a half-written tree.
+    let tmp = path.with_extension(format!("tmp{}", unique()));
+    std::fs::write(&tmp, blob).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
+}
+
+/// A name no other thread or process of this machine is using.
+fn unique() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
 }
 
 fn fdt_err(e: fdt::FdtError) -> String {

@@ -1,0 +1,92 @@
+//! Helpers for the QEMU boot tests in `tests/`: boot a machine once, parse
+//! the console, and compare it with the boot plan of the same device tree.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+use xtask::qemu::{Captured, Machine};
+use xtask::report::{self, BootReport};
+
+/// Generous: a boot takes well under a second of host time.
+pub const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The boot image, built once per test process.
+pub fn image() -> PathBuf {
+    static IMAGE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match IMAGE.get_or_init(|| xtask::build::boot_image("qemu-virt")) {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("cannot build the boot image: {e}"),
+    }
+}
+
+/// A machine booted with `poweroff`, its console and what it reported.
+pub struct Boot {
+    pub captured: Captured,
+    pub report: BootReport,
+}
+
+/// Boots `m` and returns the parsed console.
+pub fn boot(m: &Machine) -> Boot {
+    let captured = match xtask::qemu::run_captured(m, &image(), TIMEOUT) {
+        Ok(c) => c,
+        Err(e) => panic!("cannot run QEMU: {e}"),
+    };
+    let report = report::parse(&captured.console);
+    Boot { captured, report }
+}
+
+/// A provided topology's machine with `poweroff` in its bootargs.
+pub fn preset_machine(name: &str, gic: u8) -> Machine {
+    let p = xtask::dtb::preset(name).unwrap_or_else(|e| panic!("{e}"));
+    let mut m = Machine { gic, append: "poweroff".into(), ..Machine::default() };
+    m.smp = p.clusters.iter().map(|c| c.cpus).sum();
+    m.dtb = Some(xtask::dtb::preset_dtb(p, gic, &m.cpu, m.memory_mib).unwrap_or_else(|e| panic!("{e}")));
+    m
+}
+
+/// One expected node line.
+pub struct Expect {
+    pub build: &'static str,
+    pub mpidrs: &'static [u64],
+    pub capacity: u32,
+}
+
+impl Boot {
+    /// Asserts a clean power-off and exactly the `expected` node lines (by
+    /// id), then one summary after them that adds up.
+    pub fn assert_nodes(&self, expected: &[Expect]) {
+        let console = &self.captured.console;
+        assert_eq!(self.captured.exit_code, Some(0), "QEMU did not power off cleanly; console:\n{console}");
+        let r = &self.report;
+        assert_eq!(r.nodes.len(), expected.len(), "node lines; console:\n{console}");
+        for (id, want) in expected.iter().enumerate() {
+            let got: Vec<_> = r.nodes.iter().filter(|n| n.id == id).collect();
+            assert_eq!(got.len(), 1, "node {id} must report exactly once; console:\n{console}");
+            let n = got[0];
+            assert_eq!(n.build, want.build, "node {id} build; console:\n{console}");
+            assert_eq!(n.mpidrs, want.mpidrs, "node {id} cores; console:\n{console}");
+            assert_eq!(n.cpus, want.mpidrs.len(), "node {id} cpu count; console:\n{console}");
+            assert_eq!(n.capacity, want.capacity, "node {id} capacity; console:\n{console}");
+        }
+        let s = r.summary.unwrap_or_else(|| panic!("no boot summary; console:\n{console}"));
+        assert_eq!(s.nodes, expected.len(), "summary nodes; console:\n{console}");
+        assert_eq!(s.cpus, expected.iter().map(|e| e.mpidrs.len()).sum::<usize>(), "summary cpus");
+        assert!(s.micros > 0, "boot time must be measured");
+        assert!(r.summary_index > r.last_node_index, "summary must follow every node line:\n{console}");
+        assert!(!console.contains("error") && !console.contains("fault") && !console.contains("panic"), "{console}");
+    }
+
+    /// Asserts the node lines agree with the host `plan` of the machine's DTB.
+    pub fn assert_matches_plan(&self, m: &Machine) {
+        let dtb = m.dtb.as_ref().expect("machine has a DTB");
+        let blob = std::fs::read(dtb).expect("read DTB");
+        let plan = xtask::plan::plan(&blob).unwrap_or_else(|e| panic!("host plan: {e}"));
+        assert_eq!(self.report.nodes.len(), plan.nodes.len());
+        for n in &plan.nodes {
+            let line = self.report.nodes.iter().find(|l| l.id == n.id).expect("node line for planned node");
+            assert_eq!(line.build, n.build.name());
+            assert_eq!(line.mpidrs.as_slice(), n.mpidrs.as_slice());
+            assert_eq!(line.capacity, n.capacity);
+        }
+    }
+}

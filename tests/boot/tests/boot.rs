@@ -1,0 +1,96 @@
+//! Boot scenarios under QEMU `virt`: every node line and the summary.
+
+use boot_tests::{boot, preset_machine, Expect};
+use xtask::qemu::Machine;
+
+const BIG: &str = "big";
+const LITTLE: &str = "little";
+
+#[test]
+fn one_core() {
+    let m = Machine { smp: 1, append: "poweroff".into(), ..Machine::default() };
+    boot(&m).assert_nodes(&[Expect { build: BIG, mpidrs: &[0], capacity: 1024 }]);
+}
+
+#[test]
+fn one_cluster_of_four_gicv3() {
+    let m = preset_machine("1x4", 3);
+    let b = boot(&m);
+    b.assert_nodes(&[Expect { build: BIG, mpidrs: &[0, 1, 2, 3], capacity: 1024 }]);
+    b.assert_matches_plan(&m);
+}
+
+#[test]
+fn one_cluster_of_four_gicv2() {
+    let m = preset_machine("1x4", 2);
+    boot(&m).assert_nodes(&[Expect { build: BIG, mpidrs: &[0, 1, 2, 3], capacity: 1024 }]);
+}
+
+/// `-smp 8,clusters=2`: QEMU's own device tree and cpu-map, all cores equal.
+#[test]
+fn eight_cores_in_two_qemu_clusters() {
+    let m = Machine { smp: 8, clusters: Some(2), gic: 2, append: "poweroff".into(), ..Machine::default() };
+    boot(&m).assert_nodes(&[
+        Expect { build: BIG, mpidrs: &[0, 1, 2, 3], capacity: 1024 },
+        Expect { build: BIG, mpidrs: &[4, 5, 6, 7], capacity: 1024 },
+    ]);
+}
+
+#[test]
+fn big_and_little_clusters_4_plus_4() {
+    let m = preset_machine("4+4", 3);
+    let b = boot(&m);
+    b.assert_nodes(&[
+        Expect { build: BIG, mpidrs: &[0, 1, 2, 3], capacity: 1024 },
+        Expect { build: LITTLE, mpidrs: &[4, 5, 6, 7], capacity: 530 },
+    ]);
+    b.assert_matches_plan(&m);
+}
+
+const RK3588_SHAPE: [Expect; 3] = [
+    Expect { build: LITTLE, mpidrs: &[0, 1, 2, 3], capacity: 530 },
+    Expect { build: BIG, mpidrs: &[4, 5], capacity: 1024 },
+    Expect { build: BIG, mpidrs: &[6, 7], capacity: 1024 },
+];
+
+#[test]
+fn rk3588_shape_three_clusters_gicv3() {
+    let m = preset_machine("4+2+2", 3);
+    let b = boot(&m);
+    b.assert_nodes(&RK3588_SHAPE);
+    b.assert_matches_plan(&m);
+}
+
+#[test]
+fn rk3588_shape_three_clusters_gicv2() {
+    let m = preset_machine("4+2+2", 2);
+    boot(&m).assert_nodes(&RK3588_SHAPE);
+}
+
+/// Entered at EL2 (`virtualization=on`): PSCI goes over SMC, as the DT says.
+#[test]
+fn rk3588_shape_entered_at_el2_with_smc_conduit() {
+    let mut m = preset_machine("4+2+2", 3);
+    m.virtualization = true;
+    let dtb = m.dtb.take().expect("preset DTB");
+    // Regenerate: with virtualization=on QEMU's tree says method = "smc".
+    let p = xtask::dtb::preset("4+2+2").expect("preset");
+    let qemu_tree = xtask::dtb::dump(&Machine { smp: 8, virtualization: true, ..m.clone() }).expect("dumpdtb");
+    let blob = xtask::dtb::rewrite(&qemu_tree, p.clusters).expect("rewrite");
+    let path = dtb.with_file_name("4+2+2-el2-test.dtb");
+    std::fs::write(&path, &blob).expect("write DTB");
+    let plan = xtask::plan::plan(&blob).expect("plan");
+    assert_eq!(plan.topology.psci.map(|c| c.name()), Some("smc"));
+    m.dtb = Some(path);
+    boot(&m).assert_nodes(&RK3588_SHAPE);
+}
+
+/// Without `poweroff` the machine stays up after the summary.
+#[test]
+fn stays_up_without_poweroff() {
+    let m = Machine { smp: 2, ..Machine::default() };
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(5)).expect("run QEMU");
+    assert_eq!(c.exit_code, None, "QEMU must still be running at the timeout:\n{}", c.console);
+    let r = xtask::report::parse(&c.console);
+    assert_eq!(r.summary.map(|s| s.cpus), Some(2), "{}", c.console);
+}
