@@ -78,8 +78,8 @@ const KINDS: [&str; 4] = ["synchronous", "IRQ", "FIQ", "SError"];
 
 extern "C" fn report(kind: u64, esr: u64, far: u64, elr: u64) -> ! {
     let node = crate::node::get().map_or(u32::MAX, |n| n.info.node_id);
-    // SAFETY: TPIDR_EL1 is only read here.
     let core: u64;
+    // SAFETY: reading TPIDR_EL1 (the core index the entry code put there) has no side effects.
     unsafe { core::arch::asm!("mrs {}, tpidr_el1", out(reg) core, options(nomem, nostack)) };
     // A fault while reporting a fault: stop before recursing.
     if FAULTS.fetch_add(1, Ordering::Relaxed) < 8 {

@@ -78,7 +78,8 @@ pub fn init_core(info: &NodeBootInfo) -> Result<u64, &'static str> {
             let me = own_mpidr();
             // SAFETY: the node maps the whole redistributor region (up to the
             // frame with GICR_TYPER.Last); we only configure our own frame.
-            let frames = unsafe { GicRedistributorIterator::new(base) }.map_err(|_| "bad GICv3 redistributor layout")?;
+            let frames =
+                unsafe { GicRedistributorIterator::new(base) }.map_err(|_| "bad GICv3 redistributor layout")?;
             let mut found = false;
             for mut frame in frames {
                 if frame.typer().core_mpidr() & 0xff_00ff_ffff != me {

@@ -70,7 +70,7 @@ pub fn park() -> ! {
 
 /// Copies the loader's DTB at `dtb_pa` into the boot image.
 fn copy_dtb(dtb_pa: usize) -> Result<&'static [u8], topology::Error> {
-    if dtb_pa == 0 || dtb_pa % 8 != 0 {
+    if dtb_pa == 0 || !dtb_pa.is_multiple_of(8) {
         return Err(topology::Error::Empty);
     }
     let head = dtb_pa as *const u32;

@@ -47,9 +47,8 @@ pub fn init_gic_distributor(plan: &BootPlan<'_>) -> Result<(), LoadError> {
         Gic::V2 { distributor, cpu_interface } => {
             // SAFETY: addresses from the device tree's GICv2 node; MMU off, so
             // they are the registers themselves; nothing else uses them yet.
-            let mut gic = unsafe {
-                arm_gic::gicv2::GicV2::new(distributor.start as *mut _, cpu_interface.start as *mut _)
-            };
+            let mut gic =
+                unsafe { arm_gic::gicv2::GicV2::new(distributor.start as *mut _, cpu_interface.start as *mut _) };
             gic.setup();
         }
         Gic::V3 { distributor, .. } => {
@@ -161,8 +160,9 @@ pub fn load_node(
     let words = unsafe { core::slice::from_raw_parts_mut(tables_pa as *mut u64, (TABLE_PAGES * PAGE / 8) as usize) };
     let mut tables = Tables::new(words, tables_pa);
     let mut vas = [0u64; 4 + MAX_NODE_CPUS];
-    let space = paging::build_node_space(&mut tables, &layout, range(plan.shared), &devices.list[..devices.len], &mut vas)
-        .map_err(LoadError::Map)?;
+    let space =
+        paging::build_node_space(&mut tables, &layout, range(plan.shared), &devices.list[..devices.len], &mut vas)
+            .map_err(LoadError::Map)?;
     let va_of = |i: Option<usize>| i.map_or(0, |i| vas[i]);
 
     let mut info = NodeBootInfo {
@@ -174,7 +174,8 @@ pub fn load_node(
         build,
         capacity: node.capacity,
         cpu_count: node.cpus.len() as u32,
-        flags: if boot_node { bootinfo::FLAG_BOOT_NODE } else { 0 } | if poweroff { bootinfo::FLAG_POWEROFF } else { 0 },
+        flags: if boot_node { bootinfo::FLAG_BOOT_NODE } else { 0 }
+            | if poweroff { bootinfo::FLAG_POWEROFF } else { 0 },
         boot_counter,
         memory,
         free_va: layout.va(layout.free),

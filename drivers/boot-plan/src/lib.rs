@@ -168,9 +168,8 @@ impl<'a> BootPlan<'a> {
         for (id, cluster) in topology.clusters.iter().enumerate() {
             let mut cpus: Vec<u8, MAX_CPUS> = cluster.cpus.clone();
             // The boot core leads its node; elsewhere the first core in the tree does.
-            if let Some(pos) = cpus
-                .iter()
-                .position(|&i| topology.cpus.get(usize::from(i)).is_some_and(|c| c.mpidr == boot_mpidr))
+            if let Some(pos) =
+                cpus.iter().position(|&i| topology.cpus.get(usize::from(i)).is_some_and(|c| c.mpidr == boot_mpidr))
             {
                 cpus[..=pos].rotate_right(1);
             }
@@ -244,9 +243,11 @@ impl fmt::Display for BootPlan<'_> {
             Some(Gic::V2 { distributor, cpu_interface }) => {
                 writeln!(f, "  gic: v2 distributor={:#x} cpu-interface={:#x}", distributor.start, cpu_interface.start)?
             }
-            Some(Gic::V3 { distributor, redistributors }) => {
-                writeln!(f, "  gic: v3 distributor={:#x} redistributors={:#x}", distributor.start, redistributors.start)?
-            }
+            Some(Gic::V3 { distributor, redistributors }) => writeln!(
+                f,
+                "  gic: v3 distributor={:#x} redistributors={:#x}",
+                distributor.start, redistributors.start
+            )?,
             None => writeln!(f, "  gic: none")?,
         }
         match t.uart {

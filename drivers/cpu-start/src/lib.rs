@@ -21,7 +21,9 @@ pub enum Conduit {
 pub enum Method {
     Psci(Conduit),
     /// The core spins (MMU off) on this mapped 64-bit release word.
-    SpinTable { release: *mut u64 },
+    SpinTable {
+        release: *mut u64,
+    },
 }
 
 /// Why a core did not start.

@@ -1,7 +1,7 @@
 //! Boot info and core start records, written by the boot driver into node
 //! RAM and read by the CPU driver.
 
-use crate::{MAX_NODE_CPUS, PhysRange};
+use crate::{PhysRange, MAX_NODE_CPUS};
 
 /// Marks a valid [`NodeBootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = u64::from_le_bytes(*b"MKNODEv1");

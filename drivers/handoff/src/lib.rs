@@ -85,7 +85,9 @@ impl core::fmt::Display for ImageError {
             ImageError::AbiMismatch { found } => {
                 write!(f, "CPU-driver image speaks handoff ABI {found}, boot driver {ABI_VERSION}")
             }
-            ImageError::WrongBuild { found } => write!(f, "CPU-driver image has build id {found}, not the one asked for"),
+            ImageError::WrongBuild { found } => {
+                write!(f, "CPU-driver image has build id {found}, not the one asked for")
+            }
             ImageError::BadSize => write!(f, "CPU-driver image sizes are inconsistent"),
         }
     }
@@ -101,7 +103,8 @@ impl ImageHeader {
         let dword = |at: usize| u64::from(word(at)) | (u64::from(word(at + 4)) << 32);
         let mut magic = [0u8; 8];
         magic.copy_from_slice(&h[..8]);
-        let header = ImageHeader { magic, abi_version: word(8), build: word(12), file_size: dword(16), mem_size: dword(24) };
+        let header =
+            ImageHeader { magic, abi_version: word(8), build: word(12), file_size: dword(16), mem_size: dword(24) };
         if header.magic != IMAGE_MAGIC {
             return Err(ImageError::BadMagic);
         }

@@ -85,8 +85,8 @@ fn read_cpu<'a>(node: &Node<'a>, cells: Cells) -> Result<Cpu<'a>, Error> {
                 8 => 2,
                 _ => return Err(Error::BadProperty { node: AT, property: "cpu-release-addr" }),
             };
-            let release_addr = dt::take_cells(&mut v, cells)
-                .ok_or(Error::BadProperty { node: AT, property: "cpu-release-addr" })?;
+            let release_addr =
+                dt::take_cells(&mut v, cells).ok_or(Error::BadProperty { node: AT, property: "cpu-release-addr" })?;
             EnableMethod::SpinTable { release_addr }
         }
         // A core without an enable method (often the boot core) and one that
@@ -153,8 +153,8 @@ impl MapCtx<'_, '_> {
         for thread in core.children()?.iter() {
             let thread = thread?;
             if dt::base_name(&thread)?.starts_with("thread") {
-                let ph = dt::prop_u32(&thread, "cpu", AT)?
-                    .ok_or(Error::MissingProperty { node: AT, property: "cpu" })?;
+                let ph =
+                    dt::prop_u32(&thread, "cpu", AT)?.ok_or(Error::MissingProperty { node: AT, property: "cpu" })?;
                 self.add(ph, cluster)?;
             }
         }
@@ -162,11 +162,8 @@ impl MapCtx<'_, '_> {
     }
 
     fn add(&mut self, phandle: u32, cluster: &mut Cluster) -> Result<(), Error> {
-        let index = self
-            .phandles
-            .iter()
-            .position(|p| *p == Some(phandle))
-            .ok_or(Error::CpuMapUnknownCpu { phandle })?;
+        let index =
+            self.phandles.iter().position(|p| *p == Some(phandle)).ok_or(Error::CpuMapUnknownCpu { phandle })?;
         if self.seen[index] {
             return Err(Error::CpuMapDuplicateCpu { mpidr: self.cpus[index].mpidr });
         }
@@ -191,14 +188,12 @@ fn cluster_key(mpidr: u64, mt: bool) -> u64 {
 /// share a cluster. With the MT layout (DynamIQ), Aff1 is the core number
 /// and Aff2 the cluster; otherwise Aff1 is the cluster.
 fn group_by_affinity(cpus: &[Cpu<'_>], hints: Hints, clusters: &mut Clusters) -> Result<ClusterSource, Error> {
-    let mt = hints
-        .mpidr_mt
-        .unwrap_or_else(|| cpus.len() > 1 && cpus.iter().all(|c| c.mpidr & 0xff == 0));
+    let mt = hints.mpidr_mt.unwrap_or_else(|| cpus.len() > 1 && cpus.iter().all(|c| c.mpidr & 0xff == 0));
     for (i, cpu) in cpus.iter().enumerate() {
         let key = cluster_key(cpu.mpidr, mt);
-        let existing = clusters.iter().position(|c| {
-            c.cpus.first().is_some_and(|&first| cluster_key(cpus[usize::from(first)].mpidr, mt) == key)
-        });
+        let existing = clusters
+            .iter()
+            .position(|c| c.cpus.first().is_some_and(|&first| cluster_key(cpus[usize::from(first)].mpidr, mt) == key));
         match existing {
             Some(at) => push(&mut clusters[at].cpus, i as u8, "cpus in a cluster")?,
             None => {

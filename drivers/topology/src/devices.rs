@@ -16,13 +16,8 @@ const MAX_DEPTH: usize = 16;
 const MAX_PATH: usize = 192;
 const MAX_UARTS: usize = 16;
 
-const GIC_V2: &[&str] = &[
-    "arm,gic-400",
-    "arm,cortex-a15-gic",
-    "arm,cortex-a9-gic",
-    "arm,cortex-a7-gic",
-    "arm,arm11mp-gic",
-];
+const GIC_V2: &[&str] =
+    &["arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a9-gic", "arm,cortex-a7-gic", "arm,arm11mp-gic"];
 const GIC_V3: &[&str] = &["arm,gic-v3"];
 const PL011: &[&str] = &["arm,pl011"];
 const NS16550: &[&str] = &["snps,dw-apb-uart", "ns16550a", "ns16550"];
@@ -120,7 +115,8 @@ impl<'a> Walk<'_, 'a> {
             }
             self.visit(&child, &buses[..depth], depth)?;
             if child.children()?.iter().next().is_some() {
-                buses[depth] = Bus { cells: Cells::of(&child, "bus")?, ranges: ranges_of(&child, buses[depth - 1].cells)? };
+                buses[depth] =
+                    Bus { cells: Cells::of(&child, "bus")?, ranges: ranges_of(&child, buses[depth - 1].cells)? };
                 self.children(&child, buses, depth + 1)?;
             }
             self.path.truncate(saved);

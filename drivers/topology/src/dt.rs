@@ -22,11 +22,7 @@ pub fn prop_u32(node: &Node<'_>, name: &'static str, at: &'static str) -> Result
 }
 
 /// The first string of a string or string-list property.
-pub fn prop_str<'a>(
-    node: &Node<'a>,
-    name: &'static str,
-    at: &'static str,
-) -> Result<Option<&'a str>, Error> {
+pub fn prop_str<'a>(node: &Node<'a>, name: &'static str, at: &'static str) -> Result<Option<&'a str>, Error> {
     match prop(node, name)? {
         None => Ok(None),
         Some(v) => first_string(v).map(Some).ok_or(Error::BadProperty { node: at, property: name }),

@@ -54,10 +54,9 @@ impl fmt::Display for Error {
             Error::BadMagic { found } => {
                 write!(f, "not a device tree: bad magic {found:#010x} (expected 0xd00dfeed)")
             }
-            Error::Truncated { total_size, len } => write!(
-                f,
-                "device tree is truncated: header says {total_size} bytes, only {len} present"
-            ),
+            Error::Truncated { total_size, len } => {
+                write!(f, "device tree is truncated: header says {total_size} bytes, only {len} present")
+            }
             Error::BadHeader { field } => write!(f, "device tree header is corrupt: bad {field}"),
             Error::UnsupportedVersion { version } => {
                 write!(f, "device tree version {version} is too old (need 17 or newer)")
@@ -75,10 +74,9 @@ impl fmt::Display for Error {
             Error::DuplicateMpidr { mpidr } => {
                 write!(f, "device tree has two cpu nodes with reg (MPIDR) {mpidr:#x}")
             }
-            Error::CpuMapUnknownCpu { phandle } => write!(
-                f,
-                "/cpus/cpu-map refers to phandle {phandle:#x}, which is not a cpu node"
-            ),
+            Error::CpuMapUnknownCpu { phandle } => {
+                write!(f, "/cpus/cpu-map refers to phandle {phandle:#x}, which is not a cpu node")
+            }
             Error::CpuMapDuplicateCpu { mpidr } => {
                 write!(f, "/cpus/cpu-map lists cpu {mpidr:#x} twice")
             }

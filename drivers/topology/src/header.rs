@@ -57,7 +57,7 @@ pub fn check(blob: &[u8]) -> Result<Header, Error> {
     };
     block(8, 36, "structure block")?;
     block(12, 32, "strings block")?;
-    if be32(blob, 8) % 4 != 0 {
+    if !be32(blob, 8).is_multiple_of(4) {
         return Err(Error::BadHeader { field: "structure block alignment" });
     }
     // The smallest structure block (BEGIN_NODE, empty root name, END_NODE,
@@ -67,7 +67,7 @@ pub fn check(blob: &[u8]) -> Result<Header, Error> {
         return Err(Error::BadHeader { field: "structure block size" });
     }
     let mem_rsvmap_offset = be32(blob, 16) as usize;
-    if mem_rsvmap_offset < HEADER_LEN || mem_rsvmap_offset > total || mem_rsvmap_offset % 8 != 0 {
+    if mem_rsvmap_offset < HEADER_LEN || mem_rsvmap_offset > total || !mem_rsvmap_offset.is_multiple_of(8) {
         return Err(Error::BadHeader { field: "memory reservation map" });
     }
     Ok(Header { total_size: total, mem_rsvmap_offset, boot_cpuid: be32(blob, 28) })
@@ -75,10 +75,7 @@ pub fn check(blob: &[u8]) -> Result<Header, Error> {
 
 /// Iterates the `/memreserve/` entries, stopping at the terminator or at the
 /// end of the blob (a missing terminator is reported as an error).
-pub fn mem_reservations<'a>(
-    blob: &'a [u8],
-    header: &Header,
-) -> impl Iterator<Item = Result<(u64, u64), Error>> + 'a {
+pub fn mem_reservations<'a>(blob: &'a [u8], header: &Header) -> impl Iterator<Item = Result<(u64, u64), Error>> + 'a {
     let mut next = Some(header.mem_rsvmap_offset);
     let end = header.total_size;
     core::iter::from_fn(move || {

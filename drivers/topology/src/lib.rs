@@ -226,20 +226,14 @@ impl<'a> Topology<'a> {
 
     /// The CPUs of cluster `index`.
     pub fn cluster_cpus(&self, index: usize) -> impl Iterator<Item = &Cpu<'a>> + '_ {
-        self.clusters
-            .get(index)
-            .into_iter()
-            .flat_map(|c| c.cpus.iter())
-            .filter_map(|&i| self.cpus.get(usize::from(i)))
+        self.clusters.get(index).into_iter().flat_map(|c| c.cpus.iter()).filter_map(|&i| self.cpus.get(usize::from(i)))
     }
 
     /// Index of the cluster holding the CPU whose MPIDR is `mpidr`.
     pub fn cluster_of(&self, mpidr: u64) -> Option<usize> {
-        self.clusters.iter().position(|c| {
-            c.cpus
-                .iter()
-                .any(|&i| self.cpus.get(usize::from(i)).is_some_and(|cpu| cpu.mpidr == mpidr))
-        })
+        self.clusters
+            .iter()
+            .position(|c| c.cpus.iter().any(|&i| self.cpus.get(usize::from(i)).is_some_and(|cpu| cpu.mpidr == mpidr)))
     }
 }
 

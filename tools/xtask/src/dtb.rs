@@ -70,9 +70,8 @@ pub fn dump(m: &Machine) -> Result<Vec<u8>> {
     cmd.args(qemu::machine_args(m, &format!(",dumpdtb={}", path.display())));
     cmd.args(["-display", "none", "-nodefaults"]);
     let out = cmd.output().map_err(|e| format!("cannot run QEMU: {e}"))?;
-    let bytes = std::fs::read(&path).map_err(|_| {
-        format!("QEMU did not dump a device tree: {}", String::from_utf8_lossy(&out.stderr).trim())
-    })?;
+    let bytes = std::fs::read(&path)
+        .map_err(|_| format!("QEMU did not dump a device tree: {}", String::from_utf8_lossy(&out.stderr).trim()))?;
     let _ = std::fs::remove_file(&path);
     Ok(bytes)
 }
@@ -171,11 +170,8 @@ impl Rewrite<'_> {
             (_, Some(unit)) => format!("{}@{unit}", name.name),
             (_, None) => name.name.to_string(),
         };
-        let core = if in_cpus && name.name == "cpu" {
-            self.cluster_of.get(name.unit_address.unwrap_or(""))
-        } else {
-            None
-        };
+        let core =
+            if in_cpus && name.name == "cpu" { self.cluster_of.get(name.unit_address.unwrap_or("")) } else { None };
         let handle = w.begin_node(&full).map_err(|e| e.to_string())?;
         let mut has_phandle = false;
         for prop in node.properties().map_err(fdt_err)?.iter() {

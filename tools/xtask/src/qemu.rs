@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 /// Oldest QEMU with what we need (`cortex-a55`, `raspi4b`, a working `dumpdtb`).
 pub const MIN_QEMU_MAJOR: u32 = 9;
-/// The one command that installs it on Debian bookworm.
-pub const INSTALL_HINT: &str = "apt-get install -y -t bookworm-backports qemu-system-arm   \
-(after: echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list && apt-get update)";
+/// The one command that installs it (from bookworm-backports on Debian 12).
+pub const INSTALL_HINT: &str = "bash tools/install-qemu.sh";
 
 /// The emulated machine.
 #[derive(Debug, Clone)]
