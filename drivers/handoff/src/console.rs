@@ -118,6 +118,11 @@ impl ConsoleRing {
         Some(len)
     }
 
+    /// Whether a line is waiting (a hint for sleeping; [`ConsoleRing::pop`] decides).
+    pub fn has_pending(&self) -> bool {
+        self.producer.head.load(Ordering::Acquire) != self.consumer.tail.load(Ordering::Relaxed)
+    }
+
     /// Lines the producer had to drop.
     pub fn dropped(&self) -> u32 {
         self.producer.dropped.load(Ordering::Relaxed)
@@ -151,11 +156,4 @@ const _: () = assert!(core::mem::size_of::<SharedArea>() as u64 <= CHANNELS_OFFS
 impl SharedArea {
     /// Bytes the area occupies.
     pub const SIZE: usize = core::mem::size_of::<SharedArea>();
-}
-
-impl ConsoleRing {
-    /// Whether a line is waiting (a hint for sleeping; [`ConsoleRing::pop`] decides).
-    pub fn has_pending(&self) -> bool {
-        self.producer.head.load(Ordering::Acquire) != self.consumer.tail.load(Ordering::Relaxed)
-    }
 }

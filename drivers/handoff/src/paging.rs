@@ -102,6 +102,13 @@ impl<'m> Tables<'m> {
         Tables { words, base_pa, used: 0 }
     }
 
+    /// Takes a table area that already holds tables (to walk them), keeping
+    /// its contents.
+    pub fn from_existing(words: &'m mut [u64], base_pa: u64) -> Self {
+        let used = words.len() / ENTRIES;
+        Tables { words, base_pa, used }
+    }
+
     /// A fresh zeroed table; returns its physical address.
     pub fn alloc(&mut self) -> Result<u64, MapError> {
         if (self.used + 1) * ENTRIES > self.words.len() {
