@@ -76,6 +76,6 @@ extern "C" fn board_main(dtb: usize) -> ! {
 }
 
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    boot_driver::park()
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    boot_driver::panic(info)
 }

@@ -16,7 +16,10 @@
 #![no_std]
 
 mod console;
+mod fault;
 mod load;
+
+pub use fault::panic;
 
 use boot_plan::{BootPlan, PlanConfig};
 use console::Early;
@@ -98,6 +101,7 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     let boot_counter = counter();
     // SAFETY: the board promises `early_uart` is its PL011, reachable with the MMU off.
     let mut con = Early::new(unsafe { pl011::Pl011::new(board.early_uart) });
+    fault::install(board.early_uart);
 
     let dtb = match copy_dtb(dtb_pa) {
         Ok(d) => d,
@@ -112,6 +116,7 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         if uart.kind == topology::UartKind::Pl011 {
             // SAFETY: the device tree names this PL011 as the console; MMU off.
             con = Early::new(unsafe { pl011::Pl011::new(uart.regs.start as usize) });
+            fault::set_console(uart.regs.start as usize);
         }
     }
     let poweroff = topology.bootargs.split_ascii_whitespace().any(|w| w == "poweroff");

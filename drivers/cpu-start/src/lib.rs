@@ -2,8 +2,15 @@
 //! named conduit (HVC or SMC), or the spin-table protocol (write the entry
 //! point to the core's release address, then `sev`). Used by the boot driver
 //! for each node's first core and by each node for the rest of its cluster.
+//!
+//! It also holds what every core's first instructions share between the boot
+//! image and the CPU driver: leaving EL2 ([`el2_to_el1_asm`]) and the
+//! exception vector table ([`exception_vectors_asm`], [`Fault`]).
 
 #![no_std]
+
+mod fault;
+pub use fault::{set_vector_base, Fault};
 
 use core::fmt;
 use smccc::psci;

@@ -94,3 +94,26 @@ fn stays_up_without_poweroff() {
     let r = xtask::report::parse(&c.console);
     assert_eq!(r.summary.map(|s| s.cpus), Some(2), "{}", c.console);
 }
+
+/// A device tree the kernel must refuse (no `/cpus`; QEMU would re-add a
+/// missing `/psci`, so that one cannot reach the kernel): one clear line on
+/// the console, and the core parks instead of crashing or hanging silently.
+#[test]
+fn a_device_tree_without_cpus_is_a_one_line_boot_error() {
+    let mut m = preset_machine("1x4", 3);
+    let qemu_tree = xtask::dtb::dump(&m).expect("dumpdtb");
+    let p = xtask::dtb::preset("1x4").expect("preset");
+    let blob = xtask::dtb::rewrite_without(&qemu_tree, p.clusters, &["cpus"]).expect("rewrite");
+    let path = m.dtb.take().expect("preset DTB").with_file_name("1x4-no-cpus-test.dtb");
+    std::fs::write(&path, &blob).expect("write DTB");
+    m.dtb = Some(path);
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(5)).expect("run QEMU");
+    let errors: Vec<&str> = c.console.lines().filter(|l| l.starts_with("boot: error:")).collect();
+    assert_eq!(
+        errors,
+        ["boot: error: bad device tree: device tree has no /cpus node"],
+        "console:\n{}",
+        c.console
+    );
+    assert!(!c.console.contains(" up: "), "no node may start:\n{}", c.console);
+}

@@ -103,6 +103,12 @@ fn fdt_err(e: fdt::FdtError) -> String {
 
 /// Rewrites `blob` so `/cpus` holds `clusters` (cores in MPIDR order).
 pub fn rewrite(blob: &[u8], clusters: &[ClusterSpec]) -> Result<Vec<u8>> {
+    rewrite_without(blob, clusters, &[])
+}
+
+/// Like [`rewrite`], also leaving out the top-level nodes named in `drop`
+/// (for example `psci`): how tests make trees the kernel must refuse.
+pub fn rewrite_without(blob: &[u8], clusters: &[ClusterSpec], drop: &[&str]) -> Result<Vec<u8>> {
     let fdt = fdt::Fdt::new_unaligned_fallible(blob).map_err(fdt_err)?;
     let root = fdt.root().map_err(fdt_err)?;
     let cpus = root.find_node("/cpus").map_err(fdt_err)?.ok_or("QEMU's device tree has no /cpus")?;
@@ -147,7 +153,7 @@ pub fn rewrite(blob: &[u8], clusters: &[ClusterSpec]) -> Result<Vec<u8>> {
     }
 
     let mut w = FdtWriter::new().map_err(|e| e.to_string())?;
-    let ctx = Rewrite { clusters, cluster_of: &cluster_of, cores: &cores };
+    let ctx = Rewrite { clusters, cluster_of: &cluster_of, cores: &cores, drop };
     ctx.node(&mut w, &root.find_node("/").map_err(fdt_err)?.ok_or("no root node")?, 0, false)?;
     w.finish().map_err(|e| e.to_string())
 }
@@ -160,6 +166,7 @@ struct Rewrite<'c> {
     clusters: &'c [ClusterSpec],
     cluster_of: &'c std::collections::HashMap<String, (usize, u32)>,
     cores: &'c [(Vec<u8>, u32, String)],
+    drop: &'c [&'c str],
 }
 
 impl Rewrite<'_> {
@@ -200,7 +207,8 @@ impl Rewrite<'_> {
         let is_cpus = depth == 1 && name.name == "cpus";
         for child in node.children().map_err(fdt_err)?.iter() {
             let child = child.map_err(fdt_err)?;
-            if is_cpus && child.name().map_err(fdt_err)?.name == "cpu-map" {
+            let child_name = child.name().map_err(fdt_err)?.name;
+            if (is_cpus && child_name == "cpu-map") || (depth == 0 && self.drop.contains(&child_name)) {
                 continue;
             }
             self.node(w, &child, depth + 1, is_cpus)?;
