@@ -15,6 +15,7 @@ mod exceptions;
 mod gic;
 mod node;
 mod owner;
+mod selftest;
 mod time;
 
 use handoff::CoreStart;

@@ -65,6 +65,7 @@ pub fn start(core: &'static CoreStart) -> ! {
             time::idle();
         }
     };
+    crate::selftest::record_core(index);
     if let Some(slot) = MPIDRS.get(index) {
         slot.store(gic::own_mpidr(), Ordering::Relaxed);
     }
@@ -79,7 +80,7 @@ pub fn start(core: &'static CoreStart) -> ! {
     if info.is_boot_node() {
         crate::owner::take_console(&node, bell);
     }
-    lead(&node);
+    lead(&node, core);
     if info.is_boot_node() {
         crate::owner::serve(&node);
     }
@@ -87,7 +88,7 @@ pub fn start(core: &'static CoreStart) -> ! {
 }
 
 /// Core 0's work: start the siblings, wait for them, report the node.
-fn lead(node: &Node) {
+fn lead(node: &Node, core: &CoreStart) {
     let info = node.info;
     let id = info.node_id;
     if info.build != config::BUILD {
@@ -132,6 +133,9 @@ fn lead(node: &Node) {
     if let Some(status) = shared.status.get(id as usize) {
         status.cpus_up.store(online.count_ones(), Ordering::Relaxed);
         status.up_at.store(up_at, Ordering::Relaxed);
+        if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {
+            status.checks_passed.store(crate::selftest::run(node, core, online), Ordering::Relaxed);
+        }
         println!("{}", core::str::from_utf8(line.as_bytes()).unwrap_or("node up"));
         status.state.store(if online != 0 { NODE_UP } else { NODE_FAILED }, Ordering::Release);
     }

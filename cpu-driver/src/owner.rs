@@ -70,6 +70,29 @@ pub fn serve(node: &Node) -> ! {
     }
 }
 
+/// Prints every node's boot self-checks as one KTAP test plan.
+fn ktap(node: &Node) {
+    use crate::selftest::CHECKS;
+    let shared = node.shared();
+    let count = node.info.node_count as usize;
+    crate::println!("KTAP version 1");
+    crate::println!("1..{}", count * CHECKS.len());
+    for (id, s) in shared.status.iter().take(count).enumerate() {
+        let up = s.state.load(Ordering::Acquire) == NODE_UP;
+        let passed = s.checks_passed.load(Ordering::Relaxed);
+        for (i, name) in CHECKS.iter().enumerate() {
+            let n = id * CHECKS.len() + i + 1;
+            match (up, passed & (1 << i) != 0) {
+                (true, true) => crate::println!("ok {n} node{id}_{name}"),
+                (true, false) => crate::println!("not ok {n} node{id}_{name}"),
+                (false, _) => crate::println!("not ok {n} node{id}_{name} # node did not come up"),
+            }
+        }
+        // Keep the ring from overflowing: print as we go.
+        drain(node);
+    }
+}
+
 fn summary(node: &Node) {
     let info = node.info;
     let shared = node.shared();
@@ -85,6 +108,9 @@ fn summary(node: &Node) {
     }
     let us = time::micros(last.saturating_sub(info.boot_counter));
     crate::println!("boot: {nodes} nodes, {cpus} cpus up in {us} us");
+    if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {
+        ktap(node);
+    }
     drain(node);
     if info.flags & handoff::bootinfo::FLAG_POWEROFF != 0 {
         if let Some(u) = uart() {

@@ -119,7 +119,9 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
             fault::set_console(uart.regs.start as usize);
         }
     }
-    let poweroff = topology.bootargs.split_ascii_whitespace().any(|w| w == "poweroff");
+    let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
+    let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
+        | if args("ktest=boot") { handoff::bootinfo::FLAG_KTEST_BOOT } else { 0 };
     let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {
         Ok(p) => p,
         Err(e) => fail(&mut con, "no boot plan", &e),
@@ -136,7 +138,7 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     }
     load::init_shared(&plan);
     for node in &plan.nodes {
-        if let Err(e) = load::load_node(&plan, node, board, boot_counter, poweroff) {
+        if let Err(e) = load::load_node(&plan, node, board, boot_counter, flags) {
             let _ = writeln!(con, "boot: error: node {}: {e}", node.id);
             park();
         }

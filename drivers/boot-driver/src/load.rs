@@ -108,7 +108,7 @@ pub fn load_node(
     node: &NodePlan,
     board: &Board,
     boot_counter: u64,
-    poweroff: bool,
+    flags: u32,
 ) -> Result<(), LoadError> {
     let (image, build) = match node.build {
         Build::Big => (board.big, handoff::BUILD_BIG),
@@ -174,8 +174,7 @@ pub fn load_node(
         build,
         capacity: node.capacity,
         cpu_count: node.cpus.len() as u32,
-        flags: if boot_node { bootinfo::FLAG_BOOT_NODE } else { 0 }
-            | if poweroff { bootinfo::FLAG_POWEROFF } else { 0 },
+        flags: flags | if boot_node { bootinfo::FLAG_BOOT_NODE } else { 0 },
         boot_counter,
         memory,
         free_va: layout.va(layout.free),

@@ -11,6 +11,9 @@ pub const FLAG_BOOT_NODE: u32 = 1 << 0;
 /// `flags`: power the machine off once every node is up (`poweroff` in bootargs).
 pub const FLAG_POWEROFF: u32 = 1 << 1;
 
+/// `flags`: run the boot self-checks and report them in KTAP (`ktest=boot`).
+pub const FLAG_KTEST_BOOT: u32 = 1 << 2;
+
 /// `enable` of a [`CoreEntry`].
 pub const ENABLE_PSCI: u32 = 0;
 /// `enable` of a [`CoreEntry`].

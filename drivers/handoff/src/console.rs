@@ -34,6 +34,8 @@ pub struct NodeStatus {
     pub cpus_up: AtomicU32,
     /// Generic counter when the node's last core came up.
     pub up_at: AtomicU64,
+    /// Bit per boot self-check that passed (with `ktest=boot`).
+    pub checks_passed: AtomicU32,
 }
 
 #[repr(C, align(64))]

@@ -102,13 +102,6 @@ impl<'m> Tables<'m> {
         Tables { words, base_pa, used: 0 }
     }
 
-    /// Takes a table area that already holds tables (to walk them), keeping
-    /// its contents.
-    pub fn from_existing(words: &'m mut [u64], base_pa: u64) -> Self {
-        let used = words.len() / ENTRIES;
-        Tables { words, base_pa, used }
-    }
-
     /// A fresh zeroed table; returns its physical address.
     pub fn alloc(&mut self) -> Result<u64, MapError> {
         if (self.used + 1) * ENTRIES > self.words.len() {
@@ -124,9 +117,12 @@ impl<'m> Tables<'m> {
     }
 
     fn slot(&self, table_pa: u64, i: usize) -> Option<usize> {
-        let page = table_pa.checked_sub(self.base_pa)? / PAGE;
-        let at = page as usize * ENTRIES + i;
-        (at < self.words.len()).then_some(at)
+        self.view().slot(table_pa, i)
+    }
+
+    /// A read-only view of the tables, for walking.
+    pub fn view(&self) -> TableView<'_> {
+        TableView { words: self.words, base_pa: self.base_pa }
     }
 
     /// Maps `[va, va+size)` to `[pa, pa+size)` under `root`, with 2 MiB
@@ -174,6 +170,27 @@ impl<'m> Tables<'m> {
             return Err(MapError::Overlap { va });
         }
         Ok(desc & ADDR_MASK)
+    }
+
+    /// See [`TableView::walk`].
+    pub fn walk(&self, root: u64, va_top: u64, f: &mut impl FnMut(u64, u64, u64, Attr)) {
+        self.view().walk(root, va_top, f);
+    }
+}
+
+/// Tables already built, read-only: what the host tests and the kernel's
+/// self-checks walk.
+#[derive(Clone, Copy)]
+pub struct TableView<'m> {
+    pub words: &'m [u64],
+    pub base_pa: u64,
+}
+
+impl TableView<'_> {
+    fn slot(&self, table_pa: u64, i: usize) -> Option<usize> {
+        let page = table_pa.checked_sub(self.base_pa)? / PAGE;
+        let at = (page as usize).checked_mul(ENTRIES)?.checked_add(i)?;
+        (at < self.words.len()).then_some(at)
     }
 
     /// Calls `f(va, pa, size, attr)` for every leaf under `root`. `va_top`

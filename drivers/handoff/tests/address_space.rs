@@ -2,7 +2,7 @@
 //! shared region and its devices, and nothing of any other node.
 
 use handoff::layout::{NodeLayout, STACK_SIZE, TABLE_PAGES};
-use handoff::paging::{build_node_space, Attr, MapError, NodeSpace, Tables, TTBR1_TOP};
+use handoff::paging::{build_node_space, Attr, MapError, NodeSpace, TableView, Tables, TTBR1_TOP};
 use handoff::{PhysRange, KERNEL_VA, PAGE, SHARED_VA};
 
 const MIB: u64 = 1 << 20;
@@ -28,9 +28,9 @@ fn build(memory: PhysRange, shared: PhysRange, devices: &[PhysRange], image: u64
 }
 
 /// Every leaf of both halves: (va, pa, size, attr).
-fn leaves(b: &mut Built) -> Vec<(u64, u64, u64, Attr)> {
+fn leaves(b: &Built) -> Vec<(u64, u64, u64, Attr)> {
     let mut out = Vec::new();
-    let t = Tables::from_existing(&mut b.words, b.base);
+    let t = TableView { words: &b.words, base_pa: b.base };
     t.walk(b.space.ttbr0, 0, &mut |va, pa, size, attr| out.push((va, pa, size, attr)));
     t.walk(b.space.ttbr1, TTBR1_TOP, &mut |va, pa, size, attr| out.push((va, pa, size, attr)));
     out
@@ -55,8 +55,8 @@ fn three_nodes() -> (Vec<PhysRange>, PhysRange, Vec<PhysRange>) {
 fn no_node_maps_another_nodes_ram() {
     let (nodes, shared, devices) = three_nodes();
     for (i, &mem) in nodes.iter().enumerate() {
-        let mut b = build(mem, shared, &devices, 0x16000, 4);
-        for (va, pa, size, attr) in leaves(&mut b) {
+        let b = build(mem, shared, &devices, 0x16000, 4);
+        for (va, pa, size, attr) in leaves(&b) {
             let end = pa + size;
             let in_own = pa >= mem.start && end <= mem.end();
             let in_shared = pa >= shared.start && end <= shared.end();
@@ -75,9 +75,9 @@ fn no_node_maps_another_nodes_ram() {
 fn kernel_image_stacks_and_shared_region_land_where_the_contract_says() {
     let (nodes, shared, devices) = three_nodes();
     let mem = nodes[1];
-    let mut b = build(mem, shared, &devices, 0x16000, 2);
+    let b = build(mem, shared, &devices, 0x16000, 2);
     let layout = b.layout;
-    let l = leaves(&mut b);
+    let l = leaves(&b);
     assert_eq!(translate(&l, KERNEL_VA), Some((mem.start, Attr::KernelCode)));
     assert_eq!(translate(&l, KERNEL_VA + 0x15ff8), Some((mem.start + 0x15ff8, Attr::KernelCode)));
     assert_eq!(translate(&l, layout.va(layout.boot_info)), Some((layout.pa(layout.boot_info), Attr::KernelData)));

@@ -7,6 +7,12 @@ use std::time::Duration;
 use xtask::qemu::{Captured, Machine};
 use xtask::report::{self, BootReport};
 
+/// Power off after the summary, and run the kernel's boot self-checks.
+pub const BOOTARGS: &str = "poweroff ktest=boot";
+
+/// The kernel's boot self-checks, per node (see `cpu-driver/src/selftest.rs`).
+pub const KTAP_CHECKS: [&str; 4] = ["mmu_and_caches_on", "all_cores_up", "build_matches_plan", "maps_only_own_memory"];
+
 /// Generous: a boot takes well under a second of host time.
 pub const TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -38,7 +44,7 @@ pub fn boot(m: &Machine) -> Boot {
 /// A provided topology's machine with `poweroff` in its bootargs.
 pub fn preset_machine(name: &str, gic: u8) -> Machine {
     let p = xtask::dtb::preset(name).unwrap_or_else(|e| panic!("{e}"));
-    let mut m = Machine { gic, append: "poweroff".into(), ..Machine::default() };
+    let mut m = Machine { gic, append: BOOTARGS.into(), ..Machine::default() };
     m.smp = p.clusters.iter().map(|c| c.cpus).sum();
     m.dtb = Some(xtask::dtb::preset_dtb(p, gic, &m.cpu, m.memory_mib).unwrap_or_else(|e| panic!("{e}")));
     m
@@ -52,8 +58,9 @@ pub struct Expect {
 }
 
 impl Boot {
-    /// Asserts a clean power-off and exactly the `expected` node lines (by
-    /// id), then one summary after them that adds up.
+    /// Asserts a clean power-off, exactly the `expected` node lines (by id),
+    /// one summary after them that adds up, and every self-check passed
+    /// (the machine must have booted with [`BOOTARGS`]).
     pub fn assert_nodes(&self, expected: &[Expect]) {
         let console = &self.captured.console;
         assert_eq!(self.captured.exit_code, Some(0), "QEMU did not power off cleanly; console:\n{console}");
@@ -74,6 +81,21 @@ impl Boot {
         assert!(s.micros > 0, "boot time must be measured");
         assert!(r.summary_index > r.last_node_index, "summary must follow every node line:\n{console}");
         assert!(!console.contains("error") && !console.contains("fault") && !console.contains("panic"), "{console}");
+        self.assert_ktap(expected.len());
+    }
+
+    /// Asserts the KTAP block: every check of every node, numbered in
+    /// order, all `ok`.
+    pub fn assert_ktap(&self, nodes: usize) {
+        let console = &self.captured.console;
+        let want = nodes * KTAP_CHECKS.len();
+        assert_eq!(self.report.ktap_plan, Some(want), "KTAP plan; console:\n{console}");
+        assert_eq!(self.report.ktap.len(), want, "KTAP results; console:\n{console}");
+        for (i, r) in self.report.ktap.iter().enumerate() {
+            let name = format!("node{}_{}", i / KTAP_CHECKS.len(), KTAP_CHECKS[i % KTAP_CHECKS.len()]);
+            assert_eq!((r.number, r.name.as_str()), (i + 1, name.as_str()), "KTAP order; console:\n{console}");
+            assert!(r.ok, "self-check failed: {name}; console:\n{console}");
+        }
     }
 
     /// Asserts the node lines agree with the host `plan` of the machine's DTB.

@@ -1,6 +1,6 @@
 //! Boot scenarios under QEMU `virt`: every node line and the summary.
 
-use boot_tests::{boot, preset_machine, Expect};
+use boot_tests::{boot, preset_machine, Expect, BOOTARGS};
 use xtask::qemu::Machine;
 
 const BIG: &str = "big";
@@ -8,7 +8,7 @@ const LITTLE: &str = "little";
 
 #[test]
 fn one_core() {
-    let m = Machine { smp: 1, append: "poweroff".into(), ..Machine::default() };
+    let m = Machine { smp: 1, append: BOOTARGS.into(), ..Machine::default() };
     boot(&m).assert_nodes(&[Expect { build: BIG, mpidrs: &[0], capacity: 1024 }]);
 }
 
@@ -29,7 +29,7 @@ fn one_cluster_of_four_gicv2() {
 /// `-smp 8,clusters=2`: QEMU's own device tree and cpu-map, all cores equal.
 #[test]
 fn eight_cores_in_two_qemu_clusters() {
-    let m = Machine { smp: 8, clusters: Some(2), gic: 2, append: "poweroff".into(), ..Machine::default() };
+    let m = Machine { smp: 8, clusters: Some(2), gic: 2, append: BOOTARGS.into(), ..Machine::default() };
     boot(&m).assert_nodes(&[
         Expect { build: BIG, mpidrs: &[0, 1, 2, 3], capacity: 1024 },
         Expect { build: BIG, mpidrs: &[4, 5, 6, 7], capacity: 1024 },
@@ -109,11 +109,6 @@ fn a_device_tree_without_cpus_is_a_one_line_boot_error() {
     m.dtb = Some(path);
     let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(5)).expect("run QEMU");
     let errors: Vec<&str> = c.console.lines().filter(|l| l.starts_with("boot: error:")).collect();
-    assert_eq!(
-        errors,
-        ["boot: error: bad device tree: device tree has no /cpus node"],
-        "console:\n{}",
-        c.console
-    );
+    assert_eq!(errors, ["boot: error: bad device tree: device tree has no /cpus node"], "console:\n{}", c.console);
     assert!(!c.console.contains(" up: "), "no node may start:\n{}", c.console);
 }

@@ -51,9 +51,31 @@ pub fn summary_line(line: &str) -> Option<Summary> {
     Some(Summary { nodes: nodes.parse().ok()?, cpus: cpus.parse().ok()?, micros: micros.parse().ok()? })
 }
 
+/// One KTAP result line: `ok 3 name` / `not ok 3 name # reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KtapResult {
+    pub number: usize,
+    pub ok: bool,
+    pub name: String,
+}
+
+/// Parses a KTAP result line.
+pub fn ktap_line(line: &str) -> Option<KtapResult> {
+    let (ok, rest) = match line.strip_prefix("not ok ") {
+        Some(rest) => (false, rest),
+        None => (true, line.strip_prefix("ok ")?),
+    };
+    let (number, name) = rest.split_once(' ')?;
+    let name = name.split(" # ").next().unwrap_or(name).trim().to_string();
+    Some(KtapResult { number: number.parse().ok()?, ok, name })
+}
+
 /// Everything recognised in a console log.
 #[derive(Debug, Default)]
 pub struct BootReport {
+    /// The KTAP plan (`1..N`), if a KTAP block was printed.
+    pub ktap_plan: Option<usize>,
+    pub ktap: Vec<KtapResult>,
     pub nodes: Vec<NodeLine>,
     pub summary: Option<Summary>,
     /// Lines after which the summary appeared (index into the log's lines).
@@ -66,7 +88,11 @@ pub fn parse(console: &str) -> BootReport {
     let mut r = BootReport::default();
     for (i, line) in console.lines().enumerate() {
         let line = line.trim();
-        if let Some(n) = node_line(line) {
+        if let Some(n) = line.strip_prefix("1..").and_then(|n| n.parse().ok()) {
+            r.ktap_plan = Some(n);
+        } else if let Some(k) = ktap_line(line) {
+            r.ktap.push(k);
+        } else if let Some(n) = node_line(line) {
             r.nodes.push(n);
             r.last_node_index = Some(i);
         } else if let Some(s) = summary_line(line) {
@@ -89,6 +115,19 @@ mod tests {
         assert_eq!(n, NodeLine { id: 0, build: "little".into(), cpus: 4, mpidrs: vec![0, 1, 2, 3], capacity: 530 });
         let s = summary_line("boot: 3 nodes, 8 cpus up in 1234 us").expect("summary");
         assert_eq!(s, Summary { nodes: 3, cpus: 8, micros: 1234 });
+    }
+
+    #[test]
+    fn parses_ktap() {
+        let r = parse("KTAP version 1\n1..2\nok 1 node0_a\nnot ok 2 node0_b # node did not come up\n");
+        assert_eq!(r.ktap_plan, Some(2));
+        assert_eq!(
+            r.ktap,
+            vec![
+                KtapResult { number: 1, ok: true, name: "node0_a".into() },
+                KtapResult { number: 2, ok: false, name: "node0_b".into() }
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,75 @@
+//! Boot self-checks (`ktest=boot` in bootargs): each node checks, on the
+//! running system, what the boot contract promises, and the boot node prints
+//! every node's results in KTAP after the summary.
+
+use crate::{config, node::Node};
+use core::sync::atomic::{AtomicU32, Ordering};
+use handoff::paging::{Attr, TableView, TTBR1_TOP};
+use handoff::{layout::TABLE_PAGES, CoreStart, KERNEL_VA, PAGE};
+
+/// The checks, in KTAP order; bit `i` of a node's result is check `i`.
+pub const CHECKS: [&str; 4] = ["mmu_and_caches_on", "all_cores_up", "build_matches_plan", "maps_only_own_memory"];
+
+/// Bit per core whose SCTLR_EL1 had M, C and I set.
+static CACHES_ON: AtomicU32 = AtomicU32::new(0);
+
+/// Every core records its own translation and cache state.
+pub fn record_core(index: usize) {
+    let sctlr: u64;
+    // SAFETY: reading SCTLR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) sctlr, options(nomem, nostack)) };
+    const M_C_I: u64 = (1 << 0) | (1 << 2) | (1 << 12);
+    if sctlr & M_C_I == M_C_I {
+        CACHES_ON.fetch_or(1 << index, Ordering::Release);
+    }
+}
+
+/// Runs the checks on the node leader once `online` cores are up.
+pub fn run(node: &Node, core: &CoreStart, online: u32) -> u32 {
+    let info = node.info;
+    let all = if info.cpu_count >= 32 { u32::MAX } else { (1u32 << info.cpu_count) - 1 };
+    let mut passed = 0;
+    if CACHES_ON.load(Ordering::Acquire) & all == all {
+        passed |= 1 << 0;
+    }
+    if online & all == all {
+        passed |= 1 << 1;
+    }
+    if info.build == config::BUILD {
+        passed |= 1 << 2;
+    }
+    if maps_only_own_memory(node, core) {
+        passed |= 1 << 3;
+    }
+    passed
+}
+
+/// Walks this node's live page tables: every normal-memory mapping must lie
+/// in the node's own RAM or the shared region.
+fn maps_only_own_memory(node: &Node, core: &CoreStart) -> bool {
+    let info = node.info;
+    let mem = info.memory;
+    // The table pages start at TTBR0's root (the first one allocated).
+    let Some(offset) = core.ttbr0.checked_sub(mem.start) else { return false };
+    if offset >= mem.size {
+        return false;
+    }
+    let words = (TABLE_PAGES * PAGE / 8) as usize;
+    // SAFETY: the boot driver put TABLE_PAGES table pages at this offset of
+    // the node's RAM and maps them (as data) at KERNEL_VA + offset.
+    let words = unsafe { core::slice::from_raw_parts((KERNEL_VA + offset) as *const u64, words) };
+    let view = TableView { words, base_pa: core.ttbr0 };
+    let mut ok = true;
+    let mut leaves = 0;
+    let mut check = |_va: u64, pa: u64, size: u64, attr: Attr| {
+        leaves += 1;
+        let end = pa.saturating_add(size);
+        let inside = |r: handoff::PhysRange| pa >= r.start && end <= r.end();
+        if attr != Attr::Device && !inside(mem) && !inside(info.shared) {
+            ok = false;
+        }
+    };
+    view.walk(core.ttbr0, 0, &mut check);
+    view.walk(core.ttbr1, TTBR1_TOP, &mut check);
+    ok && leaves > 0
+}
