@@ -5,10 +5,10 @@
 //! 2. make the [`BootPlan`]: one node per cluster, its build, its RAM;
 //! 3. set up the GIC distributor on behalf of the boot node, its owner, so
 //!    every node's doorbells work from its first instruction;
-//! 4. for each node: copy its CPU-driver build into its RAM, write its boot
-//!    info, core start records and page tables ([`load`]);
-//! 5. start each other node's first core (PSCI `CPU_ON` or spin-table);
-//! 6. jump into the boot node's CPU driver on this core.
+//! 4. for each other node: copy its CPU-driver build into its RAM, write its
+//!    boot info, core start records and page tables ([`load`]), and start its
+//!    first core (PSCI `CPU_ON` or spin-table) at once;
+//! 5. load the boot node the same way and jump into its CPU driver.
 //!
 //! It runs with the MMU off, once, on the boot core. Board crates call
 //! [`boot`] with what only they know.
@@ -137,18 +137,19 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         fail(&mut con, "interrupt controller", &e);
     }
     load::init_shared(&plan);
-    for node in &plan.nodes {
-        if let Err(e) = load::load_node(&plan, node, board, boot_counter, flags) {
-            let _ = writeln!(con, "boot: error: node {}: {e}", node.id);
-            park();
-        }
-    }
+    // Each other node starts as soon as it is loaded, so its bring-up
+    // overlaps loading the next; the boot node comes last, then we join it.
     for node in plan.nodes.iter().filter(|n| n.id != plan.boot_node) {
-        if let Err(e) = load::start_leader(&plan, node) {
-            let _ = writeln!(con, "boot: node {} did not start: {e}", node.id);
+        let started =
+            load::load_node(&plan, node, board, boot_counter, flags).and_then(|()| load::start_leader(&plan, node));
+        if let Err(e) = started {
+            let _ = writeln!(con, "boot: error: node {} not started: {e}", node.id);
             load::mark_failed(&plan, node.id);
         }
     }
     let Some(own) = plan.nodes.get(plan.boot_node) else { park() };
+    if let Err(e) = load::load_node(&plan, own, board, boot_counter, flags) {
+        fail(&mut con, "boot node not loaded", &e);
+    }
     load::join(own.memory.start)
 }

@@ -125,7 +125,8 @@ pub fn load_node(
     // which holds the layout (checked by NodeLayout::new); MMU off.
     unsafe {
         core::ptr::copy_nonoverlapping(image.as_ptr(), base, header.file_size as usize);
-        core::ptr::write_bytes(base.add(header.file_size as usize), 0, (layout.stacks - header.file_size) as usize);
+        // BSS and the boot info page; table pages are zeroed as they are handed out.
+        core::ptr::write_bytes(base.add(header.file_size as usize), 0, (layout.tables - header.file_size) as usize);
     }
 
     let boot_node = node.id == plan.boot_node;

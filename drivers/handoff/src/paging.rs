@@ -96,9 +96,9 @@ fn index(va: u64, level: u32) -> usize {
 }
 
 impl<'m> Tables<'m> {
-    /// Takes (and zeroes) the table area `words`, found at `base_pa`.
+    /// Takes the table area `words`, found at `base_pa`. Pages are zeroed
+    /// when handed out, so the area may start as garbage.
     pub fn new(words: &'m mut [u64], base_pa: u64) -> Self {
-        words.fill(0);
         Tables { words, base_pa, used: 0 }
     }
 
@@ -107,6 +107,7 @@ impl<'m> Tables<'m> {
         if (self.used + 1) * ENTRIES > self.words.len() {
             return Err(MapError::OutOfTables);
         }
+        self.words[self.used * ENTRIES..(self.used + 1) * ENTRIES].fill(0);
         self.used += 1;
         Ok(self.base_pa + (self.used as u64 - 1) * PAGE)
     }

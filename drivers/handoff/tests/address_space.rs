@@ -18,7 +18,8 @@ struct Built {
 fn build(memory: PhysRange, shared: PhysRange, devices: &[PhysRange], image: u64, cpus: usize) -> Built {
     let layout = NodeLayout::new(memory, image, cpus).expect("layout fits");
     let base = layout.pa(layout.tables);
-    let mut words = vec![0u64; (TABLE_PAGES * PAGE / 8) as usize];
+    // Garbage, as RAM may hold at boot: pages must be zeroed as they are handed out.
+    let mut words = vec![u64::MAX; (TABLE_PAGES * PAGE / 8) as usize];
     let mut vas = vec![0u64; devices.len()];
     let space = {
         let mut t = Tables::new(&mut words, base);
