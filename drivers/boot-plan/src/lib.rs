@@ -38,7 +38,7 @@ impl Build {
 /// Tunables of the plan that the device tree does not give.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanConfig {
-    /// Bytes at the bottom of the first memory range left to the loader and
+    /// Bytes at the bottom of the lowest memory range left to the loader and
     /// the boot driver (the boot image and its copy of the DTB live there).
     pub boot_reserve: u64,
     /// Size of the inter-node channel region.

@@ -18,8 +18,10 @@ pub fn carve(
     for r in &topology.memory {
         free.push(*r).map_err(|_| PlanError::TooMany { what: "memory ranges" })?;
     }
-    if let Some(first) = topology.memory.first() {
-        subtract(&mut free, Range { start: first.start, size: config.boot_reserve })?;
+    // The loader's image sits at the bottom of RAM: the lowest bank, not the
+    // first listed (QEMU lists NUMA banks highest first).
+    if let Some(lowest) = topology.memory.iter().min_by_key(|r| r.start) {
+        subtract(&mut free, Range { start: lowest.start, size: config.boot_reserve })?;
     }
     for r in &topology.reserved {
         subtract(&mut free, *r)?;

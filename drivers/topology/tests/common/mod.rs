@@ -34,10 +34,8 @@ impl Dt {
 
     /// A tree whose header carries `/memreserve/` entries `(address, size)`.
     pub fn with_memreserve(entries: &[(u64, u64)]) -> Self {
-        let entries: Vec<FdtReserveEntry> = entries
-            .iter()
-            .map(|&(a, s)| FdtReserveEntry::new(a, s).expect("memreserve entry"))
-            .collect();
+        let entries: Vec<FdtReserveEntry> =
+            entries.iter().map(|&(a, s)| FdtReserveEntry::new(a, s).expect("memreserve entry")).collect();
         Dt(FdtWriter::new_with_mem_reserv(&entries).expect("FdtWriter::new_with_mem_reserv"))
     }
 
@@ -327,13 +325,13 @@ pub fn rk3399() -> Vec<u8> {
             d.u32("#size-cells", 0);
             d.node("cpu-map", |d| {
                 d.node("cluster0", |d| {
-                    for i in 0..4 {
-                        d.node(&format!("core{i}"), |d| d.u32("cpu", cpus[i].3));
+                    for (i, cpu) in cpus[..4].iter().enumerate() {
+                        d.node(&format!("core{i}"), |d| d.u32("cpu", cpu.3));
                     }
                 });
                 d.node("cluster1", |d| {
-                    for i in 0..2 {
-                        d.node(&format!("core{i}"), |d| d.u32("cpu", cpus[4 + i].3));
+                    for (i, cpu) in cpus[4..].iter().enumerate() {
+                        d.node(&format!("core{i}"), |d| d.u32("cpu", cpu.3));
                     }
                 });
             });
@@ -371,10 +369,7 @@ pub fn rk3399() -> Vec<u8> {
             d.cells("reg", &reg);
             d.u32("#address-cells", 3);
             d.u32("#size-cells", 2);
-            d.cells(
-                "ranges",
-                &[0x8300_0000, 0x0, 0xfa00_0000, 0x0, 0xfa00_0000, 0x0, 0x1e0_0000],
-            );
+            d.cells("ranges", &[0x8300_0000, 0x0, 0xfa00_0000, 0x0, 0xfa00_0000, 0x0, 0x1e0_0000]);
             d.str("status", "disabled");
             d.node("interrupt-controller", |d| {
                 d.null("interrupt-controller");
@@ -407,11 +402,7 @@ pub fn rk3399() -> Vec<u8> {
                 d.cells("reg", &reg22(0xfee2_0000, 0x20000));
             });
         });
-        for (at, status) in [
-            (0xff18_0000u64, "disabled"),
-            (0xff19_0000, "disabled"),
-            (0xff1a_0000, "okay"),
-        ] {
+        for (at, status) in [(0xff18_0000u64, "disabled"), (0xff19_0000, "disabled"), (0xff1a_0000, "okay")] {
             d.node(&format!("serial@{at:x}"), |d| {
                 d.strs("compatible", &["rockchip,rk3399-uart", "snps,dw-apb-uart"]);
                 d.cells("reg", &reg22(at, 0x100));
@@ -517,12 +508,9 @@ pub fn juno_r2_with_boot_cpuid(boot: u32) -> Vec<u8> {
         d.node("interrupt-controller@2c010000", |d| {
             d.strs("compatible", &["arm,gic-400", "arm,cortex-a15-gic"]);
             let mut reg = Vec::new();
-            for (a, s) in [
-                (0x2c01_0000u64, 0x1000u64),
-                (0x2c02_f000, 0x2000),
-                (0x2c04_f000, 0x2000),
-                (0x2c06_f000, 0x2000),
-            ] {
+            for (a, s) in
+                [(0x2c01_0000u64, 0x1000u64), (0x2c02_f000, 0x2000), (0x2c04_f000, 0x2000), (0x2c06_f000, 0x2000)]
+            {
                 reg.extend(reg22(a, s));
             }
             d.cells("reg", &reg);
@@ -738,19 +726,7 @@ pub fn rpi4_with_memory(memory_reg: &[u32]) -> Vec<u8> {
                 d.null("interrupt-controller");
                 d.u32("#interrupt-cells", 3);
                 d.str("compatible", "arm,gic-400");
-                d.cells(
-                    "reg",
-                    &[
-                        0x4004_1000,
-                        0x1000,
-                        0x4004_2000,
-                        0x2000,
-                        0x4004_4000,
-                        0x2000,
-                        0x4004_6000,
-                        0x2000,
-                    ],
-                );
+                d.cells("reg", &[0x4004_1000, 0x1000, 0x4004_2000, 0x2000, 0x4004_4000, 0x2000, 0x4004_6000, 0x2000]);
                 d.phandle(1);
             });
             for at in [0x7e20_1400u32, 0x7e20_1600, 0x7e20_1800, 0x7e20_1a00] {
@@ -797,21 +773,7 @@ pub fn rpi4_with_memory(memory_reg: &[u32]) -> Vec<u8> {
             d.str("compatible", "simple-bus");
             d.u32("#address-cells", 2);
             d.u32("#size-cells", 1);
-            d.cells(
-                "ranges",
-                &[
-                    0x0,
-                    0x7c00_0000,
-                    0x0,
-                    0xfc00_0000,
-                    0x0380_0000,
-                    0x6,
-                    0x0,
-                    0x6,
-                    0x0,
-                    0x4000_0000,
-                ],
-            );
+            d.cells("ranges", &[0x0, 0x7c00_0000, 0x0, 0xfc00_0000, 0x0380_0000, 0x6, 0x0, 0x6, 0x0, 0x4000_0000]);
             d.node("pcie@7d500000", |d| {
                 d.str("compatible", "brcm,bcm2711-pcie");
                 d.cells("reg", &[0x0, 0x7d50_0000, 0x9310]);
@@ -874,6 +836,11 @@ pub fn rpi4() -> Vec<u8> {
 /// PL011s `serial@90000`..`serial@c0000`). With no stdout-path the console is
 /// the first PL011, three buses deep: 0x1c090000.
 pub fn fvp_base_revc() -> Vec<u8> {
+    fvp_base_revc_with_stdout(None)
+}
+
+/// [`fvp_base_revc`] with `chosen/stdout-path` set (Linux leaves it empty).
+pub fn fvp_base_revc_with_stdout(stdout: Option<&str>) -> Vec<u8> {
     let mut d = Dt::with_memreserve(&[(0x8000_0000, 0x10000)]);
     d.node("", |d| {
         d.str("model", "FVP Base RevC");
@@ -931,7 +898,11 @@ pub fn fvp_base_revc() -> Vec<u8> {
                 });
             });
         });
-        d.node("chosen", |_| {});
+        d.node("chosen", |d| {
+            if let Some(path) = stdout {
+                d.str("stdout-path", path);
+            }
+        });
         d.node("aliases", |d| {
             for i in 0..4 {
                 let at = 0x9 + i;
@@ -1054,6 +1025,12 @@ pub struct QemuVirt {
     pub bootargs: Option<&'static str>,
     /// Write `/cpus` at all.
     pub cpus_node: bool,
+    /// `-M virt,secure=on`: secure-only RAM (`secram@e000000`), UART and
+    /// flash with `status = "disabled"; secure-status = "okay"`, and a
+    /// `secure-chosen` node. QEMU then writes no `/psci` (the EL3
+    /// firmware owns PSCI), so set `psci: None` with it. (The secure
+    /// `gpio-restart`, `gpio-poweroff` and `pl061@90b0000` are left out.)
+    pub secure: bool,
 }
 
 impl QemuVirt {
@@ -1070,6 +1047,7 @@ impl QemuVirt {
             reserved: Vec::new(),
             bootargs: None,
             cpus_node: true,
+            secure: false,
         }
     }
 
@@ -1181,9 +1159,27 @@ impl QemuVirt {
                 d.cells(
                     "ranges",
                     &[
-                        0x100_0000, 0x0, 0x0, 0x0, 0x3eff_0000, 0x0, 0x1_0000, 0x200_0000,
-                        0x0, 0x1000_0000, 0x0, 0x1000_0000, 0x0, 0x2eff_0000, 0x300_0000,
-                        0x80, 0x0, 0x80, 0x0, 0x80, 0x0,
+                        0x100_0000,
+                        0x0,
+                        0x0,
+                        0x0,
+                        0x3eff_0000,
+                        0x0,
+                        0x1_0000,
+                        0x200_0000,
+                        0x0,
+                        0x1000_0000,
+                        0x0,
+                        0x1000_0000,
+                        0x0,
+                        0x2eff_0000,
+                        0x300_0000,
+                        0x80,
+                        0x0,
+                        0x80,
+                        0x0,
+                        0x80,
+                        0x0,
                     ],
                 );
                 d.cells("reg", &reg22(0x40_1000_0000, 0x1000_0000));
@@ -1203,6 +1199,23 @@ impl QemuVirt {
                 d.cells("reg", &reg22(0x901_0000, 0x1000));
                 d.strs("compatible", &["arm,pl031", "arm,primecell"]);
             });
+            if self.secure {
+                d.node("secram@e000000", |d| {
+                    d.str("secure-status", "okay");
+                    d.str("status", "disabled");
+                    d.cells("reg", &reg22(0xe00_0000, 0x100_0000));
+                    d.str("device_type", "memory");
+                });
+                d.node("pl011@9040000", |d| {
+                    d.str("secure-status", "okay");
+                    d.str("status", "disabled");
+                    d.strs("clock-names", &["uartclk", "apb_pclk"]);
+                    d.cells("clocks", &[0x8000, 0x8000]);
+                    d.cells("interrupts", &[0x0, 0x8, 0x4]);
+                    d.cells("reg", &reg22(0x904_0000, 0x1000));
+                    d.strs("compatible", &["arm,pl011", "arm,primecell"]);
+                });
+            }
             d.node("pl011@9000000", |d| {
                 d.strs("clock-names", &["uartclk", "apb_pclk"]);
                 d.cells("clocks", &[0x8000, 0x8000]);
@@ -1257,13 +1270,28 @@ impl QemuVirt {
                     }),
                 }
             });
-            d.node("flash@0", |d| {
-                d.u32("bank-width", 4);
-                let mut reg = reg22(0x0, 0x400_0000).to_vec();
-                reg.extend(reg22(0x400_0000, 0x400_0000));
-                d.cells("reg", &reg);
-                d.str("compatible", "cfi-flash");
-            });
+            if self.secure {
+                d.node("flash@4000000", |d| {
+                    d.u32("bank-width", 4);
+                    d.cells("reg", &reg22(0x400_0000, 0x400_0000));
+                    d.str("compatible", "cfi-flash");
+                });
+                d.node("secflash@0", |d| {
+                    d.str("secure-status", "okay");
+                    d.str("status", "disabled");
+                    d.u32("bank-width", 4);
+                    d.cells("reg", &reg22(0x0, 0x400_0000));
+                    d.str("compatible", "cfi-flash");
+                });
+            } else {
+                d.node("flash@0", |d| {
+                    d.u32("bank-width", 4);
+                    let mut reg = reg22(0x0, 0x400_0000).to_vec();
+                    reg.extend(reg22(0x400_0000, 0x400_0000));
+                    d.cells("reg", &reg);
+                    d.str("compatible", "cfi-flash");
+                });
+            }
             if self.cpus_node {
                 d.node("cpus", |d| {
                     d.u32("#size-cells", 0);
@@ -1320,7 +1348,15 @@ impl QemuVirt {
                 d.u32("#clock-cells", 0);
                 d.str("compatible", "fixed-clock");
             });
-            d.node("aliases", |d| d.str("serial0", "/pl011@9000000"));
+            d.node("aliases", |d| {
+                if self.secure {
+                    d.str("serial1", "/pl011@9040000");
+                }
+                d.str("serial0", "/pl011@9000000");
+            });
+            if self.secure {
+                d.node("secure-chosen", |d| d.str("stdout-path", "/pl011@9040000"));
+            }
             d.node("chosen", |d| {
                 if let Some(args) = self.bootargs {
                     d.str("bootargs", args);
@@ -1353,3 +1389,199 @@ pub fn qemu_4_2_2() -> QemuVirt {
 
 /// The committed QEMU 10 fixture (see `tests/data/README.md`).
 pub const QEMU_GICV3_2X4_DTB: &[u8] = include_bytes!("../data/qemu-virt-gicv3-2x4.dtb");
+
+// ---------------------------------------------------------------------------
+// Small hand-made trees
+// ---------------------------------------------------------------------------
+
+/// A minimal QEMU-shaped tree (root cells 2/2, `/psci` "hvc", 1 GiB at
+/// 0x4000_0000, GICv2, PL011) whose `/cpus` body (after `#address-cells =
+/// <1>; #size-cells = <0>`) is written by `cpus`. For hand-broken trees.
+pub fn tree_with_cpus(cpus: impl FnOnce(&mut Dt)) -> Vec<u8> {
+    let mut d = Dt::new();
+    d.node("", |d| {
+        d.u32("#address-cells", 2);
+        d.u32("#size-cells", 2);
+        d.str("compatible", "linux,dummy-virt");
+        d.node("psci", |d| {
+            d.str("compatible", "arm,psci-1.0");
+            d.str("method", "hvc");
+        });
+        d.node("memory@40000000", |d| {
+            d.str("device_type", "memory");
+            d.cells("reg", &reg22(0x4000_0000, GIB));
+        });
+        d.node("intc@8000000", |d| {
+            d.str("compatible", "arm,cortex-a15-gic");
+            let mut reg = reg22(0x800_0000, 0x1_0000).to_vec();
+            reg.extend(reg22(0x801_0000, 0x1_0000));
+            d.cells("reg", &reg);
+        });
+        d.node("pl011@9000000", |d| {
+            d.strs("compatible", &["arm,pl011", "arm,primecell"]);
+            d.cells("reg", &reg22(0x900_0000, 0x1000));
+        });
+        d.node("cpus", |d| {
+            d.u32("#address-cells", 1);
+            d.u32("#size-cells", 0);
+            cpus(d);
+        });
+    });
+    d.finish()
+}
+
+/// A `cpu@N` node with `reg`, `phandle` (if any), `device_type`,
+/// `compatible` and `enable-method = "psci"`, then whatever `extra` adds.
+pub fn cpu_node(d: &mut Dt, reg: u32, phandle: Option<u32>, extra: impl FnOnce(&mut Dt)) {
+    d.node(&format!("cpu@{reg:x}"), |d| {
+        d.str("device_type", "cpu");
+        d.str("compatible", "arm,cortex-a53");
+        d.u32("reg", reg);
+        d.str("enable-method", "psci");
+        if let Some(ph) = phandle {
+            d.phandle(ph);
+        }
+        extra(d);
+    });
+}
+
+/// A `cpu-map` whose clusters list the given phandles, one `coreN` each.
+pub fn cpu_map(d: &mut Dt, clusters: &[&[u32]]) {
+    d.node("cpu-map", |d| {
+        for (c, phandles) in clusters.iter().enumerate() {
+            d.node(&format!("cluster{c}"), |d| {
+                for (i, ph) in phandles.iter().enumerate() {
+                    d.node(&format!("core{i}"), |d| d.u32("cpu", *ph));
+                }
+            });
+        }
+    });
+}
+
+/// `blob` with the first occurrence of `from` replaced by `to` (same length).
+pub fn patched(blob: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len(), "patch must keep the length");
+    let at = blob.windows(from.len()).position(|w| w == from).expect("pattern not in blob");
+    let mut out = blob.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+/// Big-endian `u32` at `at`.
+pub fn be32(blob: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([blob[at], blob[at + 1], blob[at + 2], blob[at + 3]])
+}
+
+/// `blob` with the big-endian `u32` at `at` replaced by `v`.
+pub fn with_be32(blob: &[u8], at: usize, v: u32) -> Vec<u8> {
+    let mut out = blob.to_vec();
+    out[at..at + 4].copy_from_slice(&v.to_be_bytes());
+    out
+}
+
+/// Header field offsets (FDT v17).
+pub mod hdr {
+    pub const MAGIC: usize = 0;
+    pub const TOTALSIZE: usize = 4;
+    pub const OFF_DT_STRUCT: usize = 8;
+    pub const OFF_DT_STRINGS: usize = 12;
+    pub const OFF_MEM_RSVMAP: usize = 16;
+    pub const VERSION: usize = 20;
+    pub const LAST_COMP_VERSION: usize = 24;
+    pub const BOOT_CPUID_PHYS: usize = 28;
+    pub const SIZE_DT_STRINGS: usize = 32;
+    pub const SIZE_DT_STRUCT: usize = 36;
+}
+
+/// Counts the tokens of the structure block: (BEGIN_NODE, END_NODE, PROP, NOP).
+pub fn count_tokens(blob: &[u8]) -> (usize, usize, usize, usize) {
+    let start = be32(blob, hdr::OFF_DT_STRUCT) as usize;
+    let end = start + be32(blob, hdr::SIZE_DT_STRUCT) as usize;
+    let (mut begin, mut finish, mut prop, mut nop) = (0, 0, 0, 0);
+    let mut at = start;
+    while at + 4 <= end {
+        let token = be32(blob, at);
+        at += 4;
+        match token {
+            1 => {
+                begin += 1;
+                let name_len = blob[at..].iter().position(|&b| b == 0).expect("node name");
+                at = (at + name_len + 1 + 3) & !3;
+            }
+            2 => finish += 1,
+            3 => {
+                prop += 1;
+                let len = be32(blob, at) as usize;
+                at = (at + 8 + len + 3) & !3;
+            }
+            4 => nop += 1,
+            9 => break,
+            other => panic!("unexpected token {other:#x} at {at:#x}"),
+        }
+    }
+    (begin, finish, prop, nop)
+}
+
+/// Every node of the tree as `path: prop1,prop2,...` (property names in
+/// tree order), walking the structure block directly and skipping NOPs.
+pub fn node_outline(blob: &[u8]) -> Vec<String> {
+    let start = be32(blob, hdr::OFF_DT_STRUCT) as usize;
+    let end = start + be32(blob, hdr::SIZE_DT_STRUCT) as usize;
+    let strings = be32(blob, hdr::OFF_DT_STRINGS) as usize;
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut at = start;
+    while at + 4 <= end {
+        let token = be32(blob, at);
+        at += 4;
+        match token {
+            1 => {
+                let len = blob[at..].iter().position(|&b| b == 0).expect("node name");
+                let name = String::from_utf8_lossy(&blob[at..at + len]).into_owned();
+                at = (at + len + 1 + 3) & !3;
+                let path = match stack.last() {
+                    None => "/".to_string(),
+                    Some(&parent) if out[parent].0 == "/" => format!("/{name}"),
+                    Some(&parent) => format!("{}/{name}", out[parent].0),
+                };
+                stack.push(out.len());
+                out.push((path, Vec::new()));
+            }
+            2 => {
+                stack.pop();
+            }
+            3 => {
+                let len = be32(blob, at) as usize;
+                let name_off = strings + be32(blob, at + 4) as usize;
+                let name_len = blob[name_off..].iter().position(|&b| b == 0).expect("prop name");
+                let name = String::from_utf8_lossy(&blob[name_off..name_off + name_len]).into_owned();
+                let node = *stack.last().expect("property outside a node");
+                out[node].1.push(name);
+                at = (at + 8 + len + 3) & !3;
+            }
+            4 => {}
+            9 => break,
+            other => panic!("unexpected token {other:#x}"),
+        }
+    }
+    out.into_iter().map(|(path, props)| format!("{path}: {}", props.join(","))).collect()
+}
+
+/// A small deterministic PRNG (xorshift64*) for the corruption tests.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform-ish in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
