@@ -150,9 +150,11 @@ impl<'a> BootPlan<'a> {
                 None => topology.cluster_cpus(0).next().map_or(0, |c| c.mpidr),
             }
         });
-        let wants_psci = topology.cpus.iter().any(|c| c.enable_method == EnableMethod::Psci);
+        let psci = |c: &&topology::Cpu<'_>| c.enable_method == EnableMethod::Psci;
+        let wants_psci = topology.cpus.iter().any(|c| psci(&c));
         let spin = topology.cpus.iter().any(|c| matches!(c.enable_method, EnableMethod::SpinTable { .. }));
-        if wants_psci && topology.psci.is_none() {
+        // Only cores that must be started need PSCI now: the boot core is running.
+        if topology.cpus.iter().filter(|c| c.mpidr != boot_mpidr).any(|c| psci(&c)) && topology.psci.is_none() {
             return Err(PlanError::NoPsci);
         }
         let start_method = match (wants_psci, spin) {

@@ -442,6 +442,17 @@ fn psci_cpus_without_psci_node() {
 }
 
 #[test]
+fn a_single_core_needs_no_psci() {
+    // Nothing is started but the boot core, which is already running.
+    let mut q = QemuVirt::new(QemuGic::V3, &[(1, None)]);
+    q.psci = None;
+    let blob = q.build();
+    let p = BootPlan::new(topo(&blob), None, &PlanConfig::default()).expect("a plan without PSCI");
+    assert_eq!(p.nodes.len(), 1);
+    assert_eq!(p.topology.psci, None);
+}
+
+#[test]
 fn qemu_secure_on_has_no_psci_for_the_normal_world() {
     // With `secure=on` QEMU leaves PSCI to the EL3 firmware and writes no
     // `/psci`; the CPUs still say enable-method "psci".

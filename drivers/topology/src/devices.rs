@@ -60,7 +60,10 @@ pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
     let mut stdout = None;
     if let Some(chosen) = chosen {
         walk.topo.bootargs = dt::prop_str(&chosen, "bootargs", "/chosen")?.unwrap_or("");
-        stdout = dt::prop_str(&chosen, "stdout-path", "/chosen")?;
+        stdout = match dt::prop_str(&chosen, "stdout-path", "/chosen")? {
+            Some(path) => Some(path),
+            None => dt::prop_str(&chosen, "linux,stdout-path", "/chosen")?,
+        };
     }
     let stdout = match stdout.map(|s| s.split(':').next().unwrap_or(s)) {
         Some(alias) if !alias.starts_with('/') => match root.find_node("/aliases")? {
@@ -97,12 +100,94 @@ fn pick_console<'a>(uarts: &[Candidate<'a>], stdout: Option<&str>) -> Option<Uar
     first(|k| matches!(k, UartKind::Pl011)).or_else(|| first(|k| matches!(k, UartKind::Ns16550 { .. })))
 }
 
+/// The properties the walk looks at, read in one pass over a node (each
+/// lookup by name would rescan the node and its string table).
+#[derive(Default)]
+struct Props<'a> {
+    compatible: Option<&'a [u8]>,
+    device_type: Option<&'a [u8]>,
+    status: Option<&'a [u8]>,
+    reg: Option<&'a [u8]>,
+    ranges: Option<&'a [u8]>,
+    address_cells: Option<&'a [u8]>,
+    size_cells: Option<&'a [u8]>,
+    method: Option<&'a [u8]>,
+    reg_shift: Option<&'a [u8]>,
+    reg_io_width: Option<&'a [u8]>,
+}
+
+impl<'a> Props<'a> {
+    fn read(node: &Node<'a>) -> Result<Self, Error> {
+        let mut p = Props::default();
+        for prop in node.properties()?.iter() {
+            let prop = prop?;
+            let slot = match prop.name {
+                "compatible" => &mut p.compatible,
+                "device_type" => &mut p.device_type,
+                "status" => &mut p.status,
+                "reg" => &mut p.reg,
+                "ranges" => &mut p.ranges,
+                "#address-cells" => &mut p.address_cells,
+                "#size-cells" => &mut p.size_cells,
+                "method" => &mut p.method,
+                "reg-shift" => &mut p.reg_shift,
+                "reg-io-width" => &mut p.reg_io_width,
+                _ => continue,
+            };
+            *slot = Some(prop.value);
+        }
+        Ok(p)
+    }
+
+    fn compatible_with(&self, wanted: &[&str]) -> bool {
+        self.compatible.is_some_and(|v| wanted.iter().any(|w| dt::list_contains(v, w)))
+    }
+
+    /// `status` is absent, "okay" or "ok".
+    fn enabled(&self) -> bool {
+        self.status.is_none_or(|v| matches!(dt::first_string(v), Some("okay" | "ok")))
+    }
+
+    fn is_memory(&self, name: &str) -> bool {
+        match self.device_type {
+            Some(t) => dt::first_string(t) == Some("memory"),
+            None => name == "memory",
+        }
+    }
+
+    fn u32(value: Option<&[u8]>, node: &'static str, property: &'static str) -> Result<Option<u32>, Error> {
+        match value {
+            None => Ok(None),
+            Some(v) if v.len() == 4 => Ok(Some(dt::be(v))),
+            Some(_) => Err(Error::BadProperty { node, property }),
+        }
+    }
+
+    /// Cell sizes this node declares for its children (spec defaults otherwise).
+    fn cells(&self) -> Result<Cells, Error> {
+        let address = Self::u32(self.address_cells, "bus", "#address-cells")?.unwrap_or(Cells::DEFAULT.address);
+        let size = Self::u32(self.size_cells, "bus", "#size-cells")?.unwrap_or(Cells::DEFAULT.size);
+        if address > 4 || size > 4 {
+            return Err(Error::BadProperty { node: "bus", property: "#address-cells" });
+        }
+        Ok(Cells { address, size })
+    }
+
+    fn ranges(&self, parent: Cells) -> Ranges<'a> {
+        match self.ranges {
+            None => Ranges::Untranslatable,
+            Some([]) => Ranges::Identity,
+            Some(entries) => Ranges::Map { entries, parent_address_cells: parent.address },
+        }
+    }
+}
+
 impl<'a> Walk<'_, 'a> {
     fn children(&mut self, node: &Node<'a>, buses: &mut [Bus<'a>; MAX_DEPTH], depth: usize) -> Result<(), Error> {
-        if depth >= MAX_DEPTH {
-            return Err(Error::Malformed { detail: "nodes nested too deep" });
-        }
         for child in node.children()?.iter() {
+            if depth >= MAX_DEPTH {
+                return Err(Error::Malformed { detail: "nodes nested too deep" });
+            }
             let child = child?;
             let name = child.name()?;
             let saved = self.path.len();
@@ -113,26 +198,23 @@ impl<'a> Walk<'_, 'a> {
                 let _ = self.path.push('@');
                 let _ = self.path.push_str(unit);
             }
-            self.visit(&child, &buses[..depth], depth)?;
-            if child.children()?.iter().next().is_some() {
-                buses[depth] =
-                    Bus { cells: Cells::of(&child, "bus")?, ranges: ranges_of(&child, buses[depth - 1].cells)? };
-                self.children(&child, buses, depth + 1)?;
-            }
+            let props = Props::read(&child)?;
+            self.visit(name.name, &props, &buses[..depth], depth)?;
+            buses[depth] = Bus { cells: props.cells()?, ranges: props.ranges(buses[depth - 1].cells) };
+            self.children(&child, buses, depth + 1)?;
             self.path.truncate(saved);
         }
         Ok(())
     }
 
-    fn visit(&mut self, node: &Node<'a>, buses: &[Bus<'a>], depth: usize) -> Result<(), Error> {
+    fn visit(&mut self, name: &str, props: &Props<'a>, buses: &[Bus<'a>], depth: usize) -> Result<(), Error> {
         let parent = buses[buses.len() - 1];
-        let name = dt::base_name(node)?;
-        if depth == 1 && is_memory(node, name)? {
+        if depth == 1 && props.is_memory(name) {
             // Like Linux (early_init_dt_scan_memory), a disabled bank is not RAM.
-            if !dt::is_enabled(node)? {
+            if !props.enabled() {
                 return Ok(());
             }
-            if let Some(reg) = dt::prop(node, "reg")? {
+            if let Some(reg) = props.reg {
                 for r in RegIter::new(reg, parent.cells) {
                     let r = r.ok_or(Error::BadProperty { node: "/memory", property: "reg" })?;
                     if r.size > 0 {
@@ -143,20 +225,20 @@ impl<'a> Walk<'_, 'a> {
             return Ok(());
         }
         if depth == 1 && name == "psci" {
-            self.topo.psci = match dt::prop_str(node, "method", "/psci")? {
+            self.topo.psci = match props.method.and_then(dt::first_string) {
                 Some("hvc") => Some(PsciConduit::Hvc),
                 Some("smc") => Some(PsciConduit::Smc),
                 _ => return Err(Error::BadProperty { node: "/psci", property: "method" }),
             };
             return Ok(());
         }
-        if !dt::is_enabled(node)? {
+        if props.compatible.is_none() || !props.enabled() {
             return Ok(());
         }
-        let v2 = dt::compatible_with(node, GIC_V2)?;
-        if (v2 || dt::compatible_with(node, GIC_V3)?) && self.topo.gic.is_none() {
+        let v2 = props.compatible_with(GIC_V2);
+        if (v2 || props.compatible_with(GIC_V3)) && self.topo.gic.is_none() {
             const AT: &str = "GIC";
-            let mut regs = RegIter::new(dt::prop(node, "reg")?.unwrap_or(&[]), parent.cells);
+            let mut regs = RegIter::new(props.reg.unwrap_or(&[]), parent.cells);
             let mut next = || -> Result<Range, Error> {
                 let r = regs.next().flatten().ok_or(Error::BadProperty { node: AT, property: "reg" })?;
                 translate(buses, r).ok_or(Error::BadProperty { node: AT, property: "reg (untranslatable)" })
@@ -169,46 +251,31 @@ impl<'a> Walk<'_, 'a> {
             });
             return Ok(());
         }
-        let kind = if dt::compatible_with(node, PL011)? {
+        let kind = if props.compatible_with(PL011) {
             Some(UartKind::Pl011)
-        } else if dt::compatible_with(node, NS16550)? {
+        } else if props.compatible_with(NS16550) {
             Some(UartKind::Ns16550 {
-                reg_shift: dt::prop_u32(node, "reg-shift", "UART")?.unwrap_or(0),
-                io_width: dt::prop_u32(node, "reg-io-width", "UART")?.unwrap_or(1),
+                reg_shift: Props::u32(props.reg_shift, "UART", "reg-shift")?.unwrap_or(0),
+                io_width: Props::u32(props.reg_io_width, "UART", "reg-io-width")?.unwrap_or(1),
             })
-        } else if dt::compatible_with(node, OTHER_UART)? {
-            dt::prop_str(node, "compatible", "UART")?.map(UartKind::Other)
+        } else if props.compatible_with(OTHER_UART) {
+            props.compatible.and_then(dt::first_string).map(UartKind::Other)
         } else {
             None
         };
         if let Some(kind) = kind {
-            let reg = dt::prop(node, "reg")?.unwrap_or(&[]);
-            let regs = RegIter::new(reg, parent.cells)
-                .next()
-                .flatten()
-                .and_then(|r| translate(buses, r))
-                .ok_or(Error::BadProperty { node: "UART", property: "reg" })?;
+            let reg = props.reg.unwrap_or(&[]);
+            // A UART we cannot address is no console candidate; it does not
+            // make the whole tree unusable.
+            let Some(regs) = RegIter::new(reg, parent.cells).next().flatten().and_then(|r| translate(buses, r)) else {
+                return Ok(());
+            };
             let path = self.path.clone();
             // Beyond MAX_UARTS we keep the first ones; the console is among them on real boards.
             let _ = self.uarts.push(Candidate { path, uart: Uart { kind, regs } });
         }
         Ok(())
     }
-}
-
-fn is_memory(node: &Node<'_>, name: &str) -> Result<bool, Error> {
-    Ok(match dt::prop_str(node, "device_type", "/memory")? {
-        Some(t) => t == "memory",
-        None => name == "memory",
-    })
-}
-
-fn ranges_of<'a>(node: &Node<'a>, parent: Cells) -> Result<Ranges<'a>, Error> {
-    Ok(match dt::prop(node, "ranges")? {
-        None => Ranges::Untranslatable,
-        Some([]) => Ranges::Identity,
-        Some(entries) => Ranges::Map { entries, parent_address_cells: parent.address },
-    })
 }
 
 /// Translates a child-bus range to a CPU physical range through every

@@ -40,22 +40,6 @@ pub fn list_contains(v: &[u8], want: &str) -> bool {
     v.split(|&b| b == 0).any(|s| s == want.as_bytes())
 }
 
-/// Whether `node`'s `compatible` list contains any of `wanted`.
-pub fn compatible_with(node: &Node<'_>, wanted: &[&str]) -> Result<bool, Error> {
-    Ok(match prop(node, "compatible")? {
-        Some(v) => wanted.iter().any(|w| list_contains(v, w)),
-        None => false,
-    })
-}
-
-/// `status` is absent, "okay" or "ok".
-pub fn is_enabled(node: &Node<'_>) -> Result<bool, Error> {
-    Ok(match prop(node, "status")? {
-        None => true,
-        Some(v) => matches!(first_string(v), Some("okay" | "ok")),
-    })
-}
-
 /// The node's name without its unit address.
 pub fn base_name<'a>(node: &Node<'a>) -> Result<&'a str, Error> {
     Ok(node.name()?.name)
