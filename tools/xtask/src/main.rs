@@ -204,6 +204,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Build => build::boot_image("qemu-virt").map(|p| println!("{}", p.display())),
         Cmd::Run(a) => (|| {
+            qemu::binary()?;
             let m = machine(&a)?;
             let image = build::boot_image("qemu-virt")?;
             let status = qemu::command(&m, &image)?.status().map_err(|e| e.to_string())?;
