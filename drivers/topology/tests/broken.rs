@@ -298,14 +298,8 @@ fn cpu_reg_too_short() {
 
 #[test]
 fn cpus_with_zero_address_cells() {
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("memory@40000000", |d| {
-            d.str("device_type", "memory");
-            d.cells("reg", &reg22(0x4000_0000, GIB));
-        });
+    let blob = tree22(|d| {
+        one_gib_of_memory(d);
         d.node("cpus", |d| {
             d.u32("#address-cells", 0);
             d.u32("#size-cells", 0);
@@ -315,7 +309,7 @@ fn cpus_with_zero_address_cells() {
             });
         });
     });
-    assert_eq!(parse_err(&d.finish()), Error::BadProperty { node: "/cpus", property: "#address-cells" });
+    assert_eq!(parse_err(&blob), Error::BadProperty { node: "/cpus", property: "#address-cells" });
 }
 
 #[test]
@@ -436,15 +430,8 @@ fn zero_sized_memory() {
 #[test]
 fn disabled_memory_node_is_not_ram() {
     // Linux skips a memory node whose status is not "okay".
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("cpus", |d| {
-            d.u32("#address-cells", 1);
-            d.u32("#size-cells", 0);
-            cpu_node(d, 0, None, |_| {});
-        });
+    let blob = tree22(|d| {
+        one_cpu(d);
         d.node("psci", |d| d.str("method", "hvc"));
         d.node("memory@40000000", |d| {
             d.str("device_type", "memory");
@@ -452,22 +439,15 @@ fn disabled_memory_node_is_not_ram() {
             d.str("status", "disabled");
         });
     });
-    assert_eq!(parse_err(&d.finish()), Error::NoMemory);
+    assert_eq!(parse_err(&blob), Error::NoMemory);
 }
 
 #[test]
 fn memory_found_by_name_or_device_type() {
     for (name, device_type) in [("memory", None), ("ram@80000000", Some("memory")), ("memory@80000000", Some("memory"))]
     {
-        let mut d = Dt::new();
-        d.node("", |d| {
-            d.u32("#address-cells", 2);
-            d.u32("#size-cells", 2);
-            d.node("cpus", |d| {
-                d.u32("#address-cells", 1);
-                d.u32("#size-cells", 0);
-                cpu_node(d, 0, None, |_| {});
-            });
+        let blob = tree22(|d| {
+            one_cpu(d);
             d.node(name, |d| {
                 if let Some(t) = device_type {
                     d.str("device_type", t);
@@ -475,7 +455,6 @@ fn memory_found_by_name_or_device_type() {
                 d.cells("reg", &reg22(0x8000_0000, GIB));
             });
         });
-        let blob = d.finish();
         let t = Topology::parse(&blob, Hints::default()).expect("parses");
         assert_eq!(t.memory.as_slice(), &[topology::Range { start: 0x8000_0000, size: GIB }], "{name}");
     }
@@ -483,21 +462,14 @@ fn memory_found_by_name_or_device_type() {
 
 #[test]
 fn memory_reg_with_a_partial_entry() {
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("cpus", |d| {
-            d.u32("#address-cells", 1);
-            d.u32("#size-cells", 0);
-            cpu_node(d, 0, None, |_| {});
-        });
+    let blob = tree22(|d| {
+        one_cpu(d);
         d.node("memory@40000000", |d| {
             d.str("device_type", "memory");
             d.cells("reg", &[0, 0x4000_0000, 0, 0x4000_0000, 0, 0x8000_0000]);
         });
     });
-    assert_eq!(parse_err(&d.finish()), Error::BadProperty { node: "/memory", property: "reg" });
+    assert_eq!(parse_err(&blob), Error::BadProperty { node: "/memory", property: "reg" });
 }
 
 #[test]
@@ -510,31 +482,17 @@ fn too_many_memory_ranges() {
 #[test]
 fn psci_with_a_bad_method() {
     for method in [Some("svc"), Some(""), None] {
-        let mut d = Dt::new();
-        d.node("", |d| {
-            d.u32("#address-cells", 2);
-            d.u32("#size-cells", 2);
-            d.node("cpus", |d| {
-                d.u32("#address-cells", 1);
-                d.u32("#size-cells", 0);
-                cpu_node(d, 0, None, |_| {});
-            });
+        let blob = tree22(|d| {
+            one_cpu(d);
             d.node("psci", |d| {
                 d.str("compatible", "arm,psci-1.0");
                 if let Some(m) = method {
                     d.str("method", m);
                 }
             });
-            d.node("memory@40000000", |d| {
-                d.str("device_type", "memory");
-                d.cells("reg", &reg22(0x4000_0000, GIB));
-            });
+            one_gib_of_memory(d);
         });
-        assert_eq!(
-            parse_err(&d.finish()),
-            Error::BadProperty { node: "/psci", property: "method" },
-            "method {method:?}"
-        );
+        assert_eq!(parse_err(&blob), Error::BadProperty { node: "/psci", property: "method" }, "method {method:?}");
     }
 }
 
@@ -551,42 +509,18 @@ fn psci_cpus_without_psci_node_parse() {
 
 #[test]
 fn gic_with_one_reg_entry() {
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("cpus", |d| {
-            d.u32("#address-cells", 1);
-            d.u32("#size-cells", 0);
-            cpu_node(d, 0, None, |_| {});
-        });
-        d.node("memory@40000000", |d| {
-            d.str("device_type", "memory");
-            d.cells("reg", &reg22(0x4000_0000, GIB));
-        });
+    let blob = minimal_tree(|d| {
         d.node("intc@8000000", |d| {
             d.str("compatible", "arm,gic-v3");
             d.cells("reg", &reg22(0x800_0000, 0x1_0000));
         });
     });
-    assert_eq!(parse_err(&d.finish()), Error::BadProperty { node: "GIC", property: "reg" });
+    assert_eq!(parse_err(&blob), Error::BadProperty { node: "GIC", property: "reg" });
 }
 
 #[test]
 fn disabled_gic_and_uart_are_skipped() {
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("cpus", |d| {
-            d.u32("#address-cells", 1);
-            d.u32("#size-cells", 0);
-            cpu_node(d, 0, None, |_| {});
-        });
-        d.node("memory@40000000", |d| {
-            d.str("device_type", "memory");
-            d.cells("reg", &reg22(0x4000_0000, GIB));
-        });
+    let blob = minimal_tree(|d| {
         d.node("intc@1000000", |d| {
             d.str("compatible", "arm,gic-400");
             d.str("status", "disabled");
@@ -608,7 +542,6 @@ fn disabled_gic_and_uart_are_skipped() {
             d.str("status", "ok");
         });
     });
-    let blob = d.finish();
     let t = Topology::parse(&blob, Hints::default()).expect("parses");
     assert_eq!(
         t.gic,
@@ -631,19 +564,7 @@ fn disabled_gic_and_uart_are_skipped() {
 fn uart_outside_any_cpu_mapping_is_skipped_not_fatal() {
     // A bus with children but no `ranges` does not map them for the CPU: that
     // UART cannot be the console, but the rest of the tree is still usable.
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("cpus", |d| {
-            d.u32("#address-cells", 1);
-            d.u32("#size-cells", 0);
-            cpu_node(d, 0, None, |_| {});
-        });
-        d.node("memory@40000000", |d| {
-            d.str("device_type", "memory");
-            d.cells("reg", &reg22(0x4000_0000, GIB));
-        });
+    let blob = minimal_tree(|d| {
         d.node("bus", |d| {
             d.u32("#address-cells", 1);
             d.u32("#size-cells", 1);
@@ -653,7 +574,6 @@ fn uart_outside_any_cpu_mapping_is_skipped_not_fatal() {
             });
         });
     });
-    let blob = d.finish();
     let t = Topology::parse(&blob, Hints::default()).expect("the tree is usable without that UART");
     assert_eq!(t.uart, None);
     assert_eq!(t.cpus.len(), 1);
@@ -661,19 +581,7 @@ fn uart_outside_any_cpu_mapping_is_skipped_not_fatal() {
 
 #[test]
 fn nodes_nested_too_deep() {
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
-        d.node("cpus", |d| {
-            d.u32("#address-cells", 1);
-            d.u32("#size-cells", 0);
-            cpu_node(d, 0, None, |_| {});
-        });
-        d.node("memory@40000000", |d| {
-            d.str("device_type", "memory");
-            d.cells("reg", &reg22(0x4000_0000, GIB));
-        });
+    let blob = minimal_tree(|d| {
         fn nest(d: &mut Dt, depth: usize) {
             if depth > 0 {
                 d.node("bus", |d| {
@@ -684,7 +592,7 @@ fn nodes_nested_too_deep() {
         }
         nest(d, 20);
     });
-    assert_eq!(parse_err(&d.finish()), Error::Malformed { detail: "nodes nested too deep" });
+    assert_eq!(parse_err(&blob), Error::Malformed { detail: "nodes nested too deep" });
 }
 
 // --- Display ----------------------------------------------------------------------

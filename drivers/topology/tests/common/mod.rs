@@ -1398,19 +1398,13 @@ pub const QEMU_GICV3_2X4_DTB: &[u8] = include_bytes!("../data/qemu-virt-gicv3-2x
 /// 0x4000_0000, GICv2, PL011) whose `/cpus` body (after `#address-cells =
 /// <1>; #size-cells = <0>`) is written by `cpus`. For hand-broken trees.
 pub fn tree_with_cpus(cpus: impl FnOnce(&mut Dt)) -> Vec<u8> {
-    let mut d = Dt::new();
-    d.node("", |d| {
-        d.u32("#address-cells", 2);
-        d.u32("#size-cells", 2);
+    tree22(|d| {
         d.str("compatible", "linux,dummy-virt");
         d.node("psci", |d| {
             d.str("compatible", "arm,psci-1.0");
             d.str("method", "hvc");
         });
-        d.node("memory@40000000", |d| {
-            d.str("device_type", "memory");
-            d.cells("reg", &reg22(0x4000_0000, GIB));
-        });
+        one_gib_of_memory(d);
         d.node("intc@8000000", |d| {
             d.str("compatible", "arm,cortex-a15-gic");
             let mut reg = reg22(0x800_0000, 0x1_0000).to_vec();
@@ -1426,8 +1420,49 @@ pub fn tree_with_cpus(cpus: impl FnOnce(&mut Dt)) -> Vec<u8> {
             d.u32("#size-cells", 0);
             cpus(d);
         });
+    })
+}
+
+/// A tree whose root has `#address-cells = <2>; #size-cells = <2>` and
+/// whatever `body` then writes inside it. For hand-broken trees that need
+/// their own `/cpus` or memory node, or a particular node order; use
+/// [`one_cpu`] and [`one_gib_of_memory`] for the parts that are not broken.
+pub fn tree22(body: impl FnOnce(&mut Dt)) -> Vec<u8> {
+    let mut d = Dt::new();
+    d.node("", |d| {
+        d.u32("#address-cells", 2);
+        d.u32("#size-cells", 2);
+        body(d);
     });
     d.finish()
+}
+
+/// A tree that parses as it is: [`tree22`] with [`one_cpu`] and
+/// [`one_gib_of_memory`], then whatever `extra` writes in the root node.
+pub fn minimal_tree(extra: impl FnOnce(&mut Dt)) -> Vec<u8> {
+    tree22(|d| {
+        one_cpu(d);
+        one_gib_of_memory(d);
+        extra(d);
+    })
+}
+
+/// `/cpus` (`#address-cells = <1>; #size-cells = <0>`) holding one
+/// [`cpu_node`]: `cpu@0`, PSCI, no phandle.
+pub fn one_cpu(d: &mut Dt) {
+    d.node("cpus", |d| {
+        d.u32("#address-cells", 1);
+        d.u32("#size-cells", 0);
+        cpu_node(d, 0, None, |_| {});
+    });
+}
+
+/// `memory@40000000`: 1 GiB of RAM at 0x4000_0000, in root cells 2/2.
+pub fn one_gib_of_memory(d: &mut Dt) {
+    d.node("memory@40000000", |d| {
+        d.str("device_type", "memory");
+        d.cells("reg", &reg22(0x4000_0000, GIB));
+    });
 }
 
 /// A `cpu@N` node with `reg`, `phandle` (if any), `device_type`,
