@@ -139,11 +139,39 @@ fn test() -> Result<()> {
         ])?;
     }
     cargo(&["clippy", "--quiet", "-p", "qemu-virt", "--target", TARGET, "--", "-D", "warnings"])?;
-    // Host unit tests of the hardware-neutral crates (the default members).
-    cargo(&["test", "--quiet"])?;
+    // Host unit tests of the hardware-neutral crates (the default members),
+    // then the QEMU boot tests.
+    let mut total = cargo_test(&["test"])?;
     qemu::binary()?;
     build::boot_image("qemu-virt")?;
-    cargo(&["test", "--quiet", "-p", "boot-tests"])
+    let boot = cargo_test(&["test", "-p", "boot-tests"])?;
+    total = (total.0 + boot.0, total.1 + boot.1);
+    println!("{} passed, {} failed", total.0, total.1);
+    Ok(())
+}
+
+/// Runs `cargo test ...`, passing its output through, and adds up the
+/// `test result:` lines: (passed, failed).
+fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(args)
+        .current_dir(xtask::root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut counts = (0, 0);
+    let stdout = child.stdout.take().ok_or("no cargo stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        if let Some((passed, failed)) = xtask::report::cargo_test_counts(&line) {
+            counts = (counts.0 + passed, counts.1 + failed);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    status.success().then_some(counts).ok_or_else(|| format!("`cargo {}` failed", args.join(" ")))
 }
 
 fn bench_boot(runs: usize) -> Result<()> {

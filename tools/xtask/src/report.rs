@@ -70,6 +70,24 @@ pub fn ktap_line(line: &str) -> Option<KtapResult> {
     Some(KtapResult { number: number.parse().ok()?, ok, name })
 }
 
+/// `(passed, failed)` from a cargo test summary line
+/// (`test result: ok. 34 passed; 0 failed; 0 ignored; ...`).
+pub fn cargo_test_counts(line: &str) -> Option<(u64, u64)> {
+    let rest = line.strip_prefix("test result: ")?;
+    let mut counts = (0, 0);
+    for part in rest.split(';') {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        if let [.., n, key] = words.as_slice() {
+            match *key {
+                "passed" => counts.0 = n.parse().ok()?,
+                "failed" => counts.1 = n.parse().ok()?,
+                _ => {}
+            }
+        }
+    }
+    Some(counts)
+}
+
 /// Everything recognised in a console log.
 #[derive(Debug, Default)]
 pub struct BootReport {
@@ -128,6 +146,13 @@ mod tests {
                 KtapResult { number: 2, ok: false, name: "node0_b".into() }
             ]
         );
+    }
+
+    #[test]
+    fn counts_cargo_test_results() {
+        let line = "test result: ok. 34 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.03s";
+        assert_eq!(cargo_test_counts(line), Some((34, 2)));
+        assert_eq!(cargo_test_counts("running 3 tests"), None);
     }
 
     #[test]
