@@ -30,12 +30,13 @@ extern "C" fn cpu_main(core: &'static CoreStart) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let node = node::get().map_or(u32::MAX, |n| n.info.node_id);
-    println!("kernel panic: node {node}: {info}");
-    if let Some(uart) = owner::uart() {
+    match owner::uart() {
         // The boot node prints directly: its own drain loop may be what panicked.
-        use core::fmt::Write;
-        let mut u = uart;
-        let _ = writeln!(u, "kernel panic: node {node}: {info}");
+        Some(mut uart) => {
+            use core::fmt::Write;
+            let _ = writeln!(uart, "kernel panic: node {node}: {info}");
+        }
+        None => println!("kernel panic: node {node}: {info}"),
     }
     time::idle()
 }
