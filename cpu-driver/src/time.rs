@@ -62,6 +62,17 @@ pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bo
     }
 }
 
+/// Waits until `cond` holds, sleeping in WFI between interrupts, with no
+/// timer: for conditions whose producer always rings this core's doorbell.
+/// A doorbell that lands between the check and the WFI stays pending, so
+/// the WFI returns at once and no wake-up is lost.
+pub fn wait_for_doorbell(mut cond: impl FnMut() -> bool) {
+    while !cond() {
+        aarch64_cpu::asm::wfi();
+        gic::drain();
+    }
+}
+
 /// Sleeps until an interrupt (no timer): the idle loop of a core with nothing to do.
 pub fn idle() -> ! {
     loop {
