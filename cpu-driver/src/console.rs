@@ -30,16 +30,25 @@ impl Write for Line {
     }
 }
 
-/// Queues one line on this node's ring and rings the console owner.
+/// Formats one line, queues it on this node's ring and rings the console owner.
 pub fn print_line(args: fmt::Arguments<'_>) {
     let mut line = Line::new();
     let _ = line.write_fmt(args);
+    emit(&line);
+}
+
+/// Queues an already formatted line and rings the console owner.
+pub fn emit(line: &Line) {
     let Some(node) = node::get() else { return };
-    let shared = node.shared();
-    if let Some(ring) = shared.console.get(node.info.node_id as usize) {
+    if let Some(ring) = node.shared().console.get(node.info.node_id as usize) {
         ring.push(line.as_bytes());
     }
-    let bell = shared.console_doorbell.load(Ordering::Acquire);
+    ring_owner(&node);
+}
+
+/// Wakes the console owner, once it has published its doorbell.
+pub fn ring_owner(node: &node::Node) {
+    let bell = node.shared().console_doorbell.load(Ordering::Acquire);
     if bell & DOORBELL_VALID != 0 {
         gic::ring(bell & !DOORBELL_VALID);
     }

@@ -27,10 +27,7 @@ const GICD_ITARGETSR0: usize = 0x800;
 
 /// This core's MPIDR affinity (Aff3..Aff0), as the device tree writes it.
 pub fn own_mpidr() -> u64 {
-    let m: u64;
-    // SAFETY: reading MPIDR_EL1 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, mpidr_el1", out(reg) m, options(nomem, nostack)) };
-    (m & 0xff_ffff) | (m & (0xff << 32))
+    cpu_start::current_mpidr().0
 }
 
 fn v2() -> GicV2<'static> {

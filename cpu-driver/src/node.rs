@@ -136,11 +136,9 @@ fn lead(node: &Node, core: &CoreStart) {
         if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {
             status.checks_passed.store(crate::selftest::run(node, core, online), Ordering::Relaxed);
         }
-        println!("{}", core::str::from_utf8(line.as_bytes()).unwrap_or("node up"));
+        crate::console::emit(&line);
         status.state.store(if online != 0 { NODE_UP } else { NODE_FAILED }, Ordering::Release);
     }
-    let bell = shared.console_doorbell.load(Ordering::Acquire);
-    if bell & handoff::console::DOORBELL_VALID != 0 {
-        gic::ring(bell & !handoff::console::DOORBELL_VALID);
-    }
+    // Again, now the state is published: the owner waits for it.
+    crate::console::ring_owner(node);
 }

@@ -30,21 +30,18 @@ pub fn take_console(node: &Node, bell: u64) {
     node.shared().console_doorbell.store(bell | DOORBELL_VALID, Ordering::Release);
 }
 
-fn drain(node: &Node) -> bool {
-    let mut any = false;
+fn drain(node: &Node) {
     let mut line = [0u8; LINE_BYTES];
     let uart = uart();
     let shared = node.shared();
     for ring in shared.console.iter().take(node.info.node_count as usize) {
         while let Some(len) = ring.pop(&mut line) {
-            any = true;
             if let Some(u) = &uart {
                 u.write_bytes(&line[..len]);
                 u.write_bytes(b"\n");
             }
         }
     }
-    any
 }
 
 fn rings_pending(node: &Node) -> bool {

@@ -52,12 +52,6 @@ fn counter() -> u64 {
     aarch64_cpu::registers::CNTVCT_EL0.get()
 }
 
-fn mpidr() -> (u64, bool) {
-    use tock_registers::interfaces::Readable;
-    let m = aarch64_cpu::registers::MPIDR_EL1.get();
-    ((m & 0xff_ffff) | (m & (0xff << 32)), m & (1 << 24) != 0)
-}
-
 /// Reports a fatal boot error and parks the core.
 fn fail(con: &mut Early, what: &str, err: &dyn core::fmt::Display) -> ! {
     let _ = writeln!(con, "boot: error: {what}: {err}");
@@ -107,7 +101,7 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         Ok(d) => d,
         Err(e) => fail(&mut con, "no usable device tree", &e),
     };
-    let (boot_mpidr, mt) = mpidr();
+    let (boot_mpidr, mt) = cpu_start::current_mpidr();
     let topology = match Topology::parse(dtb, Hints { mpidr_mt: Some(mt) }) {
         Ok(t) => t,
         Err(e) => fail(&mut con, "bad device tree", &e),
@@ -122,11 +116,12 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
     let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
         | if args("ktest=boot") { handoff::bootinfo::FLAG_KTEST_BOOT } else { 0 };
+    let show_plan = args("plan");
     let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {
         Ok(p) => p,
         Err(e) => fail(&mut con, "no boot plan", &e),
     };
-    if plan.topology.bootargs.split_ascii_whitespace().any(|w| w == "plan") {
+    if show_plan {
         let _ = writeln!(con, "{plan}");
     }
     if let Some(n) = plan.nodes.iter().find(|n| n.memory.overlaps(&board.image)) {

@@ -50,6 +50,15 @@ impl fmt::Display for StartError {
     }
 }
 
+/// This core's MPIDR_EL1 affinity fields (Aff3..Aff0, as a device tree's
+/// cpu `reg` writes them) and its MT bit.
+pub fn current_mpidr() -> (u64, bool) {
+    let m: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, mpidr_el1", out(reg) m, options(nomem, nostack, preserves_flags)) };
+    ((m & 0xff_ffff) | (m & (0xff << 32)), m & (1 << 24) != 0)
+}
+
 /// Starts core `mpidr` at physical `entry` with `context` in x0 (PSCI only;
 /// spin-table cores enter with x0 = 0 and must find their context themselves).
 pub fn start(method: Method, mpidr: u64, entry: u64, context: u64) -> Result<(), StartError> {

@@ -41,13 +41,10 @@ pub fn boot(m: &Machine) -> Boot {
     Boot { captured, report }
 }
 
-/// A provided topology's machine with `poweroff` in its bootargs.
+/// A provided topology's machine booted with [`BOOTARGS`].
 pub fn preset_machine(name: &str, gic: u8) -> Machine {
-    let p = xtask::dtb::preset(name).unwrap_or_else(|e| panic!("{e}"));
-    let mut m = Machine { gic, append: BOOTARGS.into(), ..Machine::default() };
-    m.smp = p.clusters.iter().map(|c| c.cpus).sum();
-    m.dtb = Some(xtask::dtb::preset_dtb(p, gic, &m.cpu, m.memory_mib).unwrap_or_else(|e| panic!("{e}")));
-    m
+    let base = Machine { gic, append: BOOTARGS.into(), ..Machine::default() };
+    xtask::dtb::preset(name).and_then(|p| xtask::dtb::machine(p, base)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One expected node line.

@@ -9,11 +9,13 @@ const TARGET: &str = "aarch64-unknown-none";
 /// The two builds of the CPU driver, with the core each is tuned for.
 pub const CPU_DRIVER_BUILDS: [(&str, &str); 2] = [("big", "cortex-a76"), ("little", "cortex-a55")];
 
-fn cargo() -> Command {
+/// The cargo that runs xtask (or the one on PATH).
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn run(mut cmd: Command, what: &str) -> Result<()> {
+/// Runs `cmd` from the workspace root; `what` names it in the error.
+pub fn run(mut cmd: Command, what: &str) -> Result<()> {
     let status = cmd.current_dir(crate::root()).status().map_err(|e| format!("{what}: cannot run cargo: {e}"))?;
     if status.success() {
         Ok(())

@@ -97,6 +97,14 @@ fn unique() -> String {
     format!("{}-{n}", std::process::id())
 }
 
+/// `base` shaped as `preset`: its core count, and the preset's device tree
+/// for `base`'s GIC version, CPU model and memory size.
+pub fn machine(preset: &Preset, base: Machine) -> Result<Machine> {
+    let smp = preset.clusters.iter().map(|c| c.cpus).sum();
+    let dtb = preset_dtb(preset, base.gic, &base.cpu, base.memory_mib)?;
+    Ok(Machine { smp, dtb: Some(dtb), ..base })
+}
+
 fn fdt_err(e: fdt::FdtError) -> String {
     format!("cannot read QEMU's device tree: {e}")
 }

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use xtask::{build, dtb, plan, qemu, Result};
 
 const TARGET: &str = "aarch64-unknown-none";
@@ -92,9 +92,7 @@ fn machine(a: &MachineArgs) -> Result<qemu::Machine> {
         m.gic = g;
     }
     if let Some(name) = &a.topology {
-        let p = dtb::preset(name)?;
-        m.smp = p.clusters.iter().map(|c| c.cpus).sum();
-        m.dtb = Some(dtb::preset_dtb(p, m.gic, &m.cpu, m.memory_mib)?);
+        m = dtb::machine(dtb::preset(name)?, m)?;
     }
     if let Some(n) = a.smp {
         m.smp = n;
@@ -107,9 +105,9 @@ fn machine(a: &MachineArgs) -> Result<qemu::Machine> {
 }
 
 fn cargo(args: &[&str]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo).args(args).current_dir(xtask::root()).status().map_err(|e| e.to_string())?;
-    status.success().then_some(()).ok_or_else(|| format!("`cargo {}` failed", args.join(" ")))
+    let mut cmd = build::cargo();
+    cmd.args(args);
+    build::run(cmd, &format!("`cargo {}`", args.join(" ")))
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
@@ -154,8 +152,7 @@ fn test() -> Result<()> {
 /// `test result:` lines: (passed, failed).
 fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
     use std::io::{BufRead, BufReader};
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut child = Command::new(cargo)
+    let mut child = build::cargo()
         .args(args)
         .current_dir(xtask::root())
         .stdout(std::process::Stdio::piped())
@@ -178,10 +175,8 @@ fn bench_boot(runs: usize) -> Result<()> {
     let image = build::boot_image("qemu-virt")?;
     let mut rows = Vec::new();
     for (name, gic) in [("1x4", 3), ("4+4", 3), ("4+2+2", 3), ("4+2+2", 2)] {
-        let p = dtb::preset(name)?;
-        let mut m = qemu::Machine { gic, append: "poweroff".into(), ..qemu::Machine::default() };
-        m.smp = p.clusters.iter().map(|c| c.cpus).sum();
-        m.dtb = Some(dtb::preset_dtb(p, gic, &m.cpu, m.memory_mib)?);
+        let base = qemu::Machine { gic, append: "poweroff".into(), ..qemu::Machine::default() };
+        let m = dtb::machine(dtb::preset(name)?, base)?;
         let mut times = Vec::new();
         for _ in 0..runs {
             let out = qemu::run_captured(&m, &image, std::time::Duration::from_secs(60))?;
