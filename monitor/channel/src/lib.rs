@@ -21,9 +21,12 @@
 //! Release; the receiver, expecting message `n`, loads that word with
 //! Acquire and owns the payload once it reads `n + 1`. It reads `n + 1 -
 //! slots` (or 0 on the first lap) while the slot is still empty; anything
-//! else is corruption, which it counts and skips, never trusts. So a message
-//! costs one cache-line transfer; the sender's and receiver's positions are
-//! private to each end and never shared.
+//! else is corruption, which it counts and skips, never trusts. (It then
+//! stores `n + 1` there itself, so the slot reads as empty, not as garbage
+//! again, on the next lap until the sender refills it: the only store the
+//! receiver makes to a slot.) So a message costs one cache-line transfer;
+//! the sender's and receiver's positions are private to each end and never
+//! shared.
 //!
 //! Back-pressure: the sender may publish message `n` only while
 //! `n < consumed + slots`. It caches `consumed` and reloads it only when its
@@ -209,19 +212,22 @@ pub struct Channel<'a> {
 impl<'a> Channel<'a> {
     /// A channel over memory the caller owns (tests, host benchmarks).
     pub fn new(control: &'a Control, slots: &'a [Slot]) -> Result<Self, OpenError> {
-        Self::validate(control.header, slots.len())?;
+        let header = control.header;
+        Self::validate(header)?;
+        if header.slots as usize != slots.len() || slots.is_empty() {
+            return Err(OpenError::BadSlots { header: header.slots, fit: slots.len() });
+        }
         Ok(Channel { control, slots })
     }
 
-    fn validate(header: Header, slots: usize) -> Result<(), OpenError> {
+    /// Checks what the header says the region is, before trusting any of
+    /// its sizes: an uninitialised (say all-zero) region is `BadMagic`.
+    fn validate(header: Header) -> Result<(), OpenError> {
         if header.magic != MAGIC {
             return Err(OpenError::BadMagic { found: header.magic });
         }
         if header.version != LAYOUT_VERSION {
             return Err(OpenError::BadVersion { found: header.version });
-        }
-        if header.slots as usize != slots || slots == 0 {
-            return Err(OpenError::BadSlots { header: header.slots, fit: slots });
         }
         Ok(())
     }
@@ -261,14 +267,15 @@ impl<'a> Channel<'a> {
         // SAFETY: the header is plain data; read it once, volatile, since
         // another node wrote it.
         let header = unsafe { core::ptr::read_volatile(&raw const control.header) };
+        Self::validate(header)?;
         if header.slots as usize > fit || header.slots == 0 {
             return Err(OpenError::BadSlots { header: header.slots, fit });
         }
-        Self::validate(header, header.slots as usize)?;
         // SAFETY: `header.slots` slots follow the control lines inside the
         // region (checked just above); any bit pattern is a valid Slot.
-        let slots =
-            unsafe { core::slice::from_raw_parts(base.add(CONTROL_LINES * LINE).cast::<Slot>(), header.slots as usize) };
+        let slots = unsafe {
+            core::slice::from_raw_parts(base.add(CONTROL_LINES * LINE).cast::<Slot>(), header.slots as usize)
+        };
         Ok(Channel { control, slots })
     }
 

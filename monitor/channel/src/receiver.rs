@@ -106,6 +106,16 @@ impl<'a, N: Notifier> Receiver<'a, N> {
             Next::Corrupt(found) => {
                 let expected = self.received + 1;
                 self.corrupt += 1;
+                // Put back the number the sender would have stored, so the
+                // slot reads as empty, not as garbage again, when this end
+                // comes round to it on the next lap before the sender has
+                // refilled it. Otherwise each lap would skip (and lose) one
+                // more message there, run this end ahead of the sender and
+                // leave it credits it must reject. The sender stores into
+                // this word again only for message `expected - 1 + slots`,
+                // which needs the credit for this slot, published after this
+                // store with Release: its store comes later and wins.
+                self.ch.slots[self.index].seq.store(expected, Ordering::Relaxed);
                 self.advance();
                 Err(RecvError::Corrupt { expected, found })
             }

@@ -28,11 +28,13 @@ impl<'a, N: Notifier> Sender<'a, N> {
     }
 
     /// Reloads the receiver's credits. An impossible value (more consumed
-    /// than sent, or fewer than a full ring behind) is counted and ignored.
+    /// than sent, more than a full ring behind, or less than a value seen
+    /// before: `consumed` never goes back) is counted and ignored.
     fn refresh(&mut self) {
         let consumed = self.ch.control.consumer.consumed.load(Ordering::Acquire);
         let slots = self.ch.slots() as u64;
-        if consumed > self.sent || self.sent - consumed > slots {
+        // `limit - slots` is the last `consumed` accepted (0 at first).
+        if consumed > self.sent || self.sent - consumed > slots || consumed < self.limit - slots {
             self.corrupt += 1;
             return;
         }

@@ -1,10 +1,10 @@
 //! Atomics and cells: `core`'s normally, `loom`'s under `--cfg loom`, so the
 //! model checker sees every access the ring makes.
 
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicU64, Ordering};
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, AtomicU64, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicU64, Ordering};
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
