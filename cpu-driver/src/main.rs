@@ -13,6 +13,7 @@ mod console;
 mod entry;
 mod exceptions;
 mod gic;
+mod monitor;
 mod node;
 mod owner;
 mod selftest;

@@ -82,9 +82,9 @@ pub fn start(core: &'static CoreStart) -> ! {
     }
     lead(&node, core);
     if info.is_boot_node() {
-        crate::owner::serve(&node);
+        crate::owner::report_boot(&node);
     }
-    time::idle()
+    crate::monitor::run(&node, bell)
 }
 
 /// Core 0's work: start the siblings, wait for them, report the node.

@@ -30,23 +30,23 @@ pub fn take_console(node: &Node, bell: u64) {
     node.shared().console_doorbell.store(bell | DOORBELL_VALID, Ordering::Release);
 }
 
-fn drain(node: &Node) {
+/// Prints every waiting console line; returns true if there was any.
+/// Only the console owner's first core calls it (each ring has one reader).
+pub fn drain(node: &Node) -> bool {
     let mut line = [0u8; LINE_BYTES];
     let uart = uart();
     let shared = node.shared();
+    let mut any = false;
     for ring in shared.console.iter().take(node.info.node_count as usize) {
         while let Some(len) = ring.pop(&mut line) {
+            any = true;
             if let Some(u) = &uart {
                 u.write_bytes(&line[..len]);
                 u.write_bytes(b"\n");
             }
         }
     }
-}
-
-fn rings_pending(node: &Node) -> bool {
-    let shared = node.shared();
-    shared.console.iter().take(node.info.node_count as usize).any(|r| r.has_pending())
+    any
 }
 
 fn all_reported(node: &Node) -> bool {
@@ -54,20 +54,16 @@ fn all_reported(node: &Node) -> bool {
     shared.status.iter().take(node.info.node_count as usize).all(|s| s.state.load(Ordering::Acquire) != NODE_STARTING)
 }
 
-/// The boot node's console loop; never returns.
-pub fn serve(node: &Node) -> ! {
+/// Waits for every node to report (or time out), then prints the boot
+/// summary and, with `ktest=boot`, the self-checks.
+pub fn report_boot(node: &Node) {
     let info = node.info;
     let deadline = info.boot_counter.saturating_add(time::ticks(config::BOOT_TIMEOUT_US));
     time::wait_until(|| all_reported(node) || time::now() >= deadline, None);
     drain(node);
     summary(node);
-    // Every node has read our doorbell by now, so every line rings it: sleep
-    // until one does, with no periodic wake-up.
-    loop {
-        drain(node);
-        time::wait_for_doorbell(|| rings_pending(node));
-    }
 }
+
 
 /// Prints every node's boot self-checks as one KTAP test plan.
 fn ktap(node: &Node) {
@@ -111,17 +107,24 @@ fn summary(node: &Node) {
         ktap(node);
     }
     drain(node);
-    if info.flags & handoff::bootinfo::FLAG_POWEROFF != 0 {
-        if let Some(u) = uart() {
-            u.flush();
-        }
-        match node.psci() {
-            Some(conduit) => {
-                let e = cpu_start::system_off(conduit);
-                crate::println!("poweroff: PSCI SYSTEM_OFF failed: {e:?}");
-            }
-            None => crate::println!("poweroff: no PSCI on this machine; staying up"),
-        }
-        drain(node);
+}
+
+/// Powers the machine off if the bootargs asked (`poweroff`), after
+/// printing every waiting line.
+pub fn power_off_if_asked(node: &Node) {
+    if node.info.flags & handoff::bootinfo::FLAG_POWEROFF == 0 {
+        return;
     }
+    drain(node);
+    if let Some(u) = uart() {
+        u.flush();
+    }
+    match node.psci() {
+        Some(conduit) => {
+            let e = cpu_start::system_off(conduit);
+            crate::println!("poweroff: PSCI SYSTEM_OFF failed: {e:?}");
+        }
+        None => crate::println!("poweroff: no PSCI on this machine; staying up"),
+    }
+    drain(node);
 }

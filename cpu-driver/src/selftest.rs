@@ -44,8 +44,24 @@ pub fn run(node: &Node, core: &CoreStart, online: u32) -> u32 {
     passed
 }
 
+/// The shared memory a node may map: the console area, and the channels it
+/// sends or receives on.
+fn shared_allowed(info: &handoff::NodeBootInfo) -> impl Iterator<Item = handoff::PhysRange> + '_ {
+    let console = handoff::PhysRange {
+        start: info.shared.start,
+        size: handoff::page_up(handoff::console::SharedArea::SIZE as u64),
+    };
+    let channel = move |va: u64| handoff::PhysRange {
+        start: info.shared.start + va.saturating_sub(handoff::SHARED_VA),
+        size: info.channel_bytes,
+    };
+    let own = info.tx_va.iter().chain(info.rx_va.iter()).filter(|&&va| va != 0).map(move |&va| channel(va));
+    core::iter::once(console).chain(own)
+}
+
 /// Walks this node's live page tables: every normal-memory mapping must lie
-/// in the node's own RAM or the shared region.
+/// in the node's own RAM, the console area, or a channel this node is an
+/// end of; so no node can even read another pair's channel.
 fn maps_only_own_memory(node: &Node, core: &CoreStart) -> bool {
     let info = node.info;
     let mem = info.memory;
@@ -65,7 +81,7 @@ fn maps_only_own_memory(node: &Node, core: &CoreStart) -> bool {
         leaves += 1;
         let end = pa.saturating_add(size);
         let inside = |r: handoff::PhysRange| pa >= r.start && end <= r.end();
-        if attr != Attr::Device && !inside(mem) && !inside(info.shared) {
+        if attr != Attr::Device && !inside(mem) && !shared_allowed(info).any(inside) {
             ok = false;
         }
     };

@@ -30,6 +30,22 @@ pub fn disarm() {
     CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::CLEAR + CNTV_CTL_EL0::IMASK::SET);
 }
 
+/// Sleeps in WFI until an interrupt or for at most `us` microseconds.
+pub fn nap(us: u64) {
+    sleep_until(now().saturating_add(ticks(us)));
+}
+
+/// Sleeps in WFI until an interrupt or the counter reaches `deadline`
+/// (`u64::MAX`: no timer at all, so an idle core has no periodic wake-up).
+pub fn sleep_until_interrupt_or(deadline: u64) {
+    if deadline == u64::MAX {
+        aarch64_cpu::asm::wfi();
+        gic::drain();
+    } else {
+        sleep_until(deadline);
+    }
+}
+
 fn sleep_until(deadline: u64) {
     CNTV_CVAL_EL0.set(deadline);
     CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
@@ -59,17 +75,6 @@ pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bo
         }
         let tick = t.saturating_add(ticks(config::TICK_US));
         sleep_until(deadline.map_or(tick, |d| d.min(tick)));
-    }
-}
-
-/// Waits until `cond` holds, sleeping in WFI between interrupts, with no
-/// timer: for conditions whose producer always rings this core's doorbell.
-/// A doorbell that lands between the check and the WFI stays pending, so
-/// the WFI returns at once and no wake-up is lost.
-pub fn wait_for_doorbell(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        aarch64_cpu::asm::wfi();
-        gic::drain();
     }
 }
 

@@ -8,7 +8,7 @@ use handoff::bootinfo::{self, CoreEntry, CoreStart, NodeBootInfo, BOOT_INFO_MAGI
 use handoff::console::{SharedArea, NODE_FAILED, SHARED_MAGIC};
 use handoff::layout::{NodeLayout, TABLE_PAGES};
 use handoff::paging::{self, Tables};
-use handoff::{ImageHeader, PhysRange, MAX_NODE_CPUS, PAGE};
+use handoff::{ImageHeader, PhysRange, MAX_NODES, MAX_NODE_CPUS, PAGE};
 use topology::{EnableMethod, Gic, PsciConduit, UartKind};
 
 /// Why a node could not be loaded or started.
@@ -73,6 +73,31 @@ pub fn init_shared(plan: &BootPlan<'_>) {
         (&raw mut (*shared).magic).write(SHARED_MAGIC);
         (&raw mut (*shared).node_count).write(plan.nodes.len() as u32);
     }
+    let map = &plan.channels;
+    for from in 0..map.nodes {
+        for to in 0..map.nodes {
+            let Some(r) = map.range(from, to) else { continue };
+            // SAFETY: the plan put this channel inside the shared region,
+            // page-aligned and apart from every other; no node runs yet.
+            // It cannot fail: the region is aligned and holds slots.
+            let _ = unsafe { channel::Channel::init(r.start as *mut u8, r.size as usize, from as u32, to as u32) };
+        }
+    }
+}
+
+/// The pieces of the shared region node `id` maps: the console area and
+/// the channels it sends or receives on, nothing else.
+fn shared_pieces(plan: &BootPlan<'_>, id: usize) -> ([PhysRange; 1 + 2 * MAX_NODES], usize) {
+    let mut pieces = [PhysRange::default(); 1 + 2 * MAX_NODES];
+    pieces[0] = PhysRange { start: plan.shared.start, size: handoff::page_up(SharedArea::SIZE as u64) };
+    let mut n = 1;
+    for peer in 0..plan.channels.nodes.min(MAX_NODES) {
+        for r in [plan.channels.range(id, peer), plan.channels.range(peer, id)].into_iter().flatten() {
+            pieces[n] = range(r);
+            n += 1;
+        }
+    }
+    (pieces, n)
 }
 
 /// Marks node `id` as failed so the boot node does not wait for it.
@@ -161,9 +186,23 @@ pub fn load_node(
     let words = unsafe { core::slice::from_raw_parts_mut(tables_pa as *mut u64, (TABLE_PAGES * PAGE / 8) as usize) };
     let mut tables = Tables::new(words, tables_pa);
     let mut vas = [0u64; 4 + MAX_NODE_CPUS];
-    let space =
-        paging::build_node_space(&mut tables, &layout, range(plan.shared), &devices.list[..devices.len], &mut vas)
-            .map_err(LoadError::Map)?;
+    let (pieces, count) = shared_pieces(plan, node.id);
+    let space = paging::build_node_space(
+        &mut tables,
+        &layout,
+        plan.shared.start,
+        &pieces[..count],
+        &devices.list[..devices.len],
+        &mut vas,
+    )
+    .map_err(LoadError::Map)?;
+    let shared_va = |r: Option<topology::Range>| r.map_or(0, |r| handoff::SHARED_VA + (r.start - plan.shared.start));
+    let mut tx_va = [0; MAX_NODES];
+    let mut rx_va = [0; MAX_NODES];
+    for peer in 0..plan.channels.nodes.min(MAX_NODES) {
+        tx_va[peer] = shared_va(plan.channels.range(node.id, peer));
+        rx_va[peer] = shared_va(plan.channels.range(peer, node.id));
+    }
     let va_of = |i: Option<usize>| i.map_or(0, |i| vas[i]);
 
     let mut info = NodeBootInfo {
@@ -196,6 +235,9 @@ pub fn load_node(
             Gic::V2 { .. } => 0,
         },
         uart_va: va_of(uart),
+        channel_bytes: plan.channels.bytes,
+        tx_va,
+        rx_va,
         cpus: [CoreEntry::default(); MAX_NODE_CPUS],
     };
     let pa_range = {

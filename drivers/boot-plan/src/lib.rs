@@ -8,7 +8,10 @@
 
 #![no_std]
 
+mod channels;
 mod memory;
+
+pub use channels::ChannelMap;
 
 use core::fmt;
 use heapless::Vec;
@@ -45,11 +48,14 @@ pub struct PlanConfig {
     pub shared_size: u64,
     /// Smallest private region a node may get.
     pub min_node_memory: u64,
+    /// Bytes at the start of the shared region kept for the console rings
+    /// and node status words; the channels follow.
+    pub console_area: u64,
 }
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        PlanConfig { boot_reserve: 32 << 20, shared_size: 2 << 20, min_node_memory: 8 << 20 }
+        PlanConfig { boot_reserve: 32 << 20, shared_size: 2 << 20, min_node_memory: 8 << 20, console_area: 256 << 10 }
     }
 }
 
@@ -97,6 +103,8 @@ pub struct BootPlan<'a> {
     pub boot_node: usize,
     /// Region for inter-node channels, outside every node's memory.
     pub shared: Range,
+    /// One channel in each direction between every pair of nodes, in `shared`.
+    pub channels: ChannelMap,
     pub start_method: StartMethod,
 }
 
@@ -166,6 +174,7 @@ impl<'a> BootPlan<'a> {
 
         let count = topology.clusters.len();
         let (shared, memories) = memory::carve(&topology, count, config)?;
+        let channels = ChannelMap::new(shared, config.console_area, count)?;
         let mut nodes = Vec::new();
         for (id, cluster) in topology.clusters.iter().enumerate() {
             let mut cpus: Vec<u8, MAX_CPUS> = cluster.cpus.clone();
@@ -186,7 +195,7 @@ impl<'a> BootPlan<'a> {
             let node = NodePlan { id, build, cpus, mpidrs, capacity, memory: memories[id] };
             nodes.push(node).map_err(|_| PlanError::TooMany { what: "nodes" })?;
         }
-        Ok(BootPlan { topology, nodes, boot_node, shared, start_method })
+        Ok(BootPlan { topology, nodes, boot_node, shared, channels, start_method })
     }
 
     /// Total CPUs in the plan.
@@ -235,7 +244,18 @@ impl fmt::Display for BootPlan<'_> {
                 n.memory.size >> 20
             )?;
         }
-        writeln!(f, "  channels: {:#x}+{:#x}", self.shared.start, self.shared.size)?;
+        writeln!(f, "  shared: {:#x}+{:#x}", self.shared.start, self.shared.size)?;
+        let c = &self.channels;
+        if c.count() > 0 {
+            writeln!(
+                f,
+                "  channels: {}, one per ordered pair of nodes, {} bytes ({} slots) each from {:#x}",
+                c.count(),
+                c.bytes,
+                c.slots(),
+                c.base
+            )?;
+        }
         write!(f, "  enable-method: {}", self.start_method.name())?;
         match t.psci {
             Some(c) => writeln!(f, ", psci: {}", c.name())?,

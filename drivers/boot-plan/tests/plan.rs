@@ -589,3 +589,32 @@ fn names_and_lists() {
         "unsupported (brcm,bcm2835-aux-uart)"
     );
 }
+
+/// One channel per ordered pair, page-aligned, disjoint, inside the shared
+/// region after the console area and outside every node's RAM.
+#[test]
+fn channels_one_per_ordered_pair_disjoint_and_in_the_shared_region() {
+    for n in 1..=16usize {
+        let shared = boot_plan::Range { start: 0x4000_0000, size: 2 << 20 };
+        let map = boot_plan::ChannelMap::new(shared, 256 << 10, n).expect("channel map");
+        assert_eq!(map.count(), n * (n - 1));
+        let mut seen: Vec<boot_plan::Range> = Vec::new();
+        for from in 0..n {
+            assert_eq!(map.range(from, from), None, "no channel to oneself");
+            for to in (0..n).filter(|&t| t != from) {
+                let r = map.range(from, to).expect("channel for every ordered pair");
+                assert_eq!(r.start % 4096, 0);
+                assert_eq!(r.size % 4096, 0);
+                assert!(r.start >= shared.start + (256 << 10) && r.end() <= shared.end(), "{r:?}");
+                assert!(seen.iter().all(|s| !s.overlaps(&r)), "channels overlap");
+                seen.push(r);
+            }
+        }
+        assert_eq!(map.range(n, 0), None);
+        if n > 1 {
+            assert!(map.slots() >= 61, "{n} nodes: {} slots", map.slots());
+        }
+    }
+    let tiny = boot_plan::Range { start: 0, size: 260 << 10 };
+    assert!(boot_plan::ChannelMap::new(tiny, 256 << 10, 3).is_err(), "no room is an error, not a panic");
+}

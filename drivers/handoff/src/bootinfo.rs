@@ -1,7 +1,7 @@
 //! Boot info and core start records, written by the boot driver into node
 //! RAM and read by the CPU driver.
 
-use crate::{PhysRange, MAX_NODE_CPUS};
+use crate::{PhysRange, MAX_NODES, MAX_NODE_CPUS};
 
 /// Marks a valid [`NodeBootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = u64::from_le_bytes(*b"MKNODEv1");
@@ -13,6 +13,11 @@ pub const FLAG_POWEROFF: u32 = 1 << 1;
 
 /// `flags`: run the boot self-checks and report them in KTAP (`ktest=boot`).
 pub const FLAG_KTEST_BOOT: u32 = 1 << 2;
+
+/// `flags`: run the channel tests and report them in KTAP (`ktest=channels`).
+pub const FLAG_KTEST_CHANNELS: u32 = 1 << 3;
+/// `flags`: measure the channels between the first two nodes (`bench=channels`).
+pub const FLAG_BENCH_CHANNELS: u32 = 1 << 4;
 
 /// `enable` of a [`CoreEntry`].
 pub const ENABLE_PSCI: u32 = 0;
@@ -80,6 +85,12 @@ pub struct NodeBootInfo {
     pub gicr_size: u64,
     /// Console PL011, mapped only in the boot node (0 elsewhere).
     pub uart_va: u64,
+    /// Bytes of each channel.
+    pub channel_bytes: u64,
+    /// Channel on which this node sends to node `i` (virtual; 0: none).
+    pub tx_va: [u64; MAX_NODES],
+    /// Channel on which node `i` sends to this node (virtual; 0: none).
+    pub rx_va: [u64; MAX_NODES],
     pub cpus: [CoreEntry; MAX_NODE_CPUS],
 }
 

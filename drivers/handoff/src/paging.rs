@@ -228,13 +228,17 @@ pub struct NodeSpace {
     pub ttbr1: u64,
 }
 
-/// Builds a node's address space (see the crate docs for the map):
-/// `devices` are mapped in order from [`DEVICE_VA`], and their virtual
-/// addresses are written to `device_vas`.
+/// Builds a node's address space (see the crate docs for the map): the
+/// pieces of the shared region this node may touch, `shared`, each at
+/// [`SHARED_VA`] plus its offset from `shared_base` (the region's start), so
+/// every node sees a shared page at the same address; `devices` are mapped
+/// in order from [`DEVICE_VA`], and their virtual addresses are written to
+/// `device_vas`.
 pub fn build_node_space(
     tables: &mut Tables<'_>,
     layout: &NodeLayout,
-    shared: PhysRange,
+    shared_base: u64,
+    shared: &[PhysRange],
     devices: &[PhysRange],
     device_vas: &mut [u64],
 ) -> Result<NodeSpace, MapError> {
@@ -253,7 +257,10 @@ pub fn build_node_space(
     }
     let free = layout.memory.size - layout.free;
     tables.map(ttbr1, layout.va(layout.free), layout.pa(layout.free), free & !(PAGE - 1), Attr::KernelData)?;
-    tables.map(ttbr1, SHARED_VA, shared.start, shared.size, Attr::KernelData)?;
+    for piece in shared {
+        let offset = piece.start.checked_sub(shared_base).ok_or(MapError::Unaligned)?;
+        tables.map(ttbr1, SHARED_VA + offset, piece.start, piece.size, Attr::KernelData)?;
+    }
 
     let mut next_va = DEVICE_VA;
     for (dev, out) in devices.iter().zip(device_vas.iter_mut()) {

@@ -23,7 +23,7 @@ fn build(memory: PhysRange, shared: PhysRange, devices: &[PhysRange], image: u64
     let mut vas = vec![0u64; devices.len()];
     let space = {
         let mut t = Tables::new(&mut words, base);
-        build_node_space(&mut t, &layout, shared, devices, &mut vas).expect("map")
+        build_node_space(&mut t, &layout, shared.start, &[shared], devices, &mut vas).expect("map")
     };
     Built { words, base, space, device_vas: vas, layout }
 }

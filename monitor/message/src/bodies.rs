@@ -34,6 +34,8 @@ pub struct TestStart {
     pub mode: U32,
     /// Messages per stream (or round trips).
     pub count: U64,
+    /// Sequence number of each stream's first message in this phase.
+    pub first_seq: U64,
 }
 
 /// One message of a test stream: its place in the stream and data derived

@@ -179,3 +179,8 @@ fn read_body<T: FromBytes>(body: &[u8]) -> T {
 fn body_bytes<T: IntoBytes + zerocopy::Immutable>(b: &T) -> &[u8] {
     b.as_bytes()
 }
+
+/// The little-endian field types message bodies are made of.
+pub mod le {
+    pub use zerocopy::little_endian::{U32, U64};
+}

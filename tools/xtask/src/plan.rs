@@ -52,6 +52,21 @@ pub fn json(plan: &BootPlan<'_>) -> Value {
         "gic": gic,
         "uart": t.uart.map(|u| json!({"kind": UartName(u.kind).to_string(), "base": u.regs.start})),
         "shared": {"start": plan.shared.start, "size": plan.shared.size},
+        "channels": channels(plan),
         "bootargs": t.bootargs,
     })
+}
+
+/// Every channel: sender, receiver, where and how large.
+fn channels(plan: &BootPlan<'_>) -> Value {
+    let c = &plan.channels;
+    let mut list = Vec::new();
+    for from in 0..c.nodes {
+        for to in (0..c.nodes).filter(|&t| t != from) {
+            if let Some(r) = c.range(from, to) {
+                list.push(json!({"from": from, "to": to, "start": r.start, "size": r.size}));
+            }
+        }
+    }
+    json!({"count": c.count(), "bytes": c.bytes, "slots": c.slots(), "list": list})
 }

@@ -1,0 +1,147 @@
+//! Runs this node's monitor on the node's first core: opens the channels the
+//! boot info names, links with every peer, and (on the boot node, the
+//! coordinator) runs the channel tests and benchmarks the bootargs ask for.
+
+use crate::node::Node;
+use crate::{config, gic, owner, time};
+use aarch64_cpu::registers::CNTFRQ_EL0;
+use channel::Channel;
+use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS};
+use monitor::{Identity, Link, Mode, Monitor, Platform, MAX_NODES};
+use tock_registers::interfaces::Readable;
+
+/// Messages per ordered pair of nodes and per mode in `ktest=channels`.
+const TEST_MESSAGES: u64 = 100_000;
+/// `bench=channels`: round trips, and messages streamed, per mode.
+const BENCH_ROUND_TRIPS: usize = 1000;
+const BENCH_MESSAGES: u64 = 100_000;
+/// How long a monitor waits for its peers' greetings (TCG can be slow).
+const LINK_TIMEOUT_S: u64 = 10;
+/// The sleep of a polling wait.
+const POLL_SLEEP_US: u64 = 20;
+
+/// Doorbells are SGIs through the GIC (v2 or v3); the hardware-mailbox seam
+/// (RK3588) is another implementation of [`channel::Notifier`].
+#[derive(Debug, Clone, Copy)]
+pub struct Sgi {
+    own: u64,
+}
+
+impl channel::Notifier for Sgi {
+    fn interrupts(&self) -> bool {
+        true
+    }
+    fn target(&self) -> u64 {
+        self.own
+    }
+    fn notify(&self, target: u64) {
+        gic::ring(target);
+    }
+    fn wait(&self) {
+        time::nap(config::TICK_US);
+    }
+}
+
+/// The CPU driver as the monitor's platform.
+struct Kernel<'n> {
+    node: &'n Node,
+    bell: u64,
+    owns_console: bool,
+}
+
+impl Platform for Kernel<'_> {
+    type Notifier = Sgi;
+
+    fn notifier(&self) -> Sgi {
+        Sgi { own: self.bell }
+    }
+    fn now(&self) -> u64 {
+        time::now()
+    }
+    fn frequency(&self) -> u64 {
+        CNTFRQ_EL0.get()
+    }
+    fn print(&self, line: core::fmt::Arguments<'_>) {
+        crate::console::print_line(line);
+        // The owner prints at once, so a burst (a KTAP block) never
+        // overflows its own ring.
+        if self.owns_console {
+            owner::drain(self.node);
+        }
+    }
+    fn service(&self) -> bool {
+        self.owns_console && owner::drain(self.node)
+    }
+    fn sleep(&self, mode: Mode, deadline: u64) {
+        match mode {
+            // A doorbell ends the WFI; every sender rings an armed receiver.
+            Mode::Interrupt => time::sleep_until_interrupt_or(deadline),
+            Mode::Polling => time::nap(POLL_SLEEP_US),
+        }
+    }
+    fn poll_spins(&self) -> u32 {
+        config::POLL_SPINS
+    }
+}
+
+/// Opens the channels to and from `peer`, checking their headers.
+fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, channel::OpenError> {
+    let info = node.info;
+    let bytes = info.channel_bytes as usize;
+    let me = info.node_id;
+    let open = |va: u64, from: u32, to: u32| {
+        // SAFETY: the boot driver initialised this channel at this address in
+        // the shared region and mapped it into exactly its two nodes; this
+        // node is its only sender (tx) or only receiver (rx).
+        let ch = unsafe { Channel::open(va as *mut u8, bytes) }?;
+        let h = ch.header();
+        if (h.from, h.to) != (from, to) {
+            return Err(channel::OpenError::BadMagic { found: h.magic });
+        }
+        Ok(ch)
+    };
+    let tx = open(info.tx_va[peer], me, peer as u32)?;
+    let rx = open(info.rx_va[peer], peer as u32, me)?;
+    Ok(Link::new(peer as u32, tx, rx, sgi, sgi))
+}
+
+/// The node's first core from here on: never returns.
+pub fn run(node: &Node, bell: u64) -> ! {
+    let info = node.info;
+    let platform = Kernel { node, bell, owns_console: info.is_boot_node() };
+    let sgi = platform.notifier();
+    let mut links = heapless::Vec::new();
+    for peer in (0..(info.node_count as usize).min(MAX_NODES)).filter(|&p| p != info.node_id as usize) {
+        if info.tx_va[peer] == 0 || info.rx_va[peer] == 0 {
+            platform.print(format_args!("monitor: node {}: no channel to node {peer}", info.node_id));
+            continue;
+        }
+        match open_link(node, peer, sgi) {
+            Ok(link) => {
+                let _ = links.push(link);
+            }
+            Err(e) => platform.print(format_args!("monitor: node {}: channel with node {peer}: {e}", info.node_id)),
+        }
+    }
+    let me = Identity {
+        node: info.node_id,
+        nodes: info.node_count,
+        coordinator: info.boot_node,
+        build: info.build,
+        capacity: info.capacity,
+        cpus: info.cpu_count,
+    };
+    let mut monitor = Monitor::new(platform, me, links);
+    monitor.link(LINK_TIMEOUT_S);
+    if info.is_boot_node() {
+        let all_linked = monitor.wait_all_linked(LINK_TIMEOUT_S);
+        if info.flags & FLAG_KTEST_CHANNELS != 0 {
+            monitor.channel_tests(TEST_MESSAGES, all_linked);
+        }
+        if info.flags & FLAG_BENCH_CHANNELS != 0 {
+            monitor.bench(BENCH_ROUND_TRIPS, BENCH_MESSAGES);
+        }
+        owner::power_off_if_asked(node);
+    }
+    monitor.serve()
+}

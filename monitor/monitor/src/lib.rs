@@ -1,0 +1,371 @@
+//! The monitor of one kernel node: the only code that sends and receives
+//! messages between nodes.
+//!
+//! It opens the node's channels (one to and one from every peer), greets
+//! every peer with a [`message::Hello`], and prints
+//! `monitor: node N linked to M peers`. The boot node's monitor is the
+//! coordinator: every other monitor tells it when it has linked, and it
+//! starts the coordinated phases (the channel tests and benchmarks) with
+//! [`message::TestStart`] and collects the verdicts.
+//!
+//! It is event driven: [`Monitor::step`] does whatever work is ready
+//! without blocking; when there is none, the monitor polls briefly and then
+//! sleeps ([`Platform::sleep`]) with every channel's doorbell armed, or, in
+//! polling mode, for a short period. Every received frame is decoded and
+//! validated; a bad one is counted on its link and dropped, and the monitor
+//! goes on serving its other channels.
+
+#![no_std]
+
+mod coordinator;
+mod link;
+mod platform;
+mod stream;
+
+pub use link::Link;
+pub use platform::{Mode, Platform};
+pub use stream::INJECTED;
+
+use heapless::Vec;
+use message::le::{U32, U64};
+use message::{decode, Hello, Linked, Message, Payload, TestReport, TestStart};
+
+/// Most nodes (as `handoff::MAX_NODES`).
+pub const MAX_NODES: usize = 16;
+
+/// `TestStart::test`: every node streams to every other.
+pub const TEST_STREAMS: u32 = 1;
+/// `TestStart::test`: the coordinator streams to one peer (throughput).
+pub const BENCH_STREAM: u32 = 2;
+/// `TestStart::test`: the coordinator pings one peer (round trip).
+pub const BENCH_PING: u32 = 3;
+
+/// Who this node is.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    pub node: u32,
+    pub nodes: u32,
+    pub coordinator: u32,
+    pub build: u32,
+    pub capacity: u32,
+    pub cpus: u32,
+}
+
+/// The phase this node is running.
+#[derive(Debug, Clone, Copy)]
+struct Phase {
+    test: u32,
+    mode: Mode,
+    deadline: u64,
+}
+
+/// One node's monitor.
+pub struct Monitor<'a, P: Platform> {
+    pub(crate) platform: P,
+    pub(crate) me: Identity,
+    pub(crate) links: Vec<Link<'a, P::Notifier>, MAX_NODES>,
+    mode: Mode,
+    phase: Option<Phase>,
+    linked: bool,
+    /// Coordinator: peers each node said it linked to.
+    pub(crate) linked_reports: [Option<u32>; MAX_NODES],
+    /// Coordinator: stream verdicts of the current round.
+    pub(crate) reports: Vec<TestReport, { MAX_NODES * (MAX_NODES - 1) }>,
+    /// The last pong's sequence number.
+    pub(crate) pong: Option<u64>,
+    /// Control messages dropped because a link's outbox was full.
+    pub dropped: u32,
+    /// Coordinator: first sequence number of the next phase's streams.
+    pub(crate) next_seq: u64,
+}
+
+/// How long a phase may take before its streams are reported as they are.
+const PHASE_TIMEOUT_S: u64 = 120;
+
+impl<'a, P: Platform> Monitor<'a, P> {
+    /// A monitor for `me` over `links` (one per peer that has channels).
+    pub fn new(platform: P, me: Identity, links: Vec<Link<'a, P::Notifier>, MAX_NODES>) -> Self {
+        Monitor {
+            platform,
+            me,
+            links,
+            mode: Mode::Interrupt,
+            phase: None,
+            linked: false,
+            linked_reports: [None; MAX_NODES],
+            reports: Vec::new(),
+            pong: None,
+            dropped: 0,
+            next_seq: 0,
+        }
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    /// The links, one per peer.
+    pub fn links(&self) -> &[Link<'a, P::Notifier>] {
+        &self.links
+    }
+
+    /// Peers that have greeted us.
+    pub fn peers_linked(&self) -> u32 {
+        self.links.iter().filter(|l| l.hello.is_some()).count() as u32
+    }
+
+    pub(crate) fn is_coordinator(&self) -> bool {
+        self.me.node == self.me.coordinator
+    }
+
+    pub(crate) fn ticks(&self, seconds: u64) -> u64 {
+        self.platform.frequency().saturating_mul(seconds)
+    }
+
+    /// Sends `m` to `peer` (through the outbox if its ring is full).
+    pub(crate) fn send(&mut self, peer: u32, m: &Message) {
+        match self.links.iter_mut().find(|l| l.peer == peer) {
+            Some(l) => {
+                if !l.post(m) {
+                    self.dropped += 1;
+                }
+            }
+            None => self.dropped += 1,
+        }
+    }
+
+    /// Greets every peer, waits up to `timeout_s` seconds for their
+    /// greetings, prints the linked line and tells the coordinator.
+    /// Returns the number of peers linked.
+    pub fn link(&mut self, timeout_s: u64) -> u32 {
+        let me = self.me;
+        let hello = Message::Hello(Hello {
+            node: U32::new(me.node),
+            build: U32::new(me.build),
+            capacity: U32::new(me.capacity),
+            cpus: U32::new(me.cpus),
+        });
+        for i in 0..self.links.len() {
+            let peer = self.links[i].peer;
+            self.send(peer, &hello);
+        }
+        let deadline = self.platform.now().saturating_add(self.ticks(timeout_s));
+        let all = self.links.len() as u32;
+        self.run_until(deadline, |m| m.peers_linked() == all);
+        self.linked = true;
+        let peers = self.peers_linked();
+        for l in self.links.iter().filter(|l| l.hello.is_none()) {
+            self.platform.print(format_args!("monitor: node {}: no hello from node {}", me.node, l.peer));
+        }
+        self.platform.print(format_args!("monitor: node {} linked to {peers} peers", me.node));
+        if self.is_coordinator() {
+            if let Some(slot) = self.linked_reports.get_mut(me.node as usize) {
+                *slot = Some(peers);
+            }
+        } else {
+            let m = Message::Linked(Linked { node: U32::new(me.node), peers: U32::new(peers) });
+            self.send(me.coordinator, &m);
+        }
+        peers
+    }
+
+    /// Serves the channels for ever.
+    pub fn serve(&mut self) -> ! {
+        loop {
+            // Sleep without a timer unless a phase has a deadline; start
+            // over whenever a phase begins or ends.
+            let phase = self.phase.map(|p| p.deadline);
+            self.run_until(phase.unwrap_or(u64::MAX), |m| m.phase.map(|p| p.deadline) != phase);
+        }
+    }
+
+    /// Runs until `done` holds or the counter passes `deadline`; returns
+    /// whether `done` held.
+    pub fn run_until(&mut self, deadline: u64, mut done: impl FnMut(&Self) -> bool) -> bool {
+        let mut idle_spins = 0;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if self.step() {
+                idle_spins = 0;
+                continue;
+            }
+            if self.platform.now() >= deadline {
+                return false;
+            }
+            idle_spins += 1;
+            if idle_spins >= self.platform.poll_spins() {
+                self.idle(deadline);
+                idle_spins = 0;
+            } else {
+                core::hint::spin_loop();
+            }
+        }
+    }
+
+    /// Sleeps until there may be work: every doorbell armed (or none, when
+    /// polling), with a last look at the rings after arming.
+    fn idle(&mut self, deadline: u64) {
+        if self.mode == Mode::Polling {
+            self.platform.sleep(Mode::Polling, deadline);
+            return;
+        }
+        let mut pending = false;
+        for l in self.links.iter_mut() {
+            pending |= l.rx.arm();
+            if l.blocked() {
+                pending |= l.tx.arm();
+            }
+        }
+        if !pending && !self.platform.service() {
+            self.platform.sleep(Mode::Interrupt, deadline);
+        }
+        for l in self.links.iter() {
+            l.rx.disarm();
+            l.tx.disarm();
+        }
+    }
+
+    /// Does all work that is ready; returns true if there was any.
+    pub fn step(&mut self) -> bool {
+        let mut busy = self.platform.service();
+        let me = self.me.node;
+        for i in 0..self.links.len() {
+            busy |= self.links[i].flush();
+            busy |= self.links[i].pump_stream(me);
+            if !self.may_receive(i) {
+                continue;
+            }
+            let mut frames = [[0u8; message::PAYLOAD]; 16];
+            let n = self.links[i].rx.recv_batch(&mut frames);
+            for p in &frames[..n] {
+                self.handle(i, p);
+            }
+            busy |= n > 0;
+        }
+        self.check_phase();
+        busy
+    }
+
+    /// A node reads a peer's channel while linking, during a phase, or when
+    /// the peer is the coordinator (or it is the coordinator itself): so
+    /// stream data that overtakes this node's own start message waits in
+    /// the ring instead of being judged against the previous phase.
+    fn may_receive(&self, i: usize) -> bool {
+        !self.linked || self.phase.is_some() || self.is_coordinator() || self.links[i].peer == self.me.coordinator
+    }
+
+    fn handle(&mut self, i: usize, p: &Payload) {
+        let m = match decode(p) {
+            Ok(m) => m,
+            Err(e) => {
+                self.links[i].rejects.record(&e);
+                return;
+            }
+        };
+        let peer = self.links[i].peer;
+        let from_coordinator = peer == self.me.coordinator;
+        match m {
+            Message::Hello(h) if h.node.get() == peer => self.links[i].hello = Some(h),
+            Message::Linked(l) if self.is_coordinator() && l.node.get() == peer => {
+                if let Some(slot) = self.linked_reports.get_mut(peer as usize) {
+                    *slot = Some(l.peers.get());
+                }
+            }
+            Message::TestStart(s) if from_coordinator => self.begin_phase(&s),
+            Message::StreamData(d) if self.links[i].stream_rx.active && d.from.get() == peer => {
+                let now = self.platform.now();
+                self.links[i].stream_rx.accept(&d, now);
+            }
+            Message::TestReport(r) if self.is_coordinator() && r.to.get() == peer => {
+                if self.reports.push(r).is_err() {
+                    self.dropped += 1;
+                }
+            }
+            Message::Ping(ping) => self.send(peer, &Message::Pong(ping)),
+            Message::Pong(pong) if self.is_coordinator() => self.pong = Some(pong.seq.get()),
+            _ => self.links[i].unexpected += 1,
+        }
+    }
+
+    /// Which streams a test runs.
+    fn streams(&self, test: u32, from: u32, to: u32) -> bool {
+        let bench_peer = self.bench_peer();
+        match test {
+            TEST_STREAMS => from != to,
+            BENCH_STREAM => from == self.me.coordinator && Some(to) == bench_peer,
+            _ => false,
+        }
+    }
+
+    /// The peer the benchmarks run against: the lowest-numbered other node.
+    pub(crate) fn bench_peer(&self) -> Option<u32> {
+        (0..self.me.nodes).find(|&n| n != self.me.coordinator)
+    }
+
+    /// Starts a phase on this node (the coordinator calls it for itself).
+    pub(crate) fn begin_phase(&mut self, s: &TestStart) {
+        let Some(mode) = Mode::from_wire(s.mode.get()) else {
+            self.links.iter_mut().for_each(|l| l.unexpected += 1);
+            return;
+        };
+        let (test, first, count) = (s.test.get(), s.first_seq.get(), s.count.get());
+        let me = self.me.node;
+        for i in 0..self.links.len() {
+            let peer = self.links[i].peer;
+            let (sends, receives) = (self.streams(test, me, peer), self.streams(test, peer, me));
+            let l = &mut self.links[i];
+            l.rejects = Default::default();
+            l.stream_tx = if sends { stream::StreamTx::new(first, count) } else { stream::StreamTx::default() };
+            l.stream_rx = if receives { stream::StreamRx::new(first, count) } else { stream::StreamRx::default() };
+        }
+        self.mode = mode;
+        let deadline = self.platform.now().saturating_add(self.ticks(PHASE_TIMEOUT_S));
+        self.phase = Some(Phase { test, mode, deadline });
+    }
+
+    /// Ends the phase once every stream is sent and received (or it timed
+    /// out), reporting each received stream to the coordinator.
+    fn check_phase(&mut self) {
+        let Some(phase) = self.phase else { return };
+        let done = self.links.iter().all(|l| l.stream_tx.done() && l.stream_rx.complete());
+        if !done && self.platform.now() < phase.deadline {
+            return;
+        }
+        let me = self.me.node;
+        for i in 0..self.links.len() {
+            let l = &self.links[i];
+            if !l.stream_rx.active {
+                continue;
+            }
+            let r = l.stream_rx.report(phase.test, phase.mode.wire(), l.peer, me, l.rejects.total());
+            if self.is_coordinator() {
+                if self.reports.push(r).is_err() {
+                    self.dropped += 1;
+                }
+            } else {
+                self.send(self.me.coordinator, &Message::TestReport(r));
+            }
+        }
+        for l in self.links.iter_mut() {
+            l.stream_rx.active = false;
+        }
+        self.phase = None;
+        self.mode = Mode::Interrupt;
+    }
+
+    pub(crate) fn in_phase(&self) -> bool {
+        self.phase.is_some()
+    }
+
+    pub(crate) fn start_message(test: u32, mode: Mode, count: u64, first_seq: u64) -> TestStart {
+        TestStart {
+            test: U32::new(test),
+            mode: U32::new(mode.wire()),
+            count: U64::new(count),
+            first_seq: U64::new(first_seq),
+        }
+    }
+}

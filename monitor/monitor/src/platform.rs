@@ -1,0 +1,66 @@
+//! What a monitor needs from the kernel it runs on.
+
+use core::fmt;
+
+/// How a monitor waits when it has nothing to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Arm every channel's doorbell and sleep until a peer rings.
+    Interrupt,
+    /// Arm nothing: look at the channels again after a short sleep.
+    Polling,
+}
+
+impl Mode {
+    /// The wire number ([`message::TestStart::mode`]).
+    pub fn wire(self) -> u32 {
+        match self {
+            Mode::Interrupt => 0,
+            Mode::Polling => 1,
+        }
+    }
+
+    /// The mode numbered `n` on the wire.
+    pub fn from_wire(n: u32) -> Option<Mode> {
+        match n {
+            0 => Some(Mode::Interrupt),
+            1 => Some(Mode::Polling),
+            _ => None,
+        }
+    }
+
+    /// As printed in test names and benchmark lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Interrupt => "ipi",
+            Mode::Polling => "poll",
+        }
+    }
+}
+
+/// The kernel below a monitor.
+pub trait Platform {
+    /// How the channel ends wake their peers.
+    type Notifier: channel::Notifier;
+    /// A notifier for one channel end.
+    fn notifier(&self) -> Self::Notifier;
+    /// A monotonic counter.
+    fn now(&self) -> u64;
+    /// Counter ticks per second.
+    fn frequency(&self) -> u64;
+    /// Prints one console line.
+    fn print(&self, line: fmt::Arguments<'_>);
+    /// Work the node does between monitor steps (the console owner drains
+    /// the console rings). Returns true if there was any.
+    fn service(&self) -> bool {
+        false
+    }
+    /// Sleeps: in [`Mode::Interrupt`] until an interrupt or the counter
+    /// reaches `deadline` (`u64::MAX`: no timeout); in [`Mode::Polling`] for
+    /// a short poll period.
+    fn sleep(&self, mode: Mode, deadline: u64);
+    /// Polls before sleeping.
+    fn poll_spins(&self) -> u32 {
+        1024
+    }
+}
