@@ -36,7 +36,8 @@ impl<P: Platform> Monitor<'_, P> {
         let nodes = self.me.nodes as usize;
         let expected = match test {
             TEST_STREAMS => nodes * nodes.saturating_sub(1),
-            _ => 1,
+            BENCH_STREAM => 1,
+            _ => 0,
         };
         let deadline = self.platform.now().saturating_add(self.ticks(PHASE_TIMEOUT_S + 10));
         self.run_until(deadline, |m| !m.in_phase() && m.reports.len() >= expected);
@@ -117,10 +118,10 @@ impl<P: Platform> Monitor<'_, P> {
         let freq = self.platform.frequency().max(1);
         let ns = |ticks: u64| (u128::from(ticks) * 1_000_000_000 / u128::from(freq)) as u64;
         for mode in MODES {
-            // The peer waits in `mode` while we ping it.
-            self.round(BENCH_PING, mode, 0);
+            // The peer waits in `mode` until it has answered every ping.
             let mut samples = [0u64; 1024];
             let round_trips = round_trips.min(samples.len());
+            self.round(BENCH_PING, mode, round_trips as u64);
             let mut done = 0;
             for seq in 0..round_trips as u64 {
                 let t0 = self.platform.now();

@@ -77,6 +77,8 @@ pub struct Monitor<'a, P: Platform> {
     pub dropped: u32,
     /// Coordinator: first sequence number of the next phase's streams.
     pub(crate) next_seq: u64,
+    /// Pings still to answer before a [`BENCH_PING`] phase ends.
+    pings_left: u64,
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -97,6 +99,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             pong: None,
             dropped: 0,
             next_seq: 0,
+            pings_left: 0,
         }
     }
 
@@ -284,7 +287,10 @@ impl<'a, P: Platform> Monitor<'a, P> {
                     self.dropped += 1;
                 }
             }
-            Message::Ping(ping) => self.send(peer, &Message::Pong(ping)),
+            Message::Ping(ping) => {
+                self.pings_left = self.pings_left.saturating_sub(1);
+                self.send(peer, &Message::Pong(ping));
+            }
             Message::Pong(pong) if self.is_coordinator() => self.pong = Some(pong.seq.get()),
             _ => self.links[i].unexpected += 1,
         }
@@ -321,6 +327,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
             l.stream_tx = if sends { stream::StreamTx::new(first, count) } else { stream::StreamTx::default() };
             l.stream_rx = if receives { stream::StreamRx::new(first, count) } else { stream::StreamRx::default() };
         }
+        let pinged = test == BENCH_PING && Some(me) == self.bench_peer();
+        self.pings_left = if pinged { count } else { 0 };
         self.mode = mode;
         let deadline = self.platform.now().saturating_add(self.ticks(PHASE_TIMEOUT_S));
         self.phase = Some(Phase { test, mode, deadline });
@@ -330,7 +338,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
     /// out), reporting each received stream to the coordinator.
     fn check_phase(&mut self) {
         let Some(phase) = self.phase else { return };
-        let done = self.links.iter().all(|l| l.stream_tx.done() && l.stream_rx.complete());
+        let done = self.pings_left == 0 && self.links.iter().all(|l| l.stream_tx.done() && l.stream_rx.complete());
         if !done && self.platform.now() < phase.deadline {
             return;
         }
