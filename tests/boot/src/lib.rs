@@ -33,7 +33,12 @@ pub struct Boot {
 
 /// Boots `m` and returns the parsed console.
 pub fn boot(m: &Machine) -> Boot {
-    let captured = match xtask::qemu::run_captured(m, &image(), TIMEOUT) {
+    boot_with_timeout(m, TIMEOUT)
+}
+
+/// Boots `m`, killing QEMU after `timeout`, and returns the parsed console.
+pub fn boot_with_timeout(m: &Machine, timeout: Duration) -> Boot {
+    let captured = match xtask::qemu::run_captured(m, &image(), timeout) {
         Ok(c) => c,
         Err(e) => panic!("cannot run QEMU: {e}"),
     };
@@ -79,19 +84,40 @@ impl Boot {
         assert!(r.summary_index > r.last_node_index, "summary must follow every node line:\n{console}");
         assert!(!console.contains("error") && !console.contains("fault") && !console.contains("panic"), "{console}");
         self.assert_ktap(expected.len());
+        self.assert_linked(expected.len());
+    }
+
+    /// Asserts every node's monitor linked to every other node, once.
+    pub fn assert_linked(&self, nodes: usize) {
+        let console = &self.captured.console;
+        let mut linked = self.report.linked.clone();
+        linked.sort_unstable();
+        let want: Vec<(usize, usize)> = (0..nodes).map(|n| (n, nodes - 1)).collect();
+        assert_eq!(linked, want, "monitor lines; console:\n{console}");
+    }
+
+    /// Asserts a KTAP block (the `index`-th printed) with `count` results,
+    /// numbered in order, all `ok`; returns the results' names.
+    pub fn assert_ktap_block(&self, index: usize, count: usize) -> Vec<String> {
+        let console = &self.captured.console;
+        let block = self.report.ktap_blocks.get(index).unwrap_or_else(|| panic!("no KTAP block {index}:\n{console}"));
+        assert_eq!(block.plan, Some(count), "KTAP plan; console:\n{console}");
+        assert_eq!(block.results.len(), count, "KTAP results; console:\n{console}");
+        for (i, r) in block.results.iter().enumerate() {
+            assert_eq!(r.number, i + 1, "KTAP numbering; console:\n{console}");
+            assert!(r.ok, "not ok: {}; console:\n{console}", r.name);
+        }
+        block.results.iter().map(|r| r.name.clone()).collect()
     }
 
     /// Asserts the KTAP block: every check of every node, numbered in
     /// order, all `ok`.
     pub fn assert_ktap(&self, nodes: usize) {
         let console = &self.captured.console;
-        let want = nodes * KTAP_CHECKS.len();
-        assert_eq!(self.report.ktap_plan, Some(want), "KTAP plan; console:\n{console}");
-        assert_eq!(self.report.ktap.len(), want, "KTAP results; console:\n{console}");
-        for (i, r) in self.report.ktap.iter().enumerate() {
+        let names = self.assert_ktap_block(0, nodes * KTAP_CHECKS.len());
+        for (i, got) in names.iter().enumerate() {
             let name = format!("node{}_{}", i / KTAP_CHECKS.len(), KTAP_CHECKS[i % KTAP_CHECKS.len()]);
-            assert_eq!((r.number, r.name.as_str()), (i + 1, name.as_str()), "KTAP order; console:\n{console}");
-            assert!(r.ok, "self-check failed: {name}; console:\n{console}");
+            assert_eq!(got, &name, "KTAP order; console:\n{console}");
         }
     }
 

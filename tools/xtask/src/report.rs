@@ -88,12 +88,47 @@ pub fn cargo_test_counts(line: &str) -> Option<(u64, u64)> {
     Some(counts)
 }
 
+/// One KTAP document: its plan and its results.
+#[derive(Debug, Default, Clone)]
+pub struct KtapBlock {
+    /// The plan (`1..N`), once printed.
+    pub plan: Option<usize>,
+    pub results: Vec<KtapResult>,
+}
+
+/// `monitor: node 2 linked to 2 peers`: (node, peers).
+pub fn linked_line(line: &str) -> Option<(usize, usize)> {
+    let rest = line.strip_prefix("monitor: node ")?;
+    let (node, rest) = rest.split_once(" linked to ")?;
+    let peers = rest.strip_suffix(" peers")?;
+    Some((node.parse().ok()?, peers.parse().ok()?))
+}
+
+/// `bench: channel mode=ipi peer=1 ...`: the mode and every `key=number`.
+pub fn bench_channel_line(line: &str) -> Option<(String, Vec<(String, u64)>)> {
+    let rest = line.strip_prefix("bench: channel ")?;
+    let mut mode = None;
+    let mut fields = Vec::new();
+    for word in rest.split_whitespace() {
+        let (k, v) = word.split_once('=')?;
+        match v.parse() {
+            Ok(n) => fields.push((k.to_string(), n)),
+            Err(_) if k == "mode" => mode = Some(v.to_string()),
+            Err(_) => return None,
+        }
+    }
+    Some((mode?, fields))
+}
+
 /// Everything recognised in a console log.
 #[derive(Debug, Default)]
 pub struct BootReport {
-    /// The KTAP plan (`1..N`), if a KTAP block was printed.
-    pub ktap_plan: Option<usize>,
-    pub ktap: Vec<KtapResult>,
+    /// Every KTAP document, in the order printed (`KTAP version 1` starts one).
+    pub ktap_blocks: Vec<KtapBlock>,
+    /// Monitor lines: (node, peers linked).
+    pub linked: Vec<(usize, usize)>,
+    /// `bench: channel` lines: mode and fields.
+    pub bench_channel: Vec<(String, Vec<(String, u64)>)>,
     pub nodes: Vec<NodeLine>,
     pub summary: Option<Summary>,
     /// Lines after which the summary appeared (index into the log's lines).
@@ -106,10 +141,18 @@ pub fn parse(console: &str) -> BootReport {
     let mut r = BootReport::default();
     for (i, line) in console.lines().enumerate() {
         let line = line.trim();
-        if let Some(n) = line.strip_prefix("1..").and_then(|n| n.parse().ok()) {
-            r.ktap_plan = Some(n);
-        } else if let Some(k) = ktap_line(line) {
-            r.ktap.push(k);
+        if line == "KTAP version 1" {
+            r.ktap_blocks.push(KtapBlock::default());
+        } else if let (Some(n), Some(b)) =
+            (line.strip_prefix("1..").and_then(|n| n.parse().ok()), r.ktap_blocks.last_mut())
+        {
+            b.plan = Some(n);
+        } else if let (Some(k), Some(b)) = (ktap_line(line), r.ktap_blocks.last_mut()) {
+            b.results.push(k);
+        } else if let Some(l) = linked_line(line) {
+            r.linked.push(l);
+        } else if let Some(b) = bench_channel_line(line) {
+            r.bench_channel.push(b);
         } else if let Some(n) = node_line(line) {
             r.nodes.push(n);
             r.last_node_index = Some(i);
@@ -137,15 +180,28 @@ mod tests {
 
     #[test]
     fn parses_ktap() {
-        let r = parse("KTAP version 1\n1..2\nok 1 node0_a\nnot ok 2 node0_b # node did not come up\n");
-        assert_eq!(r.ktap_plan, Some(2));
+        let r = parse("KTAP version 1\n1..2\nok 1 node0_a\nnot ok 2 node0_b # node did not come up\nKTAP version 1\n1..1\nok 1 x\n");
+        assert_eq!(r.ktap_blocks.len(), 2);
+        assert_eq!(r.ktap_blocks[0].plan, Some(2));
+        assert_eq!(r.ktap_blocks[1].plan, Some(1));
+        assert_eq!(r.ktap_blocks[1].results.len(), 1);
         assert_eq!(
-            r.ktap,
+            r.ktap_blocks[0].results,
             vec![
                 KtapResult { number: 1, ok: true, name: "node0_a".into() },
                 KtapResult { number: 2, ok: false, name: "node0_b".into() }
             ]
         );
+    }
+
+    #[test]
+    fn parses_monitor_and_bench_lines() {
+        assert_eq!(linked_line("monitor: node 2 linked to 1 peers"), Some((2, 1)));
+        assert_eq!(linked_line("monitor: node 2: no hello from node 1"), None);
+        let (mode, fields) = bench_channel_line("bench: channel mode=poll peer=1 rtt_median_ns=4608").expect("bench");
+        assert_eq!(mode, "poll");
+        assert_eq!(fields, vec![("peer".to_string(), 1), ("rtt_median_ns".to_string(), 4608)]);
+        assert_eq!(bench_channel_line("bench: channel needs two nodes"), None);
     }
 
     #[test]
