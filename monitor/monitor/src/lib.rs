@@ -128,13 +128,15 @@ impl<'a, P: Platform> Monitor<'a, P> {
 
     /// Sends `m` to `peer` (through the outbox if its ring is full).
     pub(crate) fn send(&mut self, peer: u32, m: &Message) {
-        match self.links.iter_mut().find(|l| l.peer == peer) {
-            Some(l) => {
-                if !l.post(m) {
-                    self.dropped += 1;
-                }
-            }
-            None => self.dropped += 1,
+        self.send_raw(peer, &m.encode());
+    }
+
+    /// Sends a raw payload to `peer`, valid or not: for tests that feed a
+    /// peer garbage.
+    pub fn send_raw(&mut self, peer: u32, p: &Payload) {
+        let queued = self.links.iter_mut().find(|l| l.peer == peer).is_some_and(|l| l.post_raw(p));
+        if !queued {
+            self.dropped += 1;
         }
     }
 

@@ -45,7 +45,12 @@ impl<'a, N: Notifier> Link<'a, N> {
     /// Returns false if even the outbox is full (the message is dropped
     /// and the caller counts it).
     pub fn post(&mut self, m: &Message) -> bool {
-        let queued = self.outbox.push_back(m.encode()).is_ok();
+        self.post_raw(&m.encode())
+    }
+
+    /// Queues a payload as it is (see [`Link::post`]).
+    pub fn post_raw(&mut self, p: &Payload) -> bool {
+        let queued = self.outbox.push_back(*p).is_ok();
         self.flush();
         queued
     }

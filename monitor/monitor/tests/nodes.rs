@@ -1,0 +1,175 @@
+//! Monitors of several nodes on host threads, over real channels: they
+//! link, and the coordinator's channel tests and benchmark come out clean,
+//! also when a peer sends garbage.
+
+use channel::{Channel, Control, Polling, Slot};
+use monitor::{Identity, Link, Mode, Monitor, Platform, INJECTED, MAX_NODES};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Clone)]
+struct Host {
+    start: Instant,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Platform for Host {
+    type Notifier = Polling;
+    fn notifier(&self) -> Polling {
+        Polling
+    }
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+    fn frequency(&self) -> u64 {
+        1_000_000_000
+    }
+    fn print(&self, line: std::fmt::Arguments<'_>) {
+        self.lines.lock().expect("lines").push(line.to_string());
+    }
+    fn sleep(&self, _mode: Mode, _deadline: u64) {
+        std::thread::yield_now();
+    }
+    fn poll_spins(&self) -> u32 {
+        64
+    }
+}
+
+/// Channel memory for `n` nodes: `[from][to]`.
+struct Fabric {
+    controls: Vec<Vec<Control>>,
+    slots: Vec<Vec<Vec<Slot>>>,
+}
+
+impl Fabric {
+    fn new(n: usize, slots: usize) -> Fabric {
+        let controls = (0..n).map(|f| (0..n).map(|t| Control::new(slots as u32, f as u32, t as u32)).collect()).collect();
+        let slots = (0..n).map(|_| (0..n).map(|_| (0..slots).map(|_| Slot::new()).collect()).collect()).collect();
+        Fabric { controls, slots }
+    }
+    fn channel(&self, from: usize, to: usize) -> Channel<'_> {
+        Channel::new(&self.controls[from][to], &self.slots[from][to]).expect("channel")
+    }
+}
+
+/// Runs `n` nodes (node 0 coordinates); `coordinate` runs on node 0 after
+/// linking, `garbage` on node `n - 1` before it serves. Returns the lines.
+fn run_nodes(
+    n: usize,
+    coordinate: impl FnOnce(&mut Monitor<'_, Host>) + Send,
+    garbage: impl FnOnce(&mut Monitor<'_, Host>) + Send,
+) -> Vec<String> {
+    let fabric = Fabric::new(n, 61);
+    let host = Host { start: Instant::now(), lines: Arc::new(Mutex::new(Vec::new())) };
+    let mut coordinate = Some(coordinate);
+    let mut garbage = Some(garbage);
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for me in 0..n {
+            let mut links = heapless::Vec::<_, MAX_NODES>::new();
+            for peer in (0..n).filter(|&p| p != me) {
+                let link = Link::new(peer as u32, fabric.channel(me, peer), fabric.channel(peer, me), Polling, Polling);
+                assert!(links.push(link).is_ok());
+            }
+            let id = Identity { node: me as u32, nodes: n as u32, coordinator: 0, build: 1, capacity: 1024, cpus: 1 };
+            let mut m = Monitor::new(host.clone(), id, links);
+            if me == 0 {
+                let c = coordinate.take().expect("one coordinator");
+                handles.push(s.spawn(move || {
+                    m.link(10);
+                    c(&mut m);
+                }));
+            } else {
+                let g = if me == n - 1 { garbage.take() } else { None };
+                // Peers serve until the coordinator is done.
+                handles.push(s.spawn(move || {
+                    m.link(10);
+                    if let Some(g) = g {
+                        g(&mut m);
+                    }
+                    let deadline = m.platform().now() + 30_000_000_000;
+                    m.run_until(deadline, |m| m.platform().lines.lock().expect("lines").iter().any(|l| l == "done"));
+                }));
+            }
+        }
+        let coordinator = handles.remove(0);
+        coordinator.join().expect("coordinator");
+        host.print(format_args!("done"));
+    });
+    Arc::try_unwrap(host.lines).expect("lines").into_inner().expect("lines")
+}
+
+fn assert_all_ok(lines: &[String], tests: usize) {
+    let results: Vec<&String> = lines.iter().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).collect();
+    assert_eq!(results.len(), tests, "{lines:#?}");
+    assert!(results.iter().all(|l| l.starts_with("ok ")), "{lines:#?}");
+}
+
+#[test]
+fn three_nodes_link_and_stream_cleanly_in_both_modes() {
+    let lines = run_nodes(
+        3,
+        |m| {
+            let all = m.wait_all_linked(10);
+            m.channel_tests(5_000, all);
+        },
+        |_| {},
+    );
+    for node in 0..3 {
+        assert!(lines.contains(&format!("monitor: node {node} linked to 2 peers")), "{lines:#?}");
+    }
+    assert_all_ok(&lines, 1 + 2 * 6 * 2);
+    assert!(lines.iter().any(|l| l == &format!("ok 3 channels_ipi_node0_to_node1_rejects_corrupt # rejected={INJECTED} injected={INJECTED}")));
+}
+
+#[test]
+fn garbage_on_one_channel_is_rejected_and_the_others_keep_working() {
+    let lines = run_nodes(
+        3,
+        |m| {
+            let all = m.wait_all_linked(10);
+            // Let node 2's garbage reach us before the tests start.
+            let deadline = m.platform().now() + 2_000_000_000;
+            m.run_until(deadline, |m| m.links()[1].rejects.total() >= 4);
+            let rejects = m.links()[1].rejects;
+            m.platform().print(format_args!("garbage rejected: {}", rejects.total()));
+            m.channel_tests(2_000, all);
+        },
+        |m| {
+            // Node 2 feeds node 0 garbage: random bytes, another version,
+            // all ones, all zeros.
+            let mut random = [0u8; message::PAYLOAD];
+            for (i, b) in random.iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(151).wrapping_add(7);
+            }
+            let mut future = message::Message::Linked(message::Linked {
+                node: message::le::U32::new(2),
+                peers: message::le::U32::new(2),
+            })
+            .encode();
+            future[0] = message::VERSION + 1;
+            for p in [random, future, [0xff; message::PAYLOAD], [0; message::PAYLOAD]] {
+                m.send_raw(0, &p);
+            }
+        },
+    );
+    assert!(lines.iter().any(|l| l.starts_with("garbage rejected")), "{lines:#?}");
+    assert_all_ok(&lines, 1 + 2 * 6 * 2);
+}
+
+#[test]
+fn bench_reports_round_trips_and_throughput() {
+    let lines = run_nodes(
+        2,
+        |m| {
+            m.wait_all_linked(10);
+            m.bench(200, 10_000);
+        },
+        |_| {},
+    );
+    let bench: Vec<&String> = lines.iter().filter(|l| l.starts_with("bench: channel")).collect();
+    assert_eq!(bench.len(), 2, "{lines:#?}");
+    for l in bench {
+        assert!(l.contains("round_trips=200") && l.contains("stream=10000"), "{l}");
+    }
+}
