@@ -66,3 +66,25 @@ pub fn boot_image(board: &str) -> Result<PathBuf> {
     let elf = dir.join(TARGET).join("release").join(board);
     flatten_to(elf, images_dir()?.join(format!("{board}.img")))
 }
+
+/// Runs a `cargo test` command from the workspace root, passing its output
+/// through, and adds up its `test result:` lines: (passed, failed).
+pub fn cargo_test(mut cmd: Command, what: &str) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .current_dir(crate::root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{what}: cannot run cargo: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no cargo stdout")?;
+    let mut counts = (0, 0);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        if let Some((passed, failed)) = crate::report::cargo_test_counts(&line) {
+            counts = (counts.0 + passed, counts.1 + failed);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    status.success().then_some(counts).ok_or_else(|| format!("{what} failed ({status})"))
+}

@@ -1,9 +1,12 @@
 //! The project's build tool as a library, so the boot tests drive QEMU with
 //! the same code as `cargo xtask run`.
 
+pub mod bench_host;
+pub mod bench_qemu;
 pub mod build;
 pub mod dtb;
 pub mod image;
+pub mod loom;
 pub mod plan;
 pub mod qemu;
 pub mod report;

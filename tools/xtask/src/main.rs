@@ -62,7 +62,9 @@ enum Cmd {
     Dtb,
     /// Run every test: lints, host unit tests, QEMU boot tests.
     Test,
-    /// Benchmarks; `bench boot` measures boot time per topology.
+    /// Benchmarks: `bench boot` (boot time per topology), `bench channel`
+    /// (the message channel on the host against its floor and rivals, then
+    /// between two nodes under QEMU).
     Bench {
         #[arg(default_value = "boot")]
         what: String,
@@ -111,7 +113,18 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 5] = ["topology", "boot-plan", "handoff", "xtask", "boot-tests"];
+const HOST_CRATES: [&str; 10] = [
+    "topology",
+    "boot-plan",
+    "handoff",
+    "channel",
+    "message",
+    "monitor",
+    "xtask",
+    "boot-tests",
+    "channel-bench",
+    "fuzz-targets",
+];
 
 fn test() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
@@ -140,6 +153,8 @@ fn test() -> Result<()> {
     // Host unit tests of the hardware-neutral crates (the default members),
     // then the QEMU boot tests.
     let mut total = cargo_test(&["test"])?;
+    let loom = xtask::loom::run()?;
+    total = (total.0 + loom.0, total.1 + loom.1);
     qemu::binary()?;
     build::boot_image("qemu-virt")?;
     let boot = cargo_test(&["test", "-p", "boot-tests"])?;
@@ -148,60 +163,11 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// Runs `cargo test ...`, passing its output through, and adds up the
-/// `test result:` lines: (passed, failed).
+/// Runs `cargo test ...` and adds up its results: (passed, failed).
 fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
-    use std::io::{BufRead, BufReader};
-    let mut child = build::cargo()
-        .args(args)
-        .current_dir(xtask::root())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let mut counts = (0, 0);
-    let stdout = child.stdout.take().ok_or("no cargo stdout")?;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        println!("{line}");
-        if let Some((passed, failed)) = xtask::report::cargo_test_counts(&line) {
-            counts = (counts.0 + passed, counts.1 + failed);
-        }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    status.success().then_some(counts).ok_or_else(|| format!("`cargo {}` failed", args.join(" ")))
-}
-
-fn bench_boot(runs: usize) -> Result<()> {
-    let image = build::boot_image("qemu-virt")?;
-    let mut rows = Vec::new();
-    for (name, gic) in [("1x4", 3), ("4+4", 3), ("4+2+2", 3), ("4+2+2", 2)] {
-        let base = qemu::Machine { gic, append: "poweroff".into(), ..qemu::Machine::default() };
-        let m = dtb::machine(dtb::preset(name)?, base)?;
-        let mut times = Vec::new();
-        for _ in 0..runs {
-            let out = qemu::run_captured(&m, &image, std::time::Duration::from_secs(60))?;
-            let s = xtask::report::parse(&out.console).summary.ok_or("no boot summary printed")?;
-            times.push(s.micros);
-        }
-        times.sort_unstable();
-        rows.push((name, gic, m.smp, times));
-    }
-    println!("boot time, QEMU TCG guest microseconds from boot-driver entry to last node up ({runs} boots each)");
-    println!("{:<8} {:>4} {:>5} {:>10} {:>10} {:>10}", "topology", "gic", "cpus", "min", "median", "max");
-    let mut json = Vec::new();
-    for (name, gic, cpus, t) in &rows {
-        let (min, med, max) = (t[0], t[t.len() / 2], t[t.len() - 1]);
-        println!("{name:<8} {gic:>4} {cpus:>5} {min:>10} {med:>10} {max:>10}");
-        json.push(serde_json::json!({"topology": name, "gic": gic, "cpus": cpus, "runs_us": t, "median_us": med,
-            "unit": "guest microseconds (QEMU TCG emulator time)"}));
-    }
-    let dir = xtask::target_dir().join("bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let path = dir.join("boot.json");
-    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
-    std::fs::write(&path, text).map_err(|e| e.to_string())?;
-    println!("wrote {}", path.display());
-    Ok(())
+    let mut cmd = build::cargo();
+    cmd.args(args);
+    build::cargo_test(cmd, &format!("`cargo {}`", args.join(" ")))
 }
 
 /// `plan`: exit code 2, and one line on stderr, for any unusable device tree.
@@ -244,8 +210,13 @@ fn main() -> ExitCode {
         })(),
         Cmd::Test => test(),
         Cmd::Bench { what, runs } => match what.as_str() {
-            "boot" => bench_boot(runs.max(1)),
-            other => Err(format!("unknown benchmark {other:?} (known: boot)")),
+            "boot" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
+            "channel" => xtask::bench_host::channel_host(runs.max(1)).and_then(|()| {
+                qemu::binary()?;
+                let img = build::boot_image("qemu-virt")?;
+                xtask::bench_qemu::channel(&img, runs.max(1))
+            }),
+            other => Err(format!("unknown benchmark {other:?} (known: boot, channel)")),
         },
     };
     match result {
