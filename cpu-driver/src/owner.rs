@@ -64,7 +64,6 @@ pub fn report_boot(node: &Node) {
     summary(node);
 }
 
-
 /// Prints every node's boot self-checks as one KTAP test plan.
 fn ktap(node: &Node) {
     use crate::selftest::CHECKS;

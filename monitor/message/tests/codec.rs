@@ -7,7 +7,12 @@ fn samples() -> Vec<Message> {
     vec![
         Message::Hello(Hello { node: U32::new(2), build: U32::new(1), capacity: U32::new(1024), cpus: U32::new(2) }),
         Message::Linked(Linked { node: U32::new(1), peers: U32::new(2) }),
-        Message::TestStart(TestStart { test: U32::new(1), mode: U32::new(1), count: U64::new(100_000), first_seq: U64::new(200_000) }),
+        Message::TestStart(TestStart {
+            test: U32::new(1),
+            mode: U32::new(1),
+            count: U64::new(100_000),
+            first_seq: U64::new(200_000),
+        }),
         Message::StreamData(StreamData::new(99_999, 0, 2)),
         Message::TestReport(TestReport {
             test: U32::new(1),

@@ -1,14 +1,13 @@
 //! Test streams: what a sender puts on a channel during a phase, and how a
 //! receiver judges what arrives.
 
-use message::{Frame, Kind, Message, Payload, StreamData, TestReport, VERSION};
 use message::le::{U32, U64};
+use message::{Frame, Kind, Message, Payload, StreamData, TestReport, VERSION};
 
 /// Frames each stream sender forges on purpose, one of each kind of damage
 /// (bad checksum, wrong version, unknown kind, wrong length); the receiver
 /// must reject and count every one, and lose nothing else.
 pub const INJECTED: u32 = 4;
-
 
 /// The `i`-th forged frame of a stream (`i < INJECTED`).
 pub fn forged(i: u32, seq: u64, from: u32, to: u32) -> Payload {

@@ -43,7 +43,8 @@ struct Fabric {
 
 impl Fabric {
     fn new(n: usize, slots: usize) -> Fabric {
-        let controls = (0..n).map(|f| (0..n).map(|t| Control::new(slots as u32, f as u32, t as u32)).collect()).collect();
+        let controls =
+            (0..n).map(|f| (0..n).map(|t| Control::new(slots as u32, f as u32, t as u32)).collect()).collect();
         let slots = (0..n).map(|_| (0..n).map(|_| (0..slots).map(|_| Slot::new()).collect()).collect()).collect();
         Fabric { controls, slots }
     }
@@ -119,7 +120,10 @@ fn three_nodes_link_and_stream_cleanly_in_both_modes() {
         assert!(lines.contains(&format!("monitor: node {node} linked to 2 peers")), "{lines:#?}");
     }
     assert_all_ok(&lines, 1 + 2 * 6 * 2);
-    assert!(lines.iter().any(|l| l == &format!("ok 3 channels_ipi_node0_to_node1_rejects_corrupt # rejected={INJECTED} injected={INJECTED}")));
+    assert!(lines
+        .iter()
+        .any(|l| l
+            == &format!("ok 3 channels_ipi_node0_to_node1_rejects_corrupt # rejected={INJECTED} injected={INJECTED}")));
 }
 
 #[test]

@@ -110,12 +110,19 @@ fn create_dir(d: &Path) -> crate::Result<()> {
 
 /// Whether a libFuzzer line is worth showing: the summary (`INITED`,
 /// `DONE`, `Done N runs`, `stat::`), and everything that is not routine
-/// progress (warnings, a panic message, the crash report).
+/// (a panic message and backtrace, the crash report, unexpected warnings).
+/// Not: progress (`#N NEW ...`), `INFO:`, newly covered functions, the
+/// recommended dictionary, or the warnings that the sanitizer runtime
+/// (not linked: no sanitizer) is missing.
 fn shown(line: &str) -> bool {
     if let Some(rest) = line.strip_prefix('#') {
         return rest.contains("INITED") || rest.contains("DONE");
     }
-    !line.is_empty() && !line.starts_with("INFO:")
+    !(line.trim().is_empty()
+        || line.starts_with("INFO:")
+        || line.trim_start().starts_with("NEW_FUNC")
+        || line.starts_with("WARNING: Failed to find function \"__sanitizer_")
+        || (line.starts_with('"') && line.contains("# Uses:")))
 }
 
 /// Builds `target`, fuzzes it for `seconds`, prints libFuzzer's summary.

@@ -5,6 +5,7 @@ pub mod bench_host;
 pub mod bench_qemu;
 pub mod build;
 pub mod dtb;
+pub mod fuzz;
 pub mod image;
 pub mod loom;
 pub mod plan;

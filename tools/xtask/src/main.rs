@@ -60,6 +60,13 @@ enum Cmd {
     },
     /// Write the provided device trees to target/dtb/.
     Dtb,
+    /// Run the fuzz targets (message decoder, DTB to plan, channel receive).
+    Fuzz {
+        /// One target (default: all).
+        target: Option<String>,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Run every test: lints, host unit tests, QEMU boot tests.
     Test,
     /// Benchmarks: `bench boot` (boot time per topology), `bench channel`
@@ -126,6 +133,9 @@ const HOST_CRATES: [&str; 10] = [
     "fuzz-targets",
 ];
 
+/// Seconds each fuzz target runs in `cargo xtask test`.
+const FUZZ_SECONDS_IN_TEST: u64 = 20;
+
 fn test() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     let mut clippy = vec!["clippy", "--quiet", "--all-targets"];
@@ -155,6 +165,9 @@ fn test() -> Result<()> {
     let mut total = cargo_test(&["test"])?;
     let loom = xtask::loom::run()?;
     total = (total.0 + loom.0, total.1 + loom.1);
+    // Each fuzz target counts as one test: it passes if no input crashes it.
+    xtask::fuzz::run_all(FUZZ_SECONDS_IN_TEST)?;
+    total.0 += xtask::fuzz::TARGETS.len() as u64;
     qemu::binary()?;
     build::boot_image("qemu-virt")?;
     let boot = cargo_test(&["test", "-p", "boot-tests"])?;
@@ -209,6 +222,10 @@ fn main() -> ExitCode {
             Ok(())
         })(),
         Cmd::Test => test(),
+        Cmd::Fuzz { target, seconds } => match target {
+            Some(t) => xtask::fuzz::run(&t, seconds),
+            None => xtask::fuzz::run_all(seconds),
+        },
         Cmd::Bench { what, runs } => match what.as_str() {
             "boot" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
             "channel" => xtask::bench_host::channel_host(runs.max(1)).and_then(|()| {
