@@ -246,15 +246,15 @@ impl fmt::Display for BootPlan<'_> {
         }
         writeln!(f, "  shared: {:#x}+{:#x}", self.shared.start, self.shared.size)?;
         let c = &self.channels;
-        if c.count() > 0 {
-            writeln!(
+        match c.count() {
+            0 => writeln!(f, "  channels: none (one node)")?,
+            n => writeln!(
                 f,
-                "  channels: {}, one per ordered pair of nodes, {} bytes ({} slots) each from {:#x}",
-                c.count(),
+                "  channels: {n}, one per ordered pair of nodes, {} bytes ({} slots) each from {:#x}",
                 c.bytes,
                 c.slots(),
                 c.base
-            )?;
+            )?,
         }
         write!(f, "  enable-method: {}", self.start_method.name())?;
         match t.psci {

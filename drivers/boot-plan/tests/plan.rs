@@ -75,7 +75,8 @@ boot plan: 3 nodes, 8 cpus (clusters from cpu-map)
   node 0: build=little cpus=4 mpidr=0x0,0x100,0x200,0x300 capacity=530 mem=0x100200000+0x55400000 (1364 MiB) (boot node)
   node 1: build=big cpus=2 mpidr=0x400,0x500 capacity=1024 mem=0x155600000+0x55400000 (1364 MiB)
   node 2: build=big cpus=2 mpidr=0x600,0x700 capacity=1024 mem=0x1aaa00000+0x55400000 (1364 MiB)
-  channels: 0x100000000+0x200000
+  shared: 0x100000000+0x200000
+  channels: 6, one per ordered pair of nodes, 16384 bytes (253 slots) each from 0x100040000
   enable-method: psci, psci: smc
   gic: v3 distributor=0xfe600000 redistributors=0xfe680000
   uart: ns16550 (reg-shift 2) at 0xfeb50000
@@ -210,7 +211,8 @@ fn rpi4_printed_plan() {
     let want = "\
 boot plan: 1 nodes, 4 cpus (clusters from MPIDR Aff1)
   node 0: build=big cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=1024 mem=0x40200000+0xbbe00000 (3006 MiB) (boot node)
-  channels: 0x40000000+0x200000
+  shared: 0x40000000+0x200000
+  channels: none (one node)
   enable-method: spin-table, psci: none
   gic: v2 distributor=0xff841000 cpu-interface=0xff842000
   uart: unsupported (brcm,bcm2835-aux-uart) at 0xfe215040
@@ -248,7 +250,8 @@ fn qemu_one_cluster_of_four() {
     let want = "\
 boot plan: 1 nodes, 4 cpus (clusters from cpu-map)
   node 0: build=big cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=1024 mem=0x42200000+0x3de00000 (990 MiB) (boot node)
-  channels: 0x42000000+0x200000
+  shared: 0x42000000+0x200000
+  channels: none (one node)
   enable-method: psci, psci: hvc
   gic: v2 distributor=0x8000000 cpu-interface=0x8010000
   uart: pl011 at 0x9000000
@@ -326,7 +329,8 @@ fn qemu_fixture_plan() {
 boot plan: 2 nodes, 8 cpus (clusters from cpu-map)
   node 0: build=big cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=1024 mem=0x42200000+0x1ee00000 (494 MiB) (boot node)
   node 1: build=big cpus=4 mpidr=0x4,0x5,0x6,0x7 capacity=1024 mem=0x61000000+0x1ee00000 (494 MiB)
-  channels: 0x42000000+0x200000
+  shared: 0x42000000+0x200000
+  channels: 2, one per ordered pair of nodes, 16384 bytes (253 slots) each from 0x42040000
   enable-method: psci, psci: hvc
   gic: v3 distributor=0x8000000 redistributors=0x80a0000
   uart: pl011 at 0x9000000
@@ -407,13 +411,14 @@ fn several_banks_take_the_largest() {
 #[test]
 fn custom_config() {
     let blob = qemu_1x4().build();
-    let config = PlanConfig { boot_reserve: 0, shared_size: 1, min_node_memory: 0 };
+    let config = PlanConfig { boot_reserve: 0, shared_size: 1, min_node_memory: 0, console_area: 0 };
     let p = plan_with(&blob, None, &config);
     // The channel size rounds up to one 2 MiB block.
     assert_eq!(p.shared, r(0x4000_0000, 2 * MIB));
     assert_eq!(p.nodes[0].memory, r(0x4020_0000, GIB - 2 * MIB));
 
-    let config = PlanConfig { boot_reserve: 64 * MIB, shared_size: 8 * MIB, min_node_memory: 16 * MIB };
+    let config =
+        PlanConfig { boot_reserve: 64 * MIB, shared_size: 8 * MIB, min_node_memory: 16 * MIB, console_area: 256 << 10 };
     let p = plan_with(&blob, None, &config);
     assert_eq!(p.shared, r(0x4400_0000, 8 * MIB));
     assert_eq!(p.nodes[0].memory, r(0x4480_0000, GIB - 72 * MIB));

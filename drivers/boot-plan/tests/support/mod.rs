@@ -12,11 +12,11 @@ fn aligned(r: &Range) -> bool {
 /// What every plan promises, whatever the tree.
 pub fn check_invariants(p: &BootPlan<'_>, config: &PlanConfig) {
     check_plan(p, config);
-    // The printed plan: a header, one line per node, five more lines, and
+    // The printed plan: a header, one line per node, six more lines, and
     // the capacity warning if any.
     let t = &p.topology;
     let text = p.to_string();
-    assert_eq!(text.lines().count(), p.nodes.len() + 6 + usize::from(t.capacity_partial));
+    assert_eq!(text.lines().count(), p.nodes.len() + 7 + usize::from(t.capacity_partial));
     assert_eq!(text.matches("(boot node)").count(), 1);
 }
 
