@@ -26,9 +26,9 @@ pub fn check_plan(p: &BootPlan<'_>, config: &PlanConfig) {
     let t = &p.topology;
     assert_eq!(p.nodes.len(), t.clusters.len(), "one node per cluster");
     assert!(p.boot_node < p.nodes.len());
-    let max_capacity = t.cpus.iter().map(|c| c.capacity).max().expect("cpus");
+    let max_capacity = t.cpus.iter().map(|c| c.capacity).max().unwrap_or(0);
     // The boot reserve is at the bottom of the lowest bank.
-    let lowest = t.memory.iter().map(|m| m.start).min().expect("memory");
+    let lowest = t.memory.iter().map(|m| m.start).min().unwrap_or(0);
     let boot_reserve = Range { start: lowest, size: config.boot_reserve };
     let in_ram = |r: &Range| t.memory.iter().any(|m| m.contains(r));
 
@@ -84,7 +84,22 @@ pub fn check_plan(p: &BootPlan<'_>, config: &PlanConfig) {
         _ => StartMethod::Psci,
     };
     assert_eq!(p.start_method, want);
-    if psci {
+    // Only cores the boot driver must start need a PSCI conduit.
+    let boot_mpidr = p.nodes[p.boot_node].mpidrs[0];
+    if t.cpus.iter().any(|c| c.enable_method == EnableMethod::Psci && c.mpidr != boot_mpidr) {
         assert!(t.psci.is_some());
+    }
+
+    // One channel per ordered pair, inside the shared region, apart.
+    let c = &p.channels;
+    assert_eq!(c.nodes, p.nodes.len());
+    let mut seen: Vec<Range> = Vec::new();
+    for from in 0..c.nodes {
+        for to in (0..c.nodes).filter(|&to| to != from) {
+            let r = c.range(from, to).expect("a channel for every ordered pair");
+            assert!(s.contains(&r), "channel {from}->{to} {r:x?} outside the shared region {s:x?}");
+            assert!(seen.iter().all(|o| !o.overlaps(&r)), "channel {from}->{to} overlaps another");
+            seen.push(r);
+        }
     }
 }
