@@ -211,7 +211,12 @@ pub struct Channel<'a> {
 
 impl<'a> Channel<'a> {
     /// A channel over memory the caller owns (tests, host benchmarks).
-    pub fn new(control: &'a Control, slots: &'a [Slot]) -> Result<Self, OpenError> {
+    ///
+    /// # Safety
+    /// At most one [`Sender`] and one [`Receiver`] may ever be made from
+    /// the channels over this memory (a `Channel` is `Copy`): two senders or
+    /// two receivers would race on the slots.
+    pub unsafe fn new(control: &'a Control, slots: &'a [Slot]) -> Result<Self, OpenError> {
         let header = control.header;
         Self::validate(header)?;
         if header.slots as usize != slots.len() || slots.is_empty() {
@@ -256,7 +261,8 @@ impl<'a> Channel<'a> {
     ///
     /// # Safety
     /// `base..base + bytes` must stay mapped and used only as this channel
-    /// (by at most one sender and one receiver) for `'a`.
+    /// for `'a`, and as for [`Channel::new`], at most one sender and one
+    /// receiver may be made from it.
     #[cfg(not(loom))]
     pub unsafe fn open(base: *mut u8, bytes: usize) -> Result<Self, OpenError> {
         let fit = Self::check_region(base, bytes)?;
