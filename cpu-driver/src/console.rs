@@ -40,15 +40,15 @@ pub fn print_line(args: fmt::Arguments<'_>) {
 /// Queues an already formatted line and rings the console owner.
 pub fn emit(line: &Line) {
     let Some(node) = node::get() else { return };
-    if let Some(ring) = node.shared().console.get(node.info.node_id as usize) {
-        ring.push(line.as_bytes());
+    if let Some(console) = node.own_console() {
+        console.ring.push(line.as_bytes());
     }
     ring_owner(&node);
 }
 
 /// Wakes the console owner, once it has published its doorbell.
 pub fn ring_owner(node: &node::Node) {
-    let bell = node.shared().console_doorbell.load(Ordering::Acquire);
+    let bell = node.own_console().map_or(0, |c| c.owner.bell.load(Ordering::Acquire));
     if bell & DOORBELL_VALID != 0 {
         gic::ring(bell & !DOORBELL_VALID);
     }

@@ -5,7 +5,7 @@ use crate::{config, gic, println, time};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use handoff::bootinfo::{ENABLE_SPIN_TABLE, PSCI_HVC, PSCI_SMC};
-use handoff::console::{SharedArea, NODE_FAILED, NODE_UP};
+use handoff::console::{node_console_offset, NodeConsole, NODE_FAILED, NODE_UP};
 use handoff::{CoreStart, NodeBootInfo, MAX_NODE_CPUS};
 
 /// The node as this image sees it (node-private: every node has its own copy).
@@ -30,10 +30,26 @@ pub fn get() -> Option<Node> {
 }
 
 impl Node {
-    pub fn shared(&self) -> &'static SharedArea {
-        // SAFETY: the boot driver initialised a SharedArea at the start of the
-        // shared region, which every node maps at `shared_va`.
-        unsafe { &*(self.info.shared_va as *const SharedArea) }
+    /// Node `id`'s console, if this node maps it: its own, or any on the
+    /// console owner.
+    pub fn console(&self, id: usize) -> Option<&'static NodeConsole> {
+        let info = self.info;
+        let mapped = id == info.node_id as usize || (info.is_boot_node() && id < info.node_count as usize);
+        // SAFETY: the boot driver zeroed (a valid NodeConsole) and mapped,
+        // at this offset of the shared region, this node's console and, on
+        // the console owner, every node's.
+        mapped.then(|| unsafe { &*((info.shared_va + node_console_offset(id)) as *const NodeConsole) })
+    }
+
+    /// This node's console.
+    pub fn own_console(&self) -> Option<&'static NodeConsole> {
+        self.console(self.info.node_id as usize)
+    }
+
+    /// Every node's console, on the console owner (none elsewhere).
+    pub fn consoles(&self) -> impl Iterator<Item = (usize, &'static NodeConsole)> + '_ {
+        let count = if self.info.is_boot_node() { self.info.node_count as usize } else { 0 };
+        (0..count).filter_map(|id| self.console(id).map(|c| (id, c)))
     }
 
     pub fn psci(&self) -> Option<cpu_start::Conduit> {
@@ -129,8 +145,7 @@ fn lead(node: &Node, core: &CoreStart) {
         }
     }
     let _ = write!(line, " capacity={}", info.capacity);
-    let shared = node.shared();
-    if let Some(status) = shared.status.get(id as usize) {
+    if let Some(status) = node.own_console().map(|c| &c.status) {
         status.cpus_up.store(online.count_ones(), Ordering::Relaxed);
         status.up_at.store(up_at, Ordering::Relaxed);
         if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {

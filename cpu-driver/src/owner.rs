@@ -27,7 +27,9 @@ pub fn take_console(node: &Node, bell: u64) {
             u.enable();
         }
     }
-    node.shared().console_doorbell.store(bell | DOORBELL_VALID, Ordering::Release);
+    for (_, console) in node.consoles() {
+        console.owner.bell.store(bell | DOORBELL_VALID, Ordering::Release);
+    }
 }
 
 /// Prints every waiting console line; returns true if there was any.
@@ -35,10 +37,9 @@ pub fn take_console(node: &Node, bell: u64) {
 pub fn drain(node: &Node) -> bool {
     let mut line = [0u8; LINE_BYTES];
     let uart = uart();
-    let shared = node.shared();
     let mut any = false;
-    for ring in shared.console.iter().take(node.info.node_count as usize) {
-        while let Some(len) = ring.pop(&mut line) {
+    for (_, console) in node.consoles() {
+        while let Some(len) = console.ring.pop(&mut line) {
             any = true;
             if let Some(u) = &uart {
                 u.write_bytes(&line[..len]);
@@ -50,8 +51,7 @@ pub fn drain(node: &Node) -> bool {
 }
 
 fn all_reported(node: &Node) -> bool {
-    let shared = node.shared();
-    shared.status.iter().take(node.info.node_count as usize).all(|s| s.state.load(Ordering::Acquire) != NODE_STARTING)
+    node.consoles().all(|(_, c)| c.status.state.load(Ordering::Acquire) != NODE_STARTING)
 }
 
 /// Waits for every node to report (or time out), then prints the boot
@@ -67,11 +67,10 @@ pub fn report_boot(node: &Node) {
 /// Prints every node's boot self-checks as one KTAP test plan.
 fn ktap(node: &Node) {
     use crate::selftest::CHECKS;
-    let shared = node.shared();
     let count = node.info.node_count as usize;
     crate::println!("KTAP version 1");
     crate::println!("1..{}", count * CHECKS.len());
-    for (id, s) in shared.status.iter().take(count).enumerate() {
+    for (id, s) in node.consoles().map(|(id, c)| (id, &c.status)) {
         let up = s.state.load(Ordering::Acquire) == NODE_UP;
         let passed = s.checks_passed.load(Ordering::Relaxed);
         for (i, name) in CHECKS.iter().enumerate() {
@@ -89,9 +88,8 @@ fn ktap(node: &Node) {
 
 fn summary(node: &Node) {
     let info = node.info;
-    let shared = node.shared();
     let (mut nodes, mut cpus, mut last) = (0u32, 0u32, info.boot_counter);
-    for (id, s) in shared.status.iter().take(info.node_count as usize).enumerate() {
+    for (id, s) in node.consoles().map(|(id, c)| (id, &c.status)) {
         if s.state.load(Ordering::Acquire) == NODE_UP {
             nodes += 1;
             cpus += s.cpus_up.load(Ordering::Relaxed);

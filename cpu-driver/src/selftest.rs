@@ -44,12 +44,16 @@ pub fn run(node: &Node, core: &CoreStart, online: u32) -> u32 {
     passed
 }
 
-/// The shared memory a node may map: the console area, and the channels it
-/// sends or receives on.
+/// The shared memory a node may map: its console (the console owner: every
+/// node's), and the channels it sends or receives on.
 fn shared_allowed(info: &handoff::NodeBootInfo) -> impl Iterator<Item = handoff::PhysRange> + '_ {
-    let console = handoff::PhysRange {
-        start: info.shared.start,
-        size: handoff::page_up(handoff::console::SharedArea::SIZE as u64),
+    use handoff::console::{node_console_offset, NODE_CONSOLE_BYTES};
+    // Its own console; the console owner every node's.
+    let console = if info.is_boot_node() {
+        handoff::PhysRange { start: info.shared.start, size: node_console_offset(info.node_count as usize) }
+    } else {
+        let start = info.shared.start + node_console_offset(info.node_id as usize);
+        handoff::PhysRange { start, size: NODE_CONSOLE_BYTES }
     };
     let channel = move |va: u64| handoff::PhysRange {
         start: info.shared.start + va.saturating_sub(handoff::SHARED_VA),
@@ -60,8 +64,8 @@ fn shared_allowed(info: &handoff::NodeBootInfo) -> impl Iterator<Item = handoff:
 }
 
 /// Walks this node's live page tables: every normal-memory mapping must lie
-/// in the node's own RAM, the console area, or a channel this node is an
-/// end of; so no node can even read another pair's channel.
+/// in the node's own RAM, its console, or a channel this node is an end of;
+/// so no node can even read another pair's channel or another's console.
 fn maps_only_own_memory(node: &Node, core: &CoreStart) -> bool {
     let info = node.info;
     let mem = info.memory;

@@ -5,7 +5,7 @@ use crate::Board;
 use boot_plan::{BootPlan, Build, NodePlan};
 use core::fmt;
 use handoff::bootinfo::{self, CoreEntry, CoreStart, NodeBootInfo, BOOT_INFO_MAGIC};
-use handoff::console::{SharedArea, NODE_FAILED, SHARED_MAGIC};
+use handoff::console::{node_console_offset, NodeConsole, NODE_CONSOLE_BYTES, NODE_FAILED};
 use handoff::layout::{NodeLayout, TABLE_PAGES};
 use handoff::paging::{self, Tables};
 use handoff::{ImageHeader, PhysRange, MAX_NODES, MAX_NODE_CPUS, PAGE};
@@ -62,17 +62,12 @@ pub fn init_gic_distributor(plan: &BootPlan<'_>) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Zeroes and stamps the console and status area of the shared region.
+/// Zeroes every node's console and writes every channel's header.
 pub fn init_shared(plan: &BootPlan<'_>) {
     let area = plan.shared.start as *mut u8;
-    // SAFETY: the shared region is RAM the plan gave to no node, at least
-    // CHANNELS_OFFSET bytes long (2 MiB-granular); MMU off.
-    unsafe {
-        core::ptr::write_bytes(area, 0, SharedArea::SIZE);
-        let shared = area.cast::<SharedArea>();
-        (&raw mut (*shared).magic).write(SHARED_MAGIC);
-        (&raw mut (*shared).node_count).write(plan.nodes.len() as u32);
-    }
+    // SAFETY: the shared region is RAM the plan gave to no node, and its
+    // console area holds MAX_NODES consoles (handoff checks); MMU off.
+    unsafe { core::ptr::write_bytes(area, 0, node_console_offset(plan.nodes.len()) as usize) };
     let map = &plan.channels;
     for from in 0..map.nodes {
         for to in 0..map.nodes {
@@ -85,11 +80,16 @@ pub fn init_shared(plan: &BootPlan<'_>) {
     }
 }
 
-/// The pieces of the shared region node `id` maps: the console area and
-/// the channels it sends or receives on, nothing else.
+/// The pieces of the shared region node `id` maps: its console (every
+/// node's, on the console owner) and the channels it sends or receives on,
+/// nothing else.
 fn shared_pieces(plan: &BootPlan<'_>, id: usize) -> ([PhysRange; 1 + 2 * MAX_NODES], usize) {
     let mut pieces = [PhysRange::default(); 1 + 2 * MAX_NODES];
-    pieces[0] = PhysRange { start: plan.shared.start, size: handoff::page_up(SharedArea::SIZE as u64) };
+    pieces[0] = if id == plan.boot_node {
+        PhysRange { start: plan.shared.start, size: node_console_offset(plan.nodes.len()) }
+    } else {
+        PhysRange { start: plan.shared.start + node_console_offset(id), size: NODE_CONSOLE_BYTES }
+    };
     let mut n = 1;
     for peer in 0..plan.channels.nodes.min(MAX_NODES) {
         for r in [plan.channels.range(id, peer), plan.channels.range(peer, id)].into_iter().flatten() {
@@ -102,11 +102,13 @@ fn shared_pieces(plan: &BootPlan<'_>, id: usize) -> ([PhysRange; 1 + 2 * MAX_NOD
 
 /// Marks node `id` as failed so the boot node does not wait for it.
 pub fn mark_failed(plan: &BootPlan<'_>, id: usize) {
-    // SAFETY: `init_shared` initialised the area; status words are atomics.
-    let shared = unsafe { &*(plan.shared.start as *const SharedArea) };
-    if let Some(s) = shared.status.get(id) {
-        s.state.store(NODE_FAILED, core::sync::atomic::Ordering::Release);
+    if id >= plan.nodes.len() {
+        return;
     }
+    // SAFETY: `init_shared` zeroed node `id`'s console, a valid NodeConsole
+    // (atomics only), inside the shared region; MMU off.
+    let console = unsafe { &*((plan.shared.start + node_console_offset(id)) as *const NodeConsole) };
+    console.status.state.store(NODE_FAILED, core::sync::atomic::Ordering::Release);
 }
 
 /// The devices a node maps, in order, and which boot-info field each feeds.

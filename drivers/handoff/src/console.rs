@@ -1,5 +1,8 @@
-//! The start of the shared region: node status words and one console ring
-//! per node.
+//! The start of the shared region: one [`NodeConsole`] per node (its
+//! status words, the console owner's doorbell, its console ring), each on
+//! pages of its own, so that a node maps its own and the console owner
+//! (the boot node) maps them all: a console is a channel from its node to
+//! the owner, and shared with no one else.
 //!
 //! Only the boot node drives the UART. Every node (the boot node too) writes
 //! its lines into its own ring; the boot node drains the rings to the UART.
@@ -17,8 +20,6 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 pub const LINE_BYTES: usize = 252;
 /// Lines a ring holds.
 pub const RING_LINES: usize = 16;
-/// Marks an initialised [`SharedArea`].
-pub const SHARED_MAGIC: u64 = u64::from_le_bytes(*b"MKSHARE1");
 /// Offset in the shared region where inter-node channels may start.
 pub const CHANNELS_OFFSET: u64 = 256 * 1024;
 
@@ -136,26 +137,34 @@ impl ConsoleRing {
     }
 }
 
-/// The head of the shared region.
-#[repr(C)]
-pub struct SharedArea {
-    pub magic: u64,
-    pub node_count: u32,
-    pub _reserved: u32,
+/// The console owner's doorbell, as one node reads it.
+#[repr(C, align(64))]
+pub struct OwnerDoorbell {
     /// How to interrupt the console owner: `DOORBELL_VALID | target`, where
     /// target is the MPIDR (GICv3) or CPU-interface bit mask (GICv2). Zero
-    /// until the owner has published it.
-    pub console_doorbell: AtomicU64,
-    pub status: [NodeStatus; MAX_NODES],
-    pub console: [ConsoleRing; MAX_NODES],
+    /// until the owner has published it (into every node's console).
+    pub bell: AtomicU64,
+}
+
+/// One node's console: written by that node (status, ring) and by the
+/// console owner (its doorbell, the ring's consumer side).
+#[repr(C, align(4096))]
+pub struct NodeConsole {
+    pub status: NodeStatus,
+    pub owner: OwnerDoorbell,
+    pub ring: ConsoleRing,
 }
 
 /// Set in a published doorbell.
 pub const DOORBELL_VALID: u64 = 1 << 63;
 
-const _: () = assert!(core::mem::size_of::<SharedArea>() as u64 <= CHANNELS_OFFSET);
+/// Bytes of one node's console (whole pages).
+pub const NODE_CONSOLE_BYTES: u64 = core::mem::size_of::<NodeConsole>() as u64;
 
-impl SharedArea {
-    /// Bytes the area occupies.
-    pub const SIZE: usize = core::mem::size_of::<SharedArea>();
+const _: () = assert!(NODE_CONSOLE_BYTES.is_multiple_of(crate::PAGE));
+const _: () = assert!(MAX_NODES as u64 * NODE_CONSOLE_BYTES <= CHANNELS_OFFSET);
+
+/// Offset of node `i`'s console in the shared region.
+pub const fn node_console_offset(i: usize) -> u64 {
+    i as u64 * NODE_CONSOLE_BYTES
 }

@@ -1,7 +1,7 @@
 //! The console rings in the shared region: lines in order, full rings drop
 //! (never block), and a consumer never trusts what it reads.
 
-use handoff::console::{ConsoleRing, SharedArea, LINE_BYTES, RING_LINES};
+use handoff::console::{node_console_offset, ConsoleRing, LINE_BYTES, RING_LINES};
 use std::sync::Arc;
 
 fn ring() -> Box<ConsoleRing> {
@@ -81,5 +81,5 @@ fn producer_and_consumer_on_two_threads_lose_nothing() {
         }
     }
     producer.join().expect("producer");
-    assert!(SharedArea::SIZE as u64 <= handoff::console::CHANNELS_OFFSET);
+    assert!(node_console_offset(handoff::MAX_NODES) <= handoff::console::CHANNELS_OFFSET);
 }
