@@ -136,7 +136,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
     pub fn send_raw(&mut self, peer: u32, p: &Payload) {
         let queued = self.links.iter_mut().find(|l| l.peer == peer).is_some_and(|l| l.post_raw(p));
         if !queued {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
         }
     }
 
@@ -286,7 +286,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             }
             Message::TestReport(r) if self.is_coordinator() && r.to.get() == peer => {
                 if self.reports.push(r).is_err() {
-                    self.dropped += 1;
+                    self.dropped = self.dropped.saturating_add(1);
                 }
             }
             Message::Ping(ping) => {
@@ -294,7 +294,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 self.send(peer, &Message::Pong(ping));
             }
             Message::Pong(pong) if self.is_coordinator() => self.pong = Some(pong.seq.get()),
-            _ => self.links[i].unexpected += 1,
+            _ => self.links[i].unexpected = self.links[i].unexpected.saturating_add(1),
         }
     }
 
@@ -316,7 +316,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
     /// Starts a phase on this node (the coordinator calls it for itself).
     pub(crate) fn begin_phase(&mut self, s: &TestStart) {
         let Some(mode) = Mode::from_wire(s.mode.get()) else {
-            self.links.iter_mut().for_each(|l| l.unexpected += 1);
+            self.links.iter_mut().for_each(|l| l.unexpected = l.unexpected.saturating_add(1));
             return;
         };
         let (test, first, count) = (s.test.get(), s.first_seq.get(), s.count.get());
@@ -353,7 +353,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             let r = l.stream_rx.report(phase.test, phase.mode.wire(), l.peer, me, l.rejects.total());
             if self.is_coordinator() {
                 if self.reports.push(r).is_err() {
-                    self.dropped += 1;
+                    self.dropped = self.dropped.saturating_add(1);
                 }
             } else {
                 self.send(self.me.coordinator, &Message::TestReport(r));

@@ -39,12 +39,12 @@ pub struct StreamTx {
 impl StreamTx {
     /// A stream of `count` messages numbered from `first`.
     pub fn new(first: u64, count: u64) -> StreamTx {
-        StreamTx { next: first, end: first + count, injected: 0, first }
+        StreamTx { next: first, end: first.saturating_add(count), injected: 0, first }
     }
 
     fn inject_at(&self, i: u32) -> u64 {
-        let count = self.end - self.first;
-        self.first + count * u64::from(i + 1) / u64::from(INJECTED + 1)
+        let count = u128::from(self.end - self.first);
+        self.first + (count * u128::from(i + 1) / u128::from(INJECTED + 1)) as u64
     }
 
     /// Whether everything has been sent.
@@ -86,7 +86,7 @@ pub struct StreamRx {
 impl StreamRx {
     /// Expects `count` messages numbered from `first`.
     pub fn new(first: u64, count: u64) -> StreamRx {
-        StreamRx { active: true, first, end: first + count, expected: first, ..StreamRx::default() }
+        StreamRx { active: true, first, end: first.saturating_add(count), expected: first, ..StreamRx::default() }
     }
 
     /// Judges one stream message that arrived at counter value `now`.
@@ -97,21 +97,21 @@ impl StreamRx {
         self.last_at = now;
         let seq = d.seq.get();
         if !d.data_ok() || seq < self.first || seq >= self.end {
-            self.bad_data += 1;
+            self.bad_data = self.bad_data.saturating_add(1);
         } else if seq == self.expected {
-            self.received += 1;
+            self.received = self.received.saturating_add(1);
             self.expected += 1;
         } else if seq > self.expected {
-            self.lost += (seq - self.expected) as u32;
-            self.received += 1;
+            self.lost = self.lost.saturating_add(u32::try_from(seq - self.expected).unwrap_or(u32::MAX));
+            self.received = self.received.saturating_add(1);
             self.expected = seq + 1;
         } else if self.lost > 0 {
             // An earlier number after a later one: it was counted lost.
             self.lost -= 1;
-            self.reordered += 1;
-            self.received += 1;
+            self.reordered = self.reordered.saturating_add(1);
+            self.received = self.received.saturating_add(1);
         } else {
-            self.duplicated += 1;
+            self.duplicated = self.duplicated.saturating_add(1);
         }
     }
 
@@ -122,14 +122,14 @@ impl StreamRx {
 
     /// The verdict, for the coordinator.
     pub fn report(&self, test: u32, mode: u32, from: u32, to: u32, rejected: u32) -> TestReport {
-        let missing = (self.end - self.expected) as u32;
+        let missing = u32::try_from(self.end.saturating_sub(self.expected)).unwrap_or(u32::MAX);
         TestReport {
             test: U32::new(test),
             mode: U32::new(mode),
             from: U32::new(from),
             to: U32::new(to),
             received: U32::new(self.received),
-            lost: U32::new(self.lost + missing),
+            lost: U32::new(self.lost.saturating_add(missing)),
             duplicated: U32::new(self.duplicated),
             reordered: U32::new(self.reordered),
             rejected: U32::new(rejected),
