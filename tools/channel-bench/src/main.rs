@@ -318,15 +318,7 @@ fn latency_raw_ring(cfg: &Config, slots: usize) -> Sample {
 }
 
 fn ring_recv(rx: &mut channel::Receiver<'_, Polling>) -> Payload {
-    loop {
-        match rx.try_recv() {
-            Ok(p) => return p,
-            Err(RecvError::Empty) => spin_loop(),
-            Err(RecvError::Corrupt { expected, found }) => {
-                fail(&format!("ring: corrupt slot, expected message {expected}, found {found}"))
-            }
-        }
-    }
+    ring_recv_with(rx, |p| *p)
 }
 
 fn latency_ring(cfg: &Config, slots: usize) -> Sample {
