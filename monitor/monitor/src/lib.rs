@@ -218,8 +218,14 @@ impl<'a, P: Platform> Monitor<'a, P> {
             return;
         }
         let mut pending = false;
-        for l in self.links.iter_mut() {
-            pending |= l.rx.arm();
+        for i in 0..self.links.len() {
+            // A channel this node is not reading yet (see `may_receive`)
+            // neither wakes it nor keeps it awake.
+            let reading = self.may_receive(i);
+            let l = &mut self.links[i];
+            if reading {
+                pending |= l.rx.arm();
+            }
             if l.blocked() {
                 pending |= l.tx.arm();
             }

@@ -194,10 +194,15 @@ impl Ring {
         Ring { control: Control::new(n, 0, 1), slots: (0..slots).map(|_| Slot::new()).collect() }
     }
 
-    fn channel(&self) -> Channel<'_> {
-        // SAFETY: each measurement makes one sender and one receiver of a ring.
-        unsafe { Channel::new(&self.control, &self.slots) }
-            .unwrap_or_else(|e| fail(&format!("cannot open the ring: {e}")))
+    /// The ring's two ends, borrowing it mutably so that no second pair can
+    /// be made while they live.
+    fn ends(&mut self) -> (channel::Sender<'_, Polling>, channel::Receiver<'_, Polling>) {
+        // SAFETY: the one sender and the one receiver ever made over this
+        // memory: `&mut self` keeps any other call out while they live, and
+        // every caller makes a fresh `Ring` per measurement.
+        let ch = unsafe { Channel::new(&self.control, &self.slots) }
+            .unwrap_or_else(|e| fail(&format!("cannot open the ring: {e}")));
+        (ch.sender(Polling), ch.receiver(Polling))
     }
 }
 
@@ -322,9 +327,9 @@ fn ring_recv(rx: &mut channel::Receiver<'_, Polling>) -> Payload {
 }
 
 fn latency_ring(cfg: &Config, slots: usize) -> Sample {
-    let (ab, ba) = (Ring::new(slots), Ring::new(slots));
-    let (mut tx_ab, mut rx_ab) = (ab.channel().sender(Polling), ab.channel().receiver(Polling));
-    let (mut tx_ba, mut rx_ba) = (ba.channel().sender(Polling), ba.channel().receiver(Polling));
+    let (mut ab, mut ba) = (Ring::new(slots), Ring::new(slots));
+    let (mut tx_ab, mut rx_ab) = ab.ends();
+    let (mut tx_ba, mut rx_ba) = ba.ends();
     ping_pong(
         cfg,
         move |i| {
@@ -361,9 +366,9 @@ fn ring_recv_with<R>(rx: &mut channel::Receiver<'_, Polling>, mut read: impl FnM
 /// The ring's in-place API: the payload is written into and read from the
 /// slot, never copied through the stack.
 fn latency_ring_in_place(cfg: &Config, slots: usize) -> Sample {
-    let (ab, ba) = (Ring::new(slots), Ring::new(slots));
-    let (mut tx_ab, mut rx_ab) = (ab.channel().sender(Polling), ab.channel().receiver(Polling));
-    let (mut tx_ba, mut rx_ba) = (ba.channel().sender(Polling), ba.channel().receiver(Polling));
+    let (mut ab, mut ba) = (Ring::new(slots), Ring::new(slots));
+    let (mut tx_ab, mut rx_ab) = ab.ends();
+    let (mut tx_ba, mut rx_ba) = ba.ends();
     ping_pong(
         cfg,
         move |i| {
@@ -501,8 +506,8 @@ fn stream(
 }
 
 fn throughput_ring(cfg: &Config, slots: usize) -> Sample {
-    let ring = Ring::new(slots);
-    let (mut tx, mut rx) = (ring.channel().sender(Polling), ring.channel().receiver(Polling));
+    let mut ring = Ring::new(slots);
+    let (mut tx, mut rx) = ring.ends();
     stream(
         cfg,
         "ring",
@@ -525,8 +530,8 @@ fn throughput_ring(cfg: &Config, slots: usize) -> Sample {
 }
 
 fn throughput_ring_in_place(cfg: &Config, slots: usize) -> Sample {
-    let ring = Ring::new(slots);
-    let (mut tx, mut rx) = (ring.channel().sender(Polling), ring.channel().receiver(Polling));
+    let mut ring = Ring::new(slots);
+    let (mut tx, mut rx) = ring.ends();
     stream(
         cfg,
         "ring in place",
@@ -548,8 +553,8 @@ fn throughput_ring_in_place(cfg: &Config, slots: usize) -> Sample {
 }
 
 fn throughput_ring_batched(cfg: &Config, slots: usize) -> Sample {
-    let ring = Ring::new(slots);
-    let (mut tx, mut rx) = (ring.channel().sender(Polling), ring.channel().receiver(Polling));
+    let mut ring = Ring::new(slots);
+    let (mut tx, mut rx) = ring.ends();
     stream(
         cfg,
         "ring batched",
