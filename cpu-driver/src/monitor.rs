@@ -85,7 +85,26 @@ impl Platform for Kernel<'_> {
 }
 
 /// Opens the channels to and from `peer`, checking their headers.
-fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, channel::OpenError> {
+/// Why a channel to or from a peer could not be used.
+enum LinkError {
+    Open(channel::OpenError),
+    /// The header names other nodes than the boot info says.
+    WrongEnds {
+        from: u32,
+        to: u32,
+    },
+}
+
+impl core::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LinkError::Open(e) => write!(f, "{e}"),
+            LinkError::WrongEnds { from, to } => write!(f, "channel header says node {from} to node {to}"),
+        }
+    }
+}
+
+fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, LinkError> {
     let info = node.info;
     let bytes = info.channel_bytes as usize;
     let me = info.node_id;
@@ -93,10 +112,10 @@ fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, ch
         // SAFETY: the boot driver initialised this channel at this address in
         // the shared region and mapped it into exactly its two nodes; this
         // node is its only sender (tx) or only receiver (rx).
-        let ch = unsafe { Channel::open(va as *mut u8, bytes) }?;
+        let ch = unsafe { Channel::open(va as *mut u8, bytes) }.map_err(LinkError::Open)?;
         let h = ch.header();
         if (h.from, h.to) != (from, to) {
-            return Err(channel::OpenError::BadMagic { found: h.magic });
+            return Err(LinkError::WrongEnds { from: h.from, to: h.to });
         }
         Ok(ch)
     };
