@@ -966,7 +966,21 @@ fn print_acceptance(acc: &Value) {
     }
 }
 
-fn write_json(cfg: &Config, rows: &[Row], acc: Value) -> Result<(), String> {
+/// Runs (counting from 1) whose raw line at the end differs from the one at
+/// the start by more than 1.5x either way.
+fn placement_changes(rows: &[Row], raw_at_end: &[f64]) -> Vec<usize> {
+    let Some(start) = find(rows, "raw line", Metric::Latency, "", 1) else { return Vec::new() };
+    start
+        .runs
+        .iter()
+        .zip(raw_at_end)
+        .enumerate()
+        .filter(|(_, (a, b))| a.max(**b) > 1.5 * a.min(**b))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+fn write_json(cfg: &Config, rows: &[Row], acc: Value, raw_at_end: &[f64], moved: &[usize]) -> Result<(), String> {
     let doc = json!({
         "benchmark": "channel-host",
         "cores": [CORE_A, CORE_B],
@@ -980,6 +994,8 @@ fn write_json(cfg: &Config, rows: &[Row], acc: Value) -> Result<(), String> {
         "method": "contenders interleaved within each run; latency = ping-pong over two queues, busy polling, total / round trips / 2; throughput = one producer (core 0), one consumer (core 1) checking each message's counter",
         "rows": rows.iter().map(|r| r.json(rows)).collect::<Vec<_>>(),
         "acceptance": acc,
+        "raw_line_at_run_end_ns": raw_at_end,
+        "runs_with_placement_change": moved,
     });
     if let Some(dir) = cfg.json.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -1006,17 +1022,29 @@ fn main() -> ExitCode {
         "channel-bench: {} runs; latency {} round trips (+{} warm-up); throughput {} messages; slots {:?}",
         cfg.runs, cfg.round_trips, cfg.warmup, cfg.messages, CAPACITIES
     );
+    // The raw line again at the end of each run: the hypervisor may move
+    // the two vCPUs (same core's threads, same cache complex, another die)
+    // in the middle of a run, which changes every figure after the move.
+    let mut raw_at_end = Vec::new();
     for run in 0..cfg.runs {
         let t = Instant::now();
         for r in rows.iter_mut() {
             r.measure(&cfg);
         }
+        raw_at_end.push(latency_raw(&cfg).value);
         eprintln!("channel-bench: run {}/{} done in {:.1} s", run + 1, cfg.runs, t.elapsed().as_secs_f64());
     }
     print_table(&rows, cfg.runs);
+    let moved = placement_changes(&rows, &raw_at_end);
+    if !moved.is_empty() {
+        println!(
+            "warning: the raw line changed by more than 1.5x within run(s) {moved:?}: the cores' placement moved mid-run, \
+             so those runs' ratios mix two placements"
+        );
+    }
     let acc = acceptance(&rows);
     print_acceptance(&acc);
-    if let Err(e) = write_json(&cfg, &rows, acc) {
+    if let Err(e) = write_json(&cfg, &rows, acc, &raw_at_end, &moved) {
         eprintln!("channel-bench: {e}");
         return ExitCode::FAILURE;
     }
