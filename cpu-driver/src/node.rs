@@ -5,7 +5,7 @@ use crate::{config, gic, println, time};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use handoff::bootinfo::{ENABLE_SPIN_TABLE, PSCI_HVC, PSCI_SMC};
-use handoff::console::{node_console_offset, NodeConsole, NODE_FAILED, NODE_UP};
+use handoff::console::{mapped_consoles, node_console_offset, NodeConsole, NODE_CONSOLE_BYTES, NODE_FAILED, NODE_UP};
 use handoff::{CoreStart, NodeBootInfo, MAX_NODE_CPUS};
 
 /// The node as this image sees it (node-private: every node has its own copy).
@@ -34,7 +34,9 @@ impl Node {
     /// console owner.
     pub fn console(&self, id: usize) -> Option<&'static NodeConsole> {
         let info = self.info;
-        let mapped = id == info.node_id as usize || (info.is_boot_node() && id < info.node_count as usize);
+        let (first, size) = mapped_consoles(info.node_id as usize, info.node_count as usize, info.is_boot_node());
+        let at = node_console_offset(id);
+        let mapped = at >= first && at + NODE_CONSOLE_BYTES <= first + size;
         // SAFETY: the boot driver zeroed (a valid NodeConsole) and mapped,
         // at this offset of the shared region, this node's console and, on
         // the console owner, every node's.

@@ -47,14 +47,9 @@ pub fn run(node: &Node, core: &CoreStart, online: u32) -> u32 {
 /// The shared memory a node may map: its console (the console owner: every
 /// node's), and the channels it sends or receives on.
 fn shared_allowed(info: &handoff::NodeBootInfo) -> impl Iterator<Item = handoff::PhysRange> + '_ {
-    use handoff::console::{node_console_offset, NODE_CONSOLE_BYTES};
-    // Its own console; the console owner every node's.
-    let console = if info.is_boot_node() {
-        handoff::PhysRange { start: info.shared.start, size: node_console_offset(info.node_count as usize) }
-    } else {
-        let start = info.shared.start + node_console_offset(info.node_id as usize);
-        handoff::PhysRange { start, size: NODE_CONSOLE_BYTES }
-    };
+    let (offset, size) =
+        handoff::console::mapped_consoles(info.node_id as usize, info.node_count as usize, info.is_boot_node());
+    let console = handoff::PhysRange { start: info.shared.start + offset, size };
     let channel = move |va: u64| handoff::PhysRange {
         start: info.shared.start + va.saturating_sub(handoff::SHARED_VA),
         size: info.channel_bytes,

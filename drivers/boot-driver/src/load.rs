@@ -5,7 +5,7 @@ use crate::Board;
 use boot_plan::{BootPlan, Build, NodePlan};
 use core::fmt;
 use handoff::bootinfo::{self, CoreEntry, CoreStart, NodeBootInfo, BOOT_INFO_MAGIC};
-use handoff::console::{node_console_offset, NodeConsole, NODE_CONSOLE_BYTES, NODE_FAILED};
+use handoff::console::{mapped_consoles, node_console_offset, NodeConsole, NODE_FAILED};
 use handoff::layout::{NodeLayout, TABLE_PAGES};
 use handoff::paging::{self, Tables};
 use handoff::{ImageHeader, PhysRange, MAX_NODES, MAX_NODE_CPUS, PAGE};
@@ -85,11 +85,8 @@ pub fn init_shared(plan: &BootPlan<'_>) {
 /// nothing else.
 fn shared_pieces(plan: &BootPlan<'_>, id: usize) -> ([PhysRange; 1 + 2 * MAX_NODES], usize) {
     let mut pieces = [PhysRange::default(); 1 + 2 * MAX_NODES];
-    pieces[0] = if id == plan.boot_node {
-        PhysRange { start: plan.shared.start, size: node_console_offset(plan.nodes.len()) }
-    } else {
-        PhysRange { start: plan.shared.start + node_console_offset(id), size: NODE_CONSOLE_BYTES }
-    };
+    let (offset, size) = mapped_consoles(id, plan.nodes.len(), id == plan.boot_node);
+    pieces[0] = PhysRange { start: plan.shared.start + offset, size };
     let mut n = 1;
     for peer in 0..plan.channels.nodes.min(MAX_NODES) {
         for r in [plan.channels.range(id, peer), plan.channels.range(peer, id)].into_iter().flatten() {

@@ -168,3 +168,13 @@ const _: () = assert!(MAX_NODES as u64 * NODE_CONSOLE_BYTES <= CHANNELS_OFFSET);
 pub const fn node_console_offset(i: usize) -> u64 {
     i as u64 * NODE_CONSOLE_BYTES
 }
+
+/// The consoles node `id` of `nodes` maps, as (offset in the shared region,
+/// bytes): its own, or every node's on the console owner.
+pub const fn mapped_consoles(id: usize, nodes: usize, console_owner: bool) -> (u64, u64) {
+    if console_owner {
+        (0, node_console_offset(nodes))
+    } else {
+        (node_console_offset(id), NODE_CONSOLE_BYTES)
+    }
+}
