@@ -8,6 +8,8 @@ use message::{Hello, Message, Payload, Rejects};
 
 /// Control messages a link holds while its ring is full.
 const OUTBOX: usize = 16;
+/// Most stream frames sent in one step, so one busy link never starves the others.
+const STREAM_BATCH: u64 = 32;
 
 /// The monitor's end of the channels to and from one peer.
 pub struct Link<'a, N: Notifier> {
@@ -74,20 +76,15 @@ impl<'a, N: Notifier> Link<'a, N> {
         if self.stream_tx.done() || !self.outbox.is_empty() {
             return false;
         }
-        let (tx, stream, peer) = (&mut self.tx, &mut self.stream_tx, self.peer);
-        let room = tx.free();
-        let mut frames = [[0u8; message::PAYLOAD]; 32];
-        let mut n = 0;
-        while n < frames.len().min(room) {
-            match stream.next_frame(from, peer) {
-                Some(p) => {
-                    frames[n] = p;
-                    n += 1;
-                }
-                None => break,
+        let (stream, peer) = (&mut self.stream_tx, self.peer);
+        // Written in place; the sender asks for credits only when its cached
+        // ones run out, so a step costs no look at the receiver's line.
+        let count = stream.remaining().min(STREAM_BATCH) as usize;
+        self.tx.send_batch_with(count, |_, p| {
+            if let Some(frame) = stream.next_frame(from, peer) {
+                *p = frame;
             }
-        }
-        tx.send_batch(&frames[..n]) > 0
+        }) > 0
     }
 
     /// Whether this link waits for the peer to return credits.

@@ -47,6 +47,12 @@ impl StreamTx {
         self.first + (count * u128::from(i + 1) / u128::from(INJECTED + 1)) as u64
     }
 
+    /// Frames still to send, forged ones included.
+    pub fn remaining(&self) -> u64 {
+        let forged = if self.end == self.first { 0 } else { INJECTED - self.injected.min(INJECTED) };
+        self.end.saturating_sub(self.next) + u64::from(forged)
+    }
+
     /// Whether everything has been sent.
     pub fn done(&self) -> bool {
         self.next >= self.end && (self.injected >= INJECTED || self.end == self.first)
