@@ -505,6 +505,12 @@ fn stream(
     Sample { value: m as f64 / elapsed.as_secs_f64(), waited_ns: pre_p + pre_c, elapsed_ns }
 }
 
+/// Receives message `0..m` with `is_ok(i)` (which receives message `i` and
+/// checks it); returns how many were wrong.
+fn count_bad(m: u64, mut is_ok: impl FnMut(u64) -> bool) -> u64 {
+    (0..m).filter(|&i| !is_ok(i)).count() as u64
+}
+
 fn throughput_ring(cfg: &Config, slots: usize) -> Sample {
     let mut ring = Ring::new(slots);
     let (mut tx, mut rx) = ring.ends();
@@ -519,13 +525,7 @@ fn throughput_ring(cfg: &Config, slots: usize) -> Sample {
                 }
             }
         },
-        move |m| {
-            let mut bad = 0;
-            for i in 0..m {
-                bad += u64::from(!is_message(&ring_recv(&mut rx), i));
-            }
-            bad
-        },
+        move |m| count_bad(m, |i| is_message(&ring_recv(&mut rx), i)),
     )
 }
 
@@ -542,13 +542,7 @@ fn throughput_ring_in_place(cfg: &Config, slots: usize) -> Sample {
                 }
             }
         },
-        move |m| {
-            let mut bad = 0;
-            for i in 0..m {
-                bad += u64::from(!ring_recv_with(&mut rx, |p| is_message(p, i)));
-            }
-            bad
-        },
+        move |m| count_bad(m, |i| ring_recv_with(&mut rx, |p| is_message(p, i))),
     )
 }
 
@@ -601,13 +595,7 @@ fn throughput_rtrb(cfg: &Config, slots: usize) -> Sample {
                 }
             }
         },
-        move |m| {
-            let mut bad = 0;
-            for i in 0..m {
-                bad += u64::from(!is_message(&rtrb_pop(&mut rx), i));
-            }
-            bad
-        },
+        move |m| count_bad(m, |i| is_message(&rtrb_pop(&mut rx), i)),
     )
 }
 
@@ -659,13 +647,7 @@ fn throughput_crossbeam(cfg: &Config, slots: usize) -> Sample {
                 crossbeam_send(&tx, payload(i));
             }
         },
-        move |m| {
-            let mut bad = 0;
-            for i in 0..m {
-                bad += u64::from(!is_message(&crossbeam_recv(&rx), i));
-            }
-            bad
-        },
+        move |m| count_bad(m, |i| is_message(&crossbeam_recv(&rx), i)),
     )
 }
 
