@@ -130,6 +130,12 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         let _ = writeln!(con, "boot: error: node {} RAM overlaps the boot image", n.id);
         park();
     }
+    // The plan's console area (a board setting) must hold every node's console.
+    let consoles = handoff::console::node_console_offset(plan.nodes.len());
+    if plan.channels.base.saturating_sub(plan.shared.start) < consoles {
+        let _ = writeln!(con, "boot: error: the plan's console area is smaller than {consoles} bytes");
+        park();
+    }
     if let Err(e) = load::init_gic_distributor(&plan) {
         fail(&mut con, "interrupt controller", &e);
     }

@@ -20,7 +20,9 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 pub const LINE_BYTES: usize = 252;
 /// Lines a ring holds.
 pub const RING_LINES: usize = 16;
-/// Offset in the shared region where inter-node channels may start.
+/// Offset in the shared region where inter-node channels may start: the
+/// boot plan's default console area (`boot_plan::PlanConfig::console_area`);
+/// the boot driver checks the plan's against the consoles it lays out.
 pub const CHANNELS_OFFSET: u64 = 256 * 1024;
 
 /// `NodeStatus::state` values.
