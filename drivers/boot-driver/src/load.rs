@@ -238,7 +238,14 @@ pub fn load_node(
         tx_va,
         rx_va,
         cpus: [CoreEntry::default(); MAX_NODE_CPUS],
+        uart_irq: 0,
+        bootargs_len: 0,
+        bootargs: [0; bootinfo::BOOTARGS_BYTES],
     };
+    let args = plan.topology.bootargs.as_bytes();
+    let len = args.len().min(bootinfo::BOOTARGS_BYTES);
+    info.bootargs[..len].copy_from_slice(&args[..len]);
+    info.bootargs_len = len as u32;
     let pa_range = {
         use tock_registers::interfaces::Readable;
         aarch64_cpu::registers::ID_AA64MMFR0_EL1.get() & 0xf

@@ -92,7 +92,18 @@ pub struct NodeBootInfo {
     /// Channel on which node `i` sends to this node (virtual; 0: none).
     pub rx_va: [u64; MAX_NODES],
     pub cpus: [CoreEntry; MAX_NODE_CPUS],
+    /// GIC INTID of the console UART (0: unknown), for console input on the
+    /// boot node.
+    pub uart_irq: u32,
+    /// Bytes of `bootargs` used.
+    pub bootargs_len: u32,
+    /// The kernel command line (`/chosen/bootargs`), cut to [`BOOTARGS_BYTES`]:
+    /// every node's `init` reads it.
+    pub bootargs: [u8; BOOTARGS_BYTES],
 }
+
+/// Bytes of the command line a node is given.
+pub const BOOTARGS_BYTES: usize = 512;
 
 /// Per-core start record. The CPU-driver entry code reads it with the MMU
 /// off, at the physical address PSCI passed as context id; its field
@@ -137,6 +148,12 @@ impl NodeBootInfo {
     /// The node's cores.
     pub fn cores(&self) -> &[CoreEntry] {
         &self.cpus[..(self.cpu_count as usize).min(MAX_NODE_CPUS)]
+    }
+
+    /// The command line (empty if it is not valid UTF-8).
+    pub fn bootargs(&self) -> &str {
+        let len = (self.bootargs_len as usize).min(BOOTARGS_BYTES);
+        core::str::from_utf8(&self.bootargs[..len]).unwrap_or("")
     }
 
     pub fn is_boot_node(&self) -> bool {

@@ -53,6 +53,9 @@ struct Consumer {
     corrupt: AtomicU32,
 }
 
+/// In a line's `len`: print it without a newline.
+const NO_NEWLINE: u32 = 1 << 31;
+
 #[repr(C)]
 struct Line {
     len: u32,
@@ -76,6 +79,12 @@ impl ConsoleRing {
     /// Producer: queues `line` (cut to [`LINE_BYTES`]). Returns false, and
     /// counts a drop, when the ring is full: a slow console never blocks a node.
     pub fn push(&self, line: &[u8]) -> bool {
+        self.push_text(line, true)
+    }
+
+    /// Producer: queues text that the owner prints followed by a newline
+    /// or, with `newline` false, as it is (a prompt, an echoed key).
+    pub fn push_text(&self, line: &[u8], newline: bool) -> bool {
         let head = self.producer.head.load(Ordering::Relaxed);
         let tail = self.consumer.tail.load(Ordering::Acquire);
         if head.wrapping_sub(tail) as usize >= RING_LINES {
@@ -89,7 +98,7 @@ impl ConsoleRing {
         unsafe {
             let l = &mut *slot.get();
             l.bytes[..len].copy_from_slice(&line[..len]);
-            l.len = len as u32;
+            l.len = len as u32 | if newline { 0 } else { NO_NEWLINE };
         }
         self.producer.head.store(head.wrapping_add(1), Ordering::Release);
         true
@@ -97,6 +106,12 @@ impl ConsoleRing {
 
     /// Consumer: copies the oldest line into `out` and returns its length.
     pub fn pop(&self, out: &mut [u8; LINE_BYTES]) -> Option<usize> {
+        self.pop_text(out).map(|(len, _)| len)
+    }
+
+    /// Consumer: copies the oldest line into `out`; returns its length and
+    /// whether a newline follows it.
+    pub fn pop_text(&self, out: &mut [u8; LINE_BYTES]) -> Option<(usize, bool)> {
         let tail = self.consumer.tail.load(Ordering::Relaxed);
         let head = self.producer.head.load(Ordering::Acquire);
         let pending = head.wrapping_sub(tail) as usize;
@@ -113,14 +128,14 @@ impl ConsoleRing {
         // SAFETY: the Acquire load of `head` ordered this read after the
         // producer's writes to the slot; the producer will not touch it again
         // until our Release store of `tail` below frees it.
-        let len = unsafe {
+        let (len, newline) = unsafe {
             let l = &*slot.get();
-            let len = (l.len as usize).min(LINE_BYTES);
+            let len = ((l.len & !NO_NEWLINE) as usize).min(LINE_BYTES);
             out[..len].copy_from_slice(&l.bytes[..len]);
-            len
+            (len, l.len & NO_NEWLINE == 0)
         };
         self.consumer.tail.store(tail.wrapping_add(1), Ordering::Release);
-        Some(len)
+        Some((len, newline))
     }
 
     /// Whether a line is waiting (a hint for sleeping; [`ConsoleRing::pop`] decides).

@@ -61,7 +61,7 @@ pub const IMAGE_MAGIC: [u8; 8] = *b"MKCPUDRV";
 /// Offset of [`ImageHeader`] in the image (after the branch at offset 0).
 pub const IMAGE_HEADER_OFFSET: usize = 8;
 /// Bumped whenever any structure in this crate changes layout.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 /// Build id of the `big` CPU driver.
 pub const BUILD_BIG: u32 = 1;
 /// Build id of the `little` CPU driver.

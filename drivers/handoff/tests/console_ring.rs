@@ -83,3 +83,14 @@ fn producer_and_consumer_on_two_threads_lose_nothing() {
     producer.join().expect("producer");
     assert!(node_console_offset(handoff::MAX_NODES) <= handoff::console::CHANNELS_OFFSET);
 }
+
+#[test]
+fn text_without_newline_keeps_its_flag() {
+    let r = ring();
+    let mut out = [0u8; LINE_BYTES];
+    assert!(r.push_text(b"mk> ", false));
+    assert!(r.push(b"line"));
+    assert_eq!(r.pop_text(&mut out), Some((4, false)));
+    assert_eq!(&out[..4], b"mk> ");
+    assert_eq!(r.pop_text(&mut out), Some((4, true)));
+}

@@ -158,6 +158,12 @@ pub enum UartKind<'a> {
 pub struct Uart<'a> {
     pub kind: UartKind<'a>,
     pub regs: Range,
+    /// The GIC INTID of its (first) interrupt: the `interrupts` (or
+    /// `interrupts-extended`) specifier decoded for the GIC (SPI `n` is
+    /// `n + 32`, PPI `n` is `n + 16`), when its interrupt parent is the GIC.
+    /// `None` when the tree gives no interrupt, or one this code cannot
+    /// resolve (another controller, an interrupt nexus, malformed cells).
+    pub irq: Option<u32>,
 }
 
 /// Hints the device tree cannot give but the running core can.

@@ -1,0 +1,45 @@
+//! Memory of one kernel node as its CPU driver manages it: the page frames
+//! of the node's free RAM ([`Frames`]) and the user half of each program's
+//! address space ([`UserSpace`]).
+//!
+//! The kernel never dereferences a user virtual address. A system call's
+//! pointer is translated through the caller's own tables ([`UserSpace::copy_in`],
+//! [`UserSpace::copy_out`]) and the bytes are copied through the kernel's
+//! map of the frame. So a bad pointer is an error code, never a kernel
+//! fault, and PAN can stay on in the kernel all the time.
+//!
+//! Frames are reached through [`Memory`]: the kernel maps the node's RAM
+//! linearly; the host tests use a plain buffer.
+
+#![no_std]
+
+mod frames;
+mod user;
+
+pub use frames::Frames;
+pub use user::{Perm, UserSpace};
+
+/// Bytes of a page (4 KiB granule).
+pub const PAGE: u64 = 4096;
+
+/// Physical memory as the kernel reaches it.
+pub trait Memory {
+    /// The kernel's pointer to the start of the page frame at `pa`. Only
+    /// called with frames that [`Frames`] handed out (or is about to).
+    fn frame(&self, pa: u64) -> *mut u8;
+}
+
+/// Why a mapping could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame left for a table or a page.
+    NoMemory,
+    /// The address is outside the user half or not page aligned.
+    BadAddress,
+    /// Something is mapped there already.
+    Occupied,
+}
+
+/// A user pointer or length the program may not use that way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPointer;
