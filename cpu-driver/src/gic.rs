@@ -126,10 +126,23 @@ pub fn ring(target: u64) {
     }
 }
 
-/// Acknowledges and ends every pending interrupt (they only wake us; the
-/// state they announce is read from memory). Returns true if the timer fired.
-pub fn drain() -> bool {
-    let mut timer = false;
+/// What the interrupts acknowledged by [`drain`] were.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Events {
+    pub timer: bool,
+    pub doorbell: bool,
+    /// The console UART (boot node): input waits.
+    pub uart: bool,
+}
+
+/// The console UART's INTID on this core (0: none).
+static UART_IRQ: AtomicU64 = AtomicU64::new(0);
+
+/// Acknowledges and ends every pending interrupt (they only announce; the
+/// state they announce is read from memory or the device) and says which.
+pub fn drain() -> Events {
+    let mut events = Events::default();
+    let uart = UART_IRQ.load(Ordering::Relaxed);
     loop {
         let intid = match VERSION.load(Ordering::Relaxed) {
             // Non-secure software reads GICC_IAR, which the crate calls group 0.
@@ -137,14 +150,55 @@ pub fn drain() -> bool {
             3 => GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1),
             _ => None,
         };
-        let Some(intid) = intid else { return timer };
+        let Some(intid) = intid else { return events };
         if intid == VTIMER {
             crate::time::disarm();
-            timer = true;
+            events.timer = true;
+        } else if intid == DOORBELL_SGI {
+            events.doorbell = true;
+        } else if uart != 0 && u32::from(intid) == uart as u32 {
+            events.uart = true;
         }
         match VERSION.load(Ordering::Relaxed) {
             2 => v2().end_interrupt(intid, InterruptGroup::Group0),
             _ => GicCpuInterface::end_interrupt(intid, InterruptGroup::Group1),
         }
     }
+}
+
+/// Routes the console UART's shared interrupt to this core and enables it
+/// (the boot node owns the distributor; only its first core calls this).
+pub fn route_uart_here(info: &NodeBootInfo, bell: u64) -> Result<(), &'static str> {
+    let intid = info.uart_irq;
+    if intid < 32 || intid >= 1020 {
+        return Err("console UART has no usable interrupt in the device tree");
+    }
+    let id = IntId::spi(intid - 32);
+    match VERSION.load(Ordering::Relaxed) {
+        2 => {
+            let base = info.gicd_va as *mut u8;
+            if base.is_null() {
+                return Err("GIC distributor not mapped");
+            }
+            // SAFETY: GICD_ITARGETSR<n> byte for this SPI, in the mapped
+            // distributor this node owns; `bell` is this core's interface mask.
+            unsafe { base.add(GICD_ITARGETSR0 + intid as usize).write_volatile(bell as u8) };
+            let mut gic = v2();
+            gic.set_interrupt_priority(id, 0x80);
+            gic.enable_interrupt(id, true).map_err(|_| "cannot enable the UART interrupt")?;
+        }
+        3 => {
+            let ptr = NonNull::new(info.gicd_va as *mut _).ok_or("GIC distributor not mapped")?;
+            // SAFETY: the boot node's mapping of the distributor it owns; only
+            // this core touches it after boot.
+            let regs = unsafe { arm_gic::UniqueMmioPointer::new(ptr) };
+            let mut d = arm_gic::gicv3::GicDistributor::new(regs);
+            d.set_routing(id, Some(bell)).map_err(|_| "cannot route the UART interrupt")?;
+            d.set_interrupt_priority(id, 0x80).map_err(|_| "cannot set the UART interrupt priority")?;
+            d.enable_interrupt(id, true).map_err(|_| "cannot enable the UART interrupt")?;
+        }
+        _ => return Err("unknown GIC version"),
+    }
+    UART_IRQ.store(u64::from(intid), Ordering::Relaxed);
+    Ok(())
 }

@@ -11,20 +11,24 @@
 mod config;
 mod console;
 mod entry;
-mod exceptions;
 mod gic;
+mod heap;
 mod monitor;
 mod node;
 mod owner;
+mod proc;
+mod programs;
+mod sched;
 mod selftest;
 mod time;
+mod trap;
 
 use handoff::CoreStart;
 
 /// Rust entry of every core, MMU and caches on, on its own stack.
 #[no_mangle]
 extern "C" fn cpu_main(core: &'static CoreStart) -> ! {
-    exceptions::install();
+    trap::install();
     node::start(core)
 }
 

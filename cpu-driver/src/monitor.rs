@@ -6,6 +6,7 @@ use crate::node::Node;
 use crate::{config, gic, owner, time};
 use aarch64_cpu::registers::CNTFRQ_EL0;
 use channel::Channel;
+use core::sync::atomic::Ordering;
 use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS};
 use monitor::{Identity, Link, Mode, Monitor, Platform, MAX_NODES};
 use tock_registers::interfaces::Readable;
@@ -74,8 +75,11 @@ impl Platform for Kernel<'_> {
     }
     fn sleep(&self, mode: Mode, deadline: u64) {
         match mode {
-            // A doorbell ends the WFI; every sender rings an armed receiver.
-            Mode::Interrupt => time::sleep_until_interrupt_or(deadline),
+            // Programs get this core until a doorbell rings (every sender
+            // rings an armed receiver) or the deadline.
+            Mode::Interrupt => {
+                crate::sched::run(Some(deadline));
+            }
             Mode::Polling => time::nap(POLL_SLEEP_US),
         }
     }
@@ -124,6 +128,36 @@ fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, Li
     Ok(Link::new(peer as u32, tx, rx, sgi, sgi))
 }
 
+/// Tells the kernel every node the monitor knows (for the `nodes` call).
+fn publish_nodes(node: &Node, monitor: &Monitor<'_, Kernel<'_>>) {
+    let info = node.info;
+    let mut k = crate::proc::KERNEL.lock();
+    let me = user_abi::NodeInfo {
+        id: info.node_id,
+        build: info.build,
+        capacity: info.capacity,
+        cpus: info.cpu_count,
+        linked: 1,
+        console: u32::from(info.is_boot_node()),
+    };
+    if let Some(slot) = k.nodes.get_mut(info.node_id as usize) {
+        *slot = Some(me);
+    }
+    for l in monitor.links() {
+        let Some(h) = l.hello else { continue };
+        if let Some(slot) = k.nodes.get_mut(l.peer as usize) {
+            *slot = Some(user_abi::NodeInfo {
+                id: l.peer,
+                build: h.build.get(),
+                capacity: h.capacity.get(),
+                cpus: h.cpus.get(),
+                linked: 1,
+                console: u32::from(l.peer == info.boot_node),
+            });
+        }
+    }
+}
+
 /// The node's first core from here on: never returns.
 pub fn run(node: &Node, bell: u64) -> ! {
     let info = node.info;
@@ -152,6 +186,10 @@ pub fn run(node: &Node, bell: u64) -> ! {
     };
     let mut monitor = Monitor::new(platform, me, links);
     monitor.link(LINK_TIMEOUT_S);
+    publish_nodes(node, &monitor);
+    // After linking: the boot node's summary and self-checks are out, so
+    // programs' output never lands inside them.
+    crate::node::start_init(node);
     if info.is_boot_node() {
         let all_linked = monitor.wait_all_linked(LINK_TIMEOUT_S);
         if info.flags & FLAG_KTEST_CHANNELS != 0 {
@@ -160,6 +198,13 @@ pub fn run(node: &Node, bell: u64) -> ! {
         if info.flags & FLAG_BENCH_CHANNELS != 0 {
             monitor.bench(BENCH_ROUND_TRIPS, BENCH_MESSAGES);
         }
+    }
+    let init_status = || crate::proc::INIT_STATUS.load(Ordering::Acquire);
+    monitor.run_until(u64::MAX, |_| init_status() != 0);
+    monitor.finished(init_status() - 1);
+    if info.is_boot_node() {
+        // The machine is done when every node's init is.
+        monitor.run_until(u64::MAX, |m| m.all_finished());
         owner::power_off_if_asked(node);
     }
     monitor.serve()

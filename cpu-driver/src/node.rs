@@ -1,5 +1,6 @@
 //! Node bring-up: the leader core starts the rest of its cluster, waits for
-//! them, and reports the node up; every core then idles in WFI.
+//! them, and reports the node up; every other core then runs programs
+//! (see [`crate::sched`]), and the leader runs the monitor.
 
 use crate::{config, gic, println, time};
 use core::fmt::Write;
@@ -74,6 +75,8 @@ pub fn start(core: &'static CoreStart) -> ! {
             // Without valid boot info there is no console to report on.
             time::idle();
         }
+        crate::heap::init();
+        crate::proc::KERNEL.lock().init(info);
         INFO.store(core::ptr::from_ref(info).cast_mut(), Ordering::Release);
     }
     let bell = match gic::init_core(info) {
@@ -83,6 +86,9 @@ pub fn start(core: &'static CoreStart) -> ! {
             time::idle();
         }
     };
+    if let Some(b) = crate::proc::KERNEL.lock().bells.get_mut(index) {
+        *b = bell;
+    }
     crate::selftest::record_core(index);
     if let Some(slot) = MPIDRS.get(index) {
         slot.store(gic::own_mpidr(), Ordering::Relaxed);
@@ -90,6 +96,7 @@ pub fn start(core: &'static CoreStart) -> ! {
     if index != 0 {
         ONLINE.fetch_or(1 << index, Ordering::Release);
         gic::ring(LEADER_BELL.load(Ordering::Acquire));
+        crate::sched::run(None);
         time::idle();
     }
     LEADER_BELL.store(bell, Ordering::Release);
@@ -103,6 +110,22 @@ pub fn start(core: &'static CoreStart) -> ! {
         crate::owner::report_boot(&node);
     }
     crate::monitor::run(&node, bell)
+}
+
+/// Starts this node's `init` with the command line as its arguments.
+pub fn start_init(node: &Node) {
+    let args = node.info.bootargs().as_bytes();
+    let args = &args[..args.len().min(user_abi::ARGS_BYTES)];
+    let spawned = crate::proc::KERNEL.lock().spawn("init", args, 0, user_abi::SpawnOptions::default());
+    if let Err(e) = spawned {
+        println!(
+            "node {}: cannot start init: {e} ({} programs in the image)",
+            node.info.node_id,
+            crate::programs::count()
+        );
+        // Nothing will run: the node has finished.
+        crate::proc::INIT_STATUS.store(user_abi::ExitStatus::Exited(127).encode() + 1, Ordering::Release);
+    }
 }
 
 /// Core 0's work: start the siblings, wait for them, report the node.

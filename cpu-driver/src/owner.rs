@@ -30,6 +30,12 @@ pub fn take_console(node: &Node, bell: u64) {
     for (_, console) in node.consoles() {
         console.owner.bell.store(bell | DOORBELL_VALID, Ordering::Release);
     }
+    if let Some(u) = uart() {
+        match crate::gic::route_uart_here(node.info, bell) {
+            Ok(()) => u.enable_input(),
+            Err(e) => crate::println!("console: no input: {e}"),
+        }
+    }
 }
 
 /// Prints every waiting console line; returns true if there was any.
@@ -39,11 +45,13 @@ pub fn drain(node: &Node) -> bool {
     let uart = uart();
     let mut any = false;
     for (_, console) in node.consoles() {
-        while let Some(len) = console.ring.pop(&mut line) {
+        while let Some((len, newline)) = console.ring.pop_text(&mut line) {
             any = true;
             if let Some(u) = &uart {
                 u.write_bytes(&line[..len]);
-                u.write_bytes(b"\n");
+                if newline {
+                    u.write_bytes(b"\n");
+                }
             }
         }
     }

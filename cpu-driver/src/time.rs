@@ -25,6 +25,34 @@ pub fn micros(ticks: u64) -> u64 {
     (u128::from(ticks) * 1_000_000 / u128::from(freq)) as u64
 }
 
+/// Counter ticks per second.
+pub fn frequency() -> u64 {
+    CNTFRQ_EL0.get()
+}
+
+/// Counter ticks in `ns` nanoseconds (rounded up, so a sleep is never short).
+pub fn ticks_ns(ns: u64) -> u64 {
+    let t = u128::from(ns) * u128::from(frequency());
+    u64::try_from(t.div_ceil(1_000_000_000)).unwrap_or(u64::MAX)
+}
+
+/// Nanoseconds in `ticks` counter ticks.
+pub fn nanos(ticks: u64) -> u64 {
+    let freq = frequency().max(1);
+    u64::try_from(u128::from(ticks) * 1_000_000_000 / u128::from(freq)).unwrap_or(u64::MAX)
+}
+
+/// Arms this core's timer to interrupt at counter value `deadline`
+/// (`u64::MAX`: not at all).
+pub fn arm(deadline: u64) {
+    if deadline == u64::MAX {
+        disarm();
+        return;
+    }
+    CNTV_CVAL_EL0.set(deadline);
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
+}
+
 /// Stops the timer so its level interrupt drops.
 pub fn disarm() {
     CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::CLEAR + CNTV_CTL_EL0::IMASK::SET);
@@ -37,21 +65,16 @@ pub fn nap(us: u64) {
 
 /// Sleeps in WFI until an interrupt or the counter reaches `deadline`
 /// (`u64::MAX`: no timer at all, so an idle core has no periodic wake-up).
-pub fn sleep_until_interrupt_or(deadline: u64) {
-    if deadline == u64::MAX {
-        aarch64_cpu::asm::wfi();
-        gic::drain();
-    } else {
-        sleep_until(deadline);
-    }
+/// Returns the interrupts that ended the sleep.
+pub fn sleep_until_interrupt_or(deadline: u64) -> gic::Events {
+    arm(deadline);
+    aarch64_cpu::asm::wfi();
+    disarm();
+    gic::drain()
 }
 
 fn sleep_until(deadline: u64) {
-    CNTV_CVAL_EL0.set(deadline);
-    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
-    aarch64_cpu::asm::wfi();
-    disarm();
-    gic::drain();
+    sleep_until_interrupt_or(deadline);
 }
 
 /// Waits until `cond` holds or `timeout_us` passes (`None`: forever).

@@ -81,6 +81,13 @@ fn write(mem: &impl Memory, table: u64, i: u64, desc: u64) {
 }
 
 impl UserSpace {
+    /// No space at all (what an ended process holds).
+    pub const EMPTY: UserSpace = UserSpace { root: 0, asid: 0 };
+
+    pub fn is_empty(&self) -> bool {
+        self.root == 0
+    }
+
     /// An empty space tagged `asid`.
     pub fn new(frames: &mut Frames, mem: &impl Memory, asid: u16) -> Result<Self, MapError> {
         let root = frames.alloc(mem).ok_or(MapError::NoMemory)?;
@@ -220,6 +227,20 @@ impl UserSpace {
         Ok(())
     }
 
+    /// Checks that `[va, va + len)` is mapped (and writable if `write`).
+    pub fn check(&self, mem: &impl Memory, va: u64, len: usize, write: bool) -> Result<(), BadPointer> {
+        self.for_each_piece(mem, va, len, write, |_, _, _| {})
+    }
+
+    /// Writes `data` at `va` whatever the pages' permissions: how the
+    /// kernel fills a program's code and read-only data.
+    pub fn load(&self, mem: &impl Memory, va: u64, data: &[u8]) -> Result<(), BadPointer> {
+        self.for_each_piece(mem, va, data.len(), false, |dst, n, done| {
+            // SAFETY: `dst..dst+n` lies in one mapped user frame (checked).
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst, n) }
+        })
+    }
+
     /// Copies `out.len()` bytes from user address `va`.
     pub fn copy_in(&self, mem: &impl Memory, va: u64, out: &mut [u8]) -> Result<(), BadPointer> {
         self.for_each_piece(mem, va, out.len(), false, |src, n, done| {
@@ -239,6 +260,9 @@ impl UserSpace {
 
     /// Frees every page and table of the space.
     pub fn destroy(self, frames: &mut Frames, mem: &impl Memory) {
+        if self.is_empty() {
+            return;
+        }
         free_level(frames, mem, self.root, 1);
     }
 }

@@ -238,7 +238,10 @@ pub fn load_node(
         tx_va,
         rx_va,
         cpus: [CoreEntry::default(); MAX_NODE_CPUS],
-        uart_irq: 0,
+        uart_irq: match plan.topology.uart {
+            Some(u) if boot_node => u.irq.unwrap_or(0),
+            _ => 0,
+        },
         bootargs_len: 0,
         bootargs: [0; bootinfo::BOOTARGS_BYTES],
     };

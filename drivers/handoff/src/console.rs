@@ -19,7 +19,7 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// Bytes of one console line (longer lines are cut).
 pub const LINE_BYTES: usize = 252;
 /// Lines a ring holds.
-pub const RING_LINES: usize = 16;
+pub const RING_LINES: usize = 30;
 /// Offset in the shared region where inter-node channels may start: the
 /// boot plan's default console area (`boot_plan::PlanConfig::console_area`);
 /// the boot driver checks the plan's against the consoles it lays out.
@@ -136,6 +136,13 @@ impl ConsoleRing {
         };
         self.consumer.tail.store(tail.wrapping_add(1), Ordering::Release);
         Some((len, newline))
+    }
+
+    /// Whether a push would be dropped now (a producer that must not lose
+    /// its text waits for room instead).
+    pub fn is_full(&self) -> bool {
+        let head = self.producer.head.load(Ordering::Relaxed);
+        head.wrapping_sub(self.consumer.tail.load(Ordering::Acquire)) as usize >= RING_LINES
     }
 
     /// Whether a line is waiting (a hint for sleeping; [`ConsoleRing::pop`] decides).

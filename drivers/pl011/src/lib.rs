@@ -1,8 +1,9 @@
-//! Arm PL011 UART, transmit side: enough for a kernel console.
+//! Arm PL011 UART: enough for a kernel console with input.
 //!
 //! The firmware (or QEMU) has already set the baud rate; this driver only
-//! makes sure the transmitter is enabled and writes bytes, turning `\n` into
-//! `\r\n`. The base address comes from the device tree, never from a board
+//! makes sure the transmitter and receiver are enabled, writes bytes
+//! (turning `\n` into `\r\n`) and reads what arrived, with an interrupt
+//! when input waits. The base address comes from the device tree, never from a board
 //! `cfg`.
 
 #![no_std]
@@ -16,12 +17,22 @@ register_bitfields! { u32,
     FR [
         /// Transmit FIFO full.
         TXFF OFFSET(5) NUMBITS(1) [],
+        /// Receive FIFO empty.
+        RXFE OFFSET(4) NUMBITS(1) [],
         /// UART busy transmitting.
         BUSY OFFSET(3) NUMBITS(1) []
     ],
     CR [
         UARTEN OFFSET(0) NUMBITS(1) [],
-        TXE OFFSET(8) NUMBITS(1) []
+        TXE OFFSET(8) NUMBITS(1) [],
+        RXE OFFSET(9) NUMBITS(1) []
+    ],
+    /// Interrupt mask set/clear, and interrupt clear.
+    INT [
+        /// Receive (FIFO at its trigger level).
+        RX OFFSET(4) NUMBITS(1) [],
+        /// Receive timeout (input waits below the trigger level).
+        RT OFFSET(6) NUMBITS(1) []
     ]
 }
 
@@ -32,7 +43,11 @@ register_structs! {
         (0x18 => fr: ReadOnly<u32, FR::Register>),
         (0x1c => _reserved1),
         (0x30 => cr: ReadWrite<u32, CR::Register>),
-        (0x34 => @END),
+        (0x34 => _reserved2),
+        (0x38 => imsc: ReadWrite<u32, INT::Register>),
+        (0x3c => _reserved3),
+        (0x44 => icr: ReadWrite<u32, INT::Register>),
+        (0x48 => @END),
     }
 }
 
@@ -56,6 +71,23 @@ impl Pl011 {
     fn regs(&self) -> &Registers {
         // SAFETY: `new`'s contract: `regs` points at live, mapped PL011 registers.
         unsafe { &*self.regs }
+    }
+
+    /// Enables the receiver and its interrupts (received data, and the
+    /// timeout that reports input below the FIFO's trigger level).
+    pub fn enable_input(&self) {
+        self.regs().cr.modify(CR::RXE::SET);
+        self.regs().icr.write(INT::RX::SET + INT::RT::SET);
+        self.regs().imsc.modify(INT::RX::SET + INT::RT::SET);
+    }
+
+    /// The next received byte, if any (a read empties the FIFO, which
+    /// drops the receive interrupts).
+    pub fn read_byte(&self) -> Option<u8> {
+        if self.regs().fr.is_set(FR::RXFE) {
+            return None;
+        }
+        Some(self.regs().dr.get() as u8)
     }
 
     /// Enables the UART and its transmitter if the firmware left them off.

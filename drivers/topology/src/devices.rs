@@ -3,6 +3,14 @@
 //! Devices are found by a depth-first walk that keeps each bus's `ranges`,
 //! so a `reg` under a translated bus (Raspberry Pi 4's `/soc` maps
 //! `0x7e00_0000` to `0xfe00_0000`) comes out as a CPU physical address.
+//!
+//! The walk also follows the interrupt tree far enough to give the console
+//! UART its GIC interrupt: a node's interrupt parent is its own
+//! `interrupt-parent`, else the nearest ancestor that is an interrupt domain
+//! (`#interrupt-cells`), else the nearest ancestor's `interrupt-parent` (as
+//! Linux's `of_irq_find_parent` walks it). Only a parent that is the GIC is
+//! decoded; nexus nodes (`interrupt-map`) and other controllers are not
+//! followed, and anything malformed just leaves the interrupt unknown.
 
 use crate::dt::{self, Cells, Node};
 use crate::{push, Error, Gic, PsciConduit, Range, Topology, Uart, UartKind};
@@ -31,28 +39,64 @@ enum Ranges<'a> {
     Map { entries: &'a [u8], parent_address_cells: u32 },
 }
 
+/// The interrupt parent of a node, as far as this walk follows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IrqParent {
+    /// None found, or one that cannot be named (malformed, no phandle).
+    Unknown,
+    /// The node with this phandle.
+    Phandle(u32),
+}
+
 #[derive(Clone, Copy)]
 struct Bus<'a> {
     cells: Cells,
     ranges: Ranges<'a>,
+    /// The interrupt parent of this node's children (when they name none).
+    irq_parent: IrqParent,
+}
+
+/// A device's first interrupt, undecoded: its parent and specifier cells.
+#[derive(Clone, Copy)]
+struct IrqSpec<'a> {
+    parent: IrqParent,
+    /// `interrupts` (whole specifiers), or what follows the phandle of the
+    /// first `interrupts-extended` entry (`exact` false: more may follow).
+    cells: &'a [u8],
+    exact: bool,
 }
 
 struct Candidate<'a> {
     path: String<MAX_PATH>,
     uart: Uart<'a>,
+    irq: Option<IrqSpec<'a>>,
+}
+
+/// The GIC as an interrupt parent: its phandle and `#interrupt-cells`.
+#[derive(Clone, Copy)]
+struct GicDomain {
+    phandle: Option<u32>,
+    cells: Option<u32>,
 }
 
 struct Walk<'t, 'a> {
     topo: &'t mut Topology<'a>,
     uarts: Vec<Candidate<'a>, MAX_UARTS>,
     path: String<MAX_PATH>,
+    gic: GicDomain,
 }
 
 /// Fills the device fields of `topo`.
 pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
     let root_node = root.find_node("/")?.ok_or(Error::MissingNode { path: "/" })?;
-    let root_bus = Bus { cells: Cells::of(&root_node, "/")?, ranges: Ranges::Identity };
-    let mut walk = Walk { topo, uarts: Vec::new(), path: String::new() };
+    let root_props = Props::read(&root_node)?;
+    let root_bus = Bus {
+        cells: Cells::of(&root_node, "/")?,
+        ranges: Ranges::Identity,
+        irq_parent: root_props.children_irq_parent(IrqParent::Unknown),
+    };
+    let gic = GicDomain { phandle: None, cells: None };
+    let mut walk = Walk { topo, uarts: Vec::new(), path: String::new(), gic };
     let mut buses = [root_bus; MAX_DEPTH];
     walk.children(&root_node, &mut buses, 1)?;
 
@@ -72,7 +116,9 @@ pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
         },
         other => other,
     };
-    walk.topo.uart = pick_console(&walk.uarts, stdout);
+    let gic = walk.gic;
+    walk.topo.uart =
+        pick_console(&walk.uarts, stdout).map(|c| Uart { irq: c.irq.and_then(|s| gic_intid(s, gic)), ..c.uart });
 
     if let Some(rm) = root.find_node("/reserved-memory")? {
         let cells = Cells::of(&rm, "/reserved-memory")?;
@@ -90,14 +136,38 @@ pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
 }
 
 /// The UART `stdout-path` names, else the first PL011, else the first 16550.
-fn pick_console<'a>(uarts: &[Candidate<'a>], stdout: Option<&str>) -> Option<Uart<'a>> {
+fn pick_console<'c, 'a>(uarts: &'c [Candidate<'a>], stdout: Option<&str>) -> Option<&'c Candidate<'a>> {
     if let Some(path) = stdout {
         if let Some(c) = uarts.iter().find(|c| c.path.as_str() == path) {
-            return Some(c.uart);
+            return Some(c);
         }
     }
-    let first = |want: fn(&UartKind<'_>) -> bool| uarts.iter().find(|c| want(&c.uart.kind)).map(|c| c.uart);
+    let first = |want: fn(&UartKind<'_>) -> bool| uarts.iter().find(|c| want(&c.uart.kind));
     first(|k| matches!(k, UartKind::Pl011)).or_else(|| first(|k| matches!(k, UartKind::Ns16550 { .. })))
+}
+
+/// The GIC INTID of `spec` when its parent is `gic`: the first specifier's
+/// type cell (0 SPI, 1 PPI, 2 extended SPI, 3 extended PPI) and number
+/// (GIC binding, `#interrupt-cells` 3, or 4 with the PPI-partition cell).
+fn gic_intid(spec: IrqSpec<'_>, gic: GicDomain) -> Option<u32> {
+    let (phandle, cells) = (gic.phandle?, gic.cells?);
+    if spec.parent != IrqParent::Phandle(phandle) || !(3..=4).contains(&cells) {
+        return None;
+    }
+    let bytes = cells as usize * 4;
+    if spec.cells.len() < bytes || (spec.exact && !spec.cells.len().is_multiple_of(bytes)) {
+        return None;
+    }
+    let mut v = spec.cells;
+    let kind = dt::take_cells(&mut v, 1)?;
+    let number = u32::try_from(dt::take_cells(&mut v, 1)?).ok()?;
+    match kind {
+        0 if number < 988 => Some(number + 32),
+        1 if number < 16 => Some(number + 16),
+        2 if number < 1024 => Some(number + 4096),
+        3 if number < 64 => Some(number + 1056),
+        _ => None,
+    }
 }
 
 /// The properties the walk looks at, read in one pass over a node (each
@@ -114,6 +184,12 @@ struct Props<'a> {
     method: Option<&'a [u8]>,
     reg_shift: Option<&'a [u8]>,
     reg_io_width: Option<&'a [u8]>,
+    interrupt_parent: Option<&'a [u8]>,
+    interrupt_cells: Option<&'a [u8]>,
+    interrupts: Option<&'a [u8]>,
+    interrupts_extended: Option<&'a [u8]>,
+    phandle: Option<&'a [u8]>,
+    linux_phandle: Option<&'a [u8]>,
 }
 
 impl<'a> Props<'a> {
@@ -132,6 +208,12 @@ impl<'a> Props<'a> {
                 "method" => &mut p.method,
                 "reg-shift" => &mut p.reg_shift,
                 "reg-io-width" => &mut p.reg_io_width,
+                "interrupt-parent" => &mut p.interrupt_parent,
+                "#interrupt-cells" => &mut p.interrupt_cells,
+                "interrupts" => &mut p.interrupts,
+                "interrupts-extended" => &mut p.interrupts_extended,
+                "phandle" => &mut p.phandle,
+                "linux,phandle" => &mut p.linux_phandle,
                 _ => continue,
             };
             *slot = Some(prop.value);
@@ -173,6 +255,48 @@ impl<'a> Props<'a> {
         Ok(Cells { address, size })
     }
 
+    /// A one-cell value; anything else is no value (never an error: the
+    /// interrupt properties are optional extras here).
+    fn cell(value: Option<&[u8]>) -> Option<u32> {
+        value.filter(|v| v.len() == 4).map(dt::be)
+    }
+
+    /// This node's phandle, if it has one.
+    fn phandle(&self) -> Option<u32> {
+        Self::cell(self.phandle).or_else(|| Self::cell(self.linux_phandle))
+    }
+
+    /// The interrupt parent of this node itself, given what its tree parent
+    /// passes down.
+    fn irq_parent(&self, inherited: IrqParent) -> IrqParent {
+        match self.interrupt_parent {
+            None => inherited,
+            Some(v) => Self::cell(Some(v)).map_or(IrqParent::Unknown, IrqParent::Phandle),
+        }
+    }
+
+    /// The interrupt parent this node passes to children that name none:
+    /// itself if it is an interrupt domain, else its own parent.
+    fn children_irq_parent(&self, inherited: IrqParent) -> IrqParent {
+        match self.interrupt_cells {
+            Some(_) => self.phandle().map_or(IrqParent::Unknown, IrqParent::Phandle),
+            None => self.irq_parent(inherited),
+        }
+    }
+
+    /// The node's first interrupt, undecoded (`interrupts-extended` wins).
+    fn irq(&self, inherited: IrqParent) -> Option<IrqSpec<'a>> {
+        if let Some(mut v) = self.interrupts_extended {
+            let parent = dt::take_cells(&mut v, 1).and_then(|p| u32::try_from(p).ok());
+            return Some(IrqSpec {
+                parent: parent.map_or(IrqParent::Unknown, IrqParent::Phandle),
+                cells: v,
+                exact: false,
+            });
+        }
+        self.interrupts.map(|cells| IrqSpec { parent: self.irq_parent(inherited), cells, exact: true })
+    }
+
     fn ranges(&self, parent: Cells) -> Ranges<'a> {
         match self.ranges {
             None => Ranges::Untranslatable,
@@ -200,7 +324,12 @@ impl<'a> Walk<'_, 'a> {
             }
             let props = Props::read(&child)?;
             self.visit(name.name, &props, &buses[..depth], depth)?;
-            buses[depth] = Bus { cells: props.cells()?, ranges: props.ranges(buses[depth - 1].cells) };
+            let parent = buses[depth - 1];
+            buses[depth] = Bus {
+                cells: props.cells()?,
+                ranges: props.ranges(parent.cells),
+                irq_parent: props.children_irq_parent(parent.irq_parent),
+            };
             self.children(&child, buses, depth + 1)?;
             self.path.truncate(saved);
         }
@@ -244,6 +373,7 @@ impl<'a> Walk<'_, 'a> {
                 translate(buses, r).ok_or(Error::BadProperty { node: AT, property: "reg (untranslatable)" })
             };
             let (first, second) = (next()?, next()?);
+            self.gic = GicDomain { phandle: props.phandle(), cells: Props::cell(props.interrupt_cells) };
             self.topo.gic = Some(if v2 {
                 Gic::V2 { distributor: first, cpu_interface: second }
             } else {
@@ -272,7 +402,8 @@ impl<'a> Walk<'_, 'a> {
             };
             let path = self.path.clone();
             // Beyond MAX_UARTS we keep the first ones; the console is among them on real boards.
-            let _ = self.uarts.push(Candidate { path, uart: Uart { kind, regs } });
+            let uart = Uart { kind, regs, irq: None };
+            let _ = self.uarts.push(Candidate { path, uart, irq: props.irq(parent.irq_parent) });
         }
         Ok(())
     }

@@ -73,7 +73,11 @@ fn rock5b_devices() {
     // uart0 (fd890000) and uart1 (feb40000) are disabled.
     assert_eq!(
         t.uart,
-        Some(Uart { kind: UartKind::Ns16550 { reg_shift: 2, io_width: 4 }, regs: r(0xfeb5_0000, 0x100) })
+        Some(Uart {
+            kind: UartKind::Ns16550 { reg_shift: 2, io_width: 4 },
+            regs: r(0xfeb5_0000, 0x100),
+            irq: Some(365)
+        })
     );
     assert_eq!(t.memory.as_slice(), &[r(0x20_0000, 0xf000_0000 - 0x20_0000), r(0x1_0000_0000, 0x1_0000_0000)]);
     assert!(t.reserved.is_empty());
@@ -135,7 +139,11 @@ fn rk3399_topology() {
     );
     assert_eq!(
         t.uart,
-        Some(Uart { kind: UartKind::Ns16550 { reg_shift: 2, io_width: 4 }, regs: r(0xff1a_0000, 0x100) })
+        Some(Uart {
+            kind: UartKind::Ns16550 { reg_shift: 2, io_width: 4 },
+            regs: r(0xff1a_0000, 0x100),
+            irq: Some(132)
+        })
     );
     assert_eq!(t.memory.as_slice(), &[r(0x20_0000, 0xf800_0000 - 0x20_0000)]);
     assert!(t.reserved.is_empty());
@@ -159,7 +167,7 @@ fn juno_r2_topology() {
     // GIC-400: distributor and CPU interface are the first two reg entries;
     // the node's own `ranges` (for its v2m children) must not apply to them.
     assert_eq!(t.gic, Some(Gic::V2 { distributor: r(0x2c01_0000, 0x1000), cpu_interface: r(0x2c02_f000, 0x2000) }));
-    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0x7ff8_0000, 0x1000) }));
+    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0x7ff8_0000, 0x1000), irq: Some(115) }));
     assert_eq!(t.memory.as_slice(), &[r(0x8000_0000, 0x7f00_0000), r(0x8_8000_0000, 0x1_8000_0000)]);
     assert!(t.reserved.is_empty());
 }
@@ -205,7 +213,10 @@ fn rpi4_addresses_are_translated_through_soc_ranges() {
     assert_eq!(t.gic, Some(Gic::V2 { distributor: r(0xff84_1000, 0x1000), cpu_interface: r(0xff84_2000, 0x2000) }));
     // stdout-path "serial1:115200n8" is the mini UART (8250 aux), not the
     // PL011 that comes first in the tree: 0x7e215040 -> 0xfe215040.
-    assert_eq!(t.uart, Some(Uart { kind: UartKind::Other("brcm,bcm2835-aux-uart"), regs: r(0xfe21_5040, 0x40) }));
+    assert_eq!(
+        t.uart,
+        Some(Uart { kind: UartKind::Other("brcm,bcm2835-aux-uart"), regs: r(0xfe21_5040, 0x40), irq: Some(125) })
+    );
 }
 
 #[test]
@@ -223,14 +234,14 @@ fn rpi4_memory_and_reservations() {
 fn rpi4_stdout_serial0_is_the_pl011() {
     let blob = patched(&rpi4(), b"serial1:115200n8", b"serial0:115200n8");
     let t = parse(&blob);
-    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0xfe20_1000, 0x200) }));
+    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0xfe20_1000, 0x200), irq: Some(153) }));
 }
 
 #[test]
 fn rpi4_unknown_alias_falls_back_to_first_pl011() {
     let blob = patched(&rpi4(), b"serial1:115200n8", b"serial7:115200n8");
     let t = parse(&blob);
-    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0xfe20_1000, 0x200) }));
+    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0xfe20_1000, 0x200), irq: Some(153) }));
 }
 
 #[test]
@@ -266,7 +277,7 @@ fn fvp_console_is_translated_through_three_buses() {
     // (chip select 3, offset 0x90000) -> bus@8000000 maps CS3 to 0x1c000000.
     let blob = fvp_base_revc();
     let t = parse(&blob);
-    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0x1c09_0000, 0x1000) }));
+    assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(0x1c09_0000, 0x1000), irq: None }));
 }
 
 #[test]
@@ -284,7 +295,11 @@ fn fvp_stdout_path_by_alias_and_by_path() {
     for (stdout, want) in cases {
         let blob = fvp_base_revc_with_stdout(stdout);
         let t = parse(&blob);
-        assert_eq!(t.uart, Some(Uart { kind: UartKind::Pl011, regs: r(want, 0x1000) }), "stdout-path {stdout:?}");
+        assert_eq!(
+            t.uart,
+            Some(Uart { kind: UartKind::Pl011, regs: r(want, 0x1000), irq: None }),
+            "stdout-path {stdout:?}"
+        );
     }
 }
 

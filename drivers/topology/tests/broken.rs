@@ -556,6 +556,7 @@ fn disabled_gic_and_uart_are_skipped() {
         Some(topology::Uart {
             kind: topology::UartKind::Ns16550 { reg_shift: 0, io_width: 1 },
             regs: topology::Range { start: 0x2000, size: 0x100 },
+            irq: None,
         })
     );
 }

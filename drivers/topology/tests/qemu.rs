@@ -34,7 +34,9 @@ const GICV3: Gic = Gic::V3 {
     redistributors: Range { start: 0x80a_0000, size: 0xf6_0000 },
 };
 
-const PL011: Uart<'static> = Uart { kind: UartKind::Pl011, regs: Range { start: 0x900_0000, size: 0x1000 } };
+/// `interrupts = <0x00 0x01 0x04>`: SPI 1, INTID 33.
+const PL011: Uart<'static> =
+    Uart { kind: UartKind::Pl011, regs: Range { start: 0x900_0000, size: 0x1000 }, irq: Some(33) };
 
 /// What every QEMU virt tree with the default machine options shares.
 fn assert_virt_devices(t: &Topology<'_>, gic: Gic) {

@@ -24,6 +24,16 @@ pub struct Linked {
     pub peers: U32,
 }
 
+/// A monitor tells the coordinator its node's `init` ended: the node has
+/// finished what the command line asked of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct Finished {
+    pub node: U32,
+    /// `init`'s exit status, as `user_abi::ExitStatus::encode`.
+    pub status: U64,
+}
+
 /// The coordinator starts a test or benchmark phase on every node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
 #[repr(C)]
@@ -182,4 +192,6 @@ messages! {
     Ping(Ping) = 6,
     /// See [`Pong`].
     Pong(Pong) = 7,
+    /// See [`Finished`].
+    Finished(Finished) = 8,
 }

@@ -7,6 +7,7 @@ fn samples() -> Vec<Message> {
     vec![
         Message::Hello(Hello { node: U32::new(2), build: U32::new(1), capacity: U32::new(1024), cpus: U32::new(2) }),
         Message::Linked(Linked { node: U32::new(1), peers: U32::new(2) }),
+        Message::Finished(Finished { node: U32::new(2), status: U64::new(1 << 32 | 3) }),
         Message::TestStart(TestStart {
             test: U32::new(1),
             mode: U32::new(1),

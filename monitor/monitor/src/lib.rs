@@ -28,7 +28,7 @@ pub use stream::INJECTED;
 
 use heapless::Vec;
 use message::le::{U32, U64};
-use message::{decode, Hello, Linked, Message, Payload, TestReport, TestStart};
+use message::{decode, Finished, Hello, Linked, Message, Payload, TestReport, TestStart};
 
 /// Most nodes (as `handoff::MAX_NODES`).
 pub const MAX_NODES: usize = 16;
@@ -79,6 +79,8 @@ pub struct Monitor<'a, P: Platform> {
     pub(crate) next_seq: u64,
     /// Pings still to answer before a [`BENCH_PING`] phase ends.
     pings_left: u64,
+    /// Coordinator: each node's finished status, once it reported.
+    pub(crate) finished: [Option<u64>; MAX_NODES],
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -100,6 +102,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             dropped: 0,
             next_seq: 0,
             pings_left: 0,
+            finished: [None; MAX_NODES],
         }
     }
 
@@ -176,6 +179,30 @@ impl<'a, P: Platform> Monitor<'a, P> {
     }
 
     /// Serves the channels for ever.
+    /// Reports that this node finished (its `init` ended with `status`) to
+    /// the coordinator, or records it on the coordinator.
+    pub fn finished(&mut self, status: u64) {
+        let me = self.me;
+        if self.is_coordinator() {
+            if let Some(slot) = self.finished.get_mut(me.node as usize) {
+                *slot = Some(status);
+            }
+        } else {
+            let m = Message::Finished(Finished { node: U32::new(me.node), status: U64::new(status) });
+            self.send(me.coordinator, &m);
+        }
+    }
+
+    /// Coordinator: whether every node with a link (and this one) finished.
+    pub fn all_finished(&self) -> bool {
+        let me = self.me.node as usize;
+        self.finished.get(me).is_some_and(Option::is_some)
+            && self
+                .links
+                .iter()
+                .all(|l| l.hello.is_none() || self.finished.get(l.peer as usize).is_some_and(Option::is_some))
+    }
+
     pub fn serve(&mut self) -> ! {
         loop {
             // Sleep without a timer unless a phase has a deadline; start
@@ -300,6 +327,11 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 self.send(peer, &Message::Pong(ping));
             }
             Message::Pong(pong) if self.is_coordinator() => self.pong = Some(pong.seq.get()),
+            Message::Finished(f) if self.is_coordinator() && f.node.get() == peer => {
+                if let Some(slot) = self.finished.get_mut(peer as usize) {
+                    *slot = Some(f.status.get());
+                }
+            }
             _ => self.links[i].unexpected = self.links[i].unexpected.saturating_add(1),
         }
     }

@@ -120,7 +120,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 10] = [
+const HOST_CRATES: [&str; 11] = [
     "topology",
     "boot-plan",
     "handoff",
@@ -131,6 +131,7 @@ const HOST_CRATES: [&str; 10] = [
     "boot-tests",
     "channel-bench",
     "fuzz-targets",
+    "user-abi",
 ];
 
 /// Seconds each fuzz target runs in `cargo xtask test`.
@@ -144,20 +145,15 @@ fn test() -> Result<()> {
     }
     clippy.extend(["--", "-D", "warnings"]);
     cargo(&clippy)?;
+    cargo(&["clippy", "--quiet", "-p", "urt", "-p", "user-programs", "--target", TARGET, "--", "-D", "warnings"])?;
+    // The CPU driver includes the program archive, so it must exist first.
+    let programs = build::user_programs()?;
     for (build, _) in build::CPU_DRIVER_BUILDS {
-        cargo(&[
-            "clippy",
-            "--quiet",
-            "-p",
-            "cpu-driver",
-            "--target",
-            TARGET,
-            "--features",
-            build,
-            "--",
-            "-D",
-            "warnings",
-        ])?;
+        let args =
+            ["clippy", "--quiet", "-p", "cpu-driver", "--target", TARGET, "--features", build, "--", "-D", "warnings"];
+        let mut cmd = build::cargo();
+        cmd.args(args).env(build::USER_PROGRAMS_ENV, &programs);
+        build::run(cmd, &format!("`cargo {}`", args.join(" ")))?;
     }
     cargo(&["clippy", "--quiet", "-p", "qemu-virt", "--target", TARGET, "--", "-D", "warnings"])?;
     // Host unit tests of the hardware-neutral crates (the default members),

@@ -50,7 +50,7 @@ pub fn json(plan: &BootPlan<'_>) -> Value {
         "enable_method": plan.start_method.name(),
         "psci_method": t.psci.map(|c| c.name()),
         "gic": gic,
-        "uart": t.uart.map(|u| json!({"kind": UartName(u.kind).to_string(), "base": u.regs.start})),
+        "uart": t.uart.map(|u| json!({"kind": UartName(u.kind).to_string(), "base": u.regs.start, "irq": u.irq})),
         "shared": {"start": plan.shared.start, "size": plan.shared.size},
         "channels": channels(plan),
         "bootargs": t.bootargs,

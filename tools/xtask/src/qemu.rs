@@ -1,9 +1,11 @@
 //! Running the boot image under `qemu-system-aarch64 -M virt`.
 
 use crate::Result;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Oldest QEMU with what we need (`cortex-a55`, `raspi4b`, a working `dumpdtb`).
@@ -119,18 +121,234 @@ pub fn run_captured(m: &Machine, kernel: &Path, timeout: Duration) -> Result<Cap
         let _ = stdout.read_to_end(&mut buf);
         buf
     });
+    let exit_code = wait_or_kill(&mut child, timeout)?;
+    let bytes = reader.join().unwrap_or_default();
+    Ok(Captured { console: String::from_utf8_lossy(&bytes).replace('\r', ""), exit_code })
+}
+
+/// Waits for `child` to exit, killing it after `timeout`; its exit code, or
+/// `None` if it had to be killed.
+fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<Option<i32>> {
     let start = Instant::now();
-    let exit_code = loop {
+    loop {
         if let Some(status) = child.try_wait().map_err(|e| format!("waiting for QEMU: {e}"))? {
-            break status.code();
+            return Ok(status.code());
         }
         if start.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            break None;
+            return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
-    let bytes = reader.join().unwrap_or_default();
-    Ok(Captured { console: String::from_utf8_lossy(&bytes).replace('\r', ""), exit_code })
+    }
+}
+
+/// What the reader thread has collected: the console so far (UTF-8, `\r`
+/// removed) and whether QEMU closed its output.
+#[derive(Default)]
+struct Output {
+    text: String,
+    /// Bytes of an incomplete UTF-8 sequence at the end of the last read.
+    partial: Vec<u8>,
+    closed: bool,
+}
+
+impl Output {
+    fn push(&mut self, bytes: &[u8]) {
+        self.partial.extend(bytes.iter().copied().filter(|&b| b != b'\r'));
+        let mut rest: &[u8] = &self.partial;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(s) => {
+                    self.text.push_str(s);
+                    rest = &[];
+                    break;
+                }
+                Err(e) => {
+                    let (good, bad) = rest.split_at(e.valid_up_to());
+                    self.text.push_str(std::str::from_utf8(good).unwrap_or_default());
+                    match e.error_len() {
+                        Some(n) => {
+                            self.text.push(char::REPLACEMENT_CHARACTER);
+                            rest = &bad[n..];
+                        }
+                        // Incomplete at the end: wait for the next read.
+                        None => {
+                            rest = bad;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.partial = rest.to_vec();
+    }
+}
+
+type Shared = Arc<(Mutex<Output>, Condvar)>;
+
+/// What [`Session::expect`] waits for.
+pub trait Pattern {
+    /// Where the first match in `text` starts and ends (byte offsets).
+    fn find_in(&self, text: &str) -> Option<(usize, usize)>;
+    /// For error messages.
+    fn describe(&self) -> String;
+}
+
+/// Text: its first occurrence.
+impl Pattern for &str {
+    fn find_in(&self, text: &str) -> Option<(usize, usize)> {
+        text.find(*self).map(|at| (at, at + self.len()))
+    }
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// A predicate: the first complete line (ending in a newline) it accepts;
+/// the match covers the line and its newline.
+impl<F: Fn(&str) -> bool> Pattern for F {
+    fn find_in(&self, text: &str) -> Option<(usize, usize)> {
+        let mut at = 0;
+        while let Some(len) = text[at..].find('\n') {
+            if self(&text[at..at + len]) {
+                return Some((at, at + len + 1));
+            }
+            at += len + 1;
+        }
+        None
+    }
+    fn describe(&self) -> String {
+        "a line matching the predicate".into()
+    }
+}
+
+/// An interactive QEMU run: the same machine as [`run_captured`], with the
+/// serial console's input on QEMU's stdin (`-serial stdio`, so what
+/// [`send`](Session::send) writes reaches the PL011's receiver). QEMU is
+/// killed if the session is dropped before it exits.
+pub struct Session {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    shared: Shared,
+    reader: Option<JoinHandle<()>>,
+    /// Byte offset into the console up to which `expect` has read.
+    position: usize,
+}
+
+impl Session {
+    /// Boots `m` with `kernel`.
+    pub fn start(m: &Machine, kernel: &Path) -> Result<Session> {
+        let mut cmd = command(m, kernel)?;
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
+        let stdin = child.stdin.take();
+        let Some(mut stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("no QEMU stdout".into());
+        };
+        let shared: Shared = Arc::default();
+        let theirs = Arc::clone(&shared);
+        let reader = std::thread::spawn(move || {
+            let (lock, cond) = &*theirs;
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = stdout.read(&mut buf).unwrap_or(0);
+                let mut out = lock.lock().unwrap_or_else(|e| e.into_inner());
+                if n == 0 {
+                    out.closed = true;
+                    cond.notify_all();
+                    return;
+                }
+                out.push(&buf[..n]);
+                cond.notify_all();
+            }
+        });
+        Ok(Session { child, stdin, shared, reader: Some(reader), position: 0 })
+    }
+
+    fn output(&self) -> MutexGuard<'_, Output> {
+        self.shared.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Everything the console has printed so far.
+    pub fn console(&self) -> String {
+        self.output().text.clone()
+    }
+
+    /// Waits until the console, after the read position, holds `pattern`;
+    /// returns the text between the read position and the match, and moves
+    /// the read position past the match. Fails at `timeout`, or as soon as
+    /// QEMU has exited without printing it.
+    pub fn expect(&mut self, pattern: impl Pattern, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        let (lock, cond) = &*self.shared;
+        let mut out = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let text = out.text.get(self.position..).unwrap_or("");
+            if let Some((start, end)) = pattern.find_in(text) {
+                let before = text[..start].to_string();
+                self.position += end;
+                return Ok(before);
+            }
+            let now = Instant::now();
+            if out.closed || now >= deadline {
+                let why = if out.closed { "QEMU exited".to_string() } else { format!("{timeout:?} passed") };
+                return Err(format!("{why} before the console showed {}; console:\n{}", pattern.describe(), out.text));
+            }
+            out = cond.wait_timeout(out, deadline - now).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    /// Types `text` on the serial console.
+    pub fn send(&mut self, text: &str) -> Result<()> {
+        let stdin = self.stdin.as_mut().ok_or("QEMU's stdin is closed")?;
+        stdin.write_all(text.as_bytes()).and_then(|()| stdin.flush()).map_err(|e| format!("writing to QEMU: {e}"))
+    }
+
+    /// Waits for QEMU to exit (killing it after `timeout`) and returns the
+    /// whole console.
+    pub fn finish(mut self, timeout: Duration) -> Result<Captured> {
+        let exit_code = wait_or_kill(&mut self.child, timeout)?;
+        self.stdin = None;
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        Ok(Captured { console: self.console(), exit_code })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_text_drops_carriage_returns_and_survives_split_utf8() {
+        let mut out = Output::default();
+        out.push(b"mk> \r\nnode 0\xc3");
+        assert_eq!(out.text, "mk> \nnode 0");
+        out.push(b"\xa9 \xff!");
+        assert_eq!(out.text, "mk> \nnode 0\u{e9} \u{fffd}!");
+        assert!(out.partial.is_empty());
+    }
+
+    #[test]
+    fn patterns_find_text_and_lines() {
+        assert_eq!("mk> ".find_in("boot\nmk> "), Some((5, 9)));
+        assert_eq!("mk> ".find_in("boot\n"), None);
+        let exited = |l: &str| l.ends_with("exited with 3");
+        assert_eq!(exited.find_in("a\n[pid 4] exited with 3\nb"), Some((2, 24)));
+        // A line is only matched once complete.
+        assert_eq!(exited.find_in("a\n[pid 4] exited with 3"), None);
+    }
 }

@@ -120,6 +120,45 @@ pub fn bench_channel_line(line: &str) -> Option<(String, Vec<(String, u64)>)> {
     Some((mode?, fields))
 }
 
+/// The kernel's report of a program it killed for a fault:
+/// `user fault: node 1 core 2 pid 7 (fault): bad memory access at 0x0 (ESR 0x92000006) pc 0x400123; killed`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFault {
+    pub node: usize,
+    pub core: usize,
+    pub pid: u64,
+    /// The program's name.
+    pub program: String,
+    pub kind: user_abi::Fault,
+    /// The faulting address (FAR_EL1).
+    pub address: u64,
+    pub esr: u64,
+    pub pc: u64,
+}
+
+/// Parses a user-fault line (the kind is one of `user_abi::Fault::name()`).
+pub fn user_fault_line(line: &str) -> Option<UserFault> {
+    let rest = line.strip_prefix("user fault: node ")?;
+    let (node, rest) = rest.split_once(" core ")?;
+    let (core, rest) = rest.split_once(" pid ")?;
+    let (pid, rest) = rest.split_once(" (")?;
+    let (program, rest) = rest.split_once("): ")?;
+    let (kind, rest) = rest.split_once(" at ")?;
+    let (address, rest) = rest.split_once(" (ESR ")?;
+    let (esr, rest) = rest.split_once(") pc ")?;
+    let pc = rest.strip_suffix("; killed")?;
+    Some(UserFault {
+        node: node.parse().ok()?,
+        core: core.parse().ok()?,
+        pid: pid.parse().ok()?,
+        program: program.to_string(),
+        kind: user_abi::Fault::ALL.into_iter().find(|f| f.name() == kind)?,
+        address: hex(address)?,
+        esr: hex(esr)?,
+        pc: hex(pc)?,
+    })
+}
+
 /// Everything recognised in a console log.
 #[derive(Debug, Default)]
 pub struct BootReport {
@@ -129,6 +168,8 @@ pub struct BootReport {
     pub linked: Vec<(usize, usize)>,
     /// `bench: channel` lines: mode and fields.
     pub bench_channel: Vec<(String, Vec<(String, u64)>)>,
+    /// `user fault:` lines, in order.
+    pub user_faults: Vec<UserFault>,
     pub nodes: Vec<NodeLine>,
     pub summary: Option<Summary>,
     /// Lines after which the summary appeared (index into the log's lines).
@@ -153,6 +194,8 @@ pub fn parse(console: &str) -> BootReport {
             r.linked.push(l);
         } else if let Some(b) = bench_channel_line(line) {
             r.bench_channel.push(b);
+        } else if let Some(f) = user_fault_line(line) {
+            r.user_faults.push(f);
         } else if let Some(n) = node_line(line) {
             r.nodes.push(n);
             r.last_node_index = Some(i);
@@ -202,6 +245,48 @@ mod tests {
         assert_eq!(mode, "poll");
         assert_eq!(fields, vec![("peer".to_string(), 1), ("rtt_median_ns".to_string(), 4608)]);
         assert_eq!(bench_channel_line("bench: channel needs two nodes"), None);
+    }
+
+    #[test]
+    fn parses_user_fault_lines() {
+        let line = "user fault: node 1 core 3 pid 12 (fault): execute of non-executable memory at 0x4010a0 \
+                    (ESR 0x8200000f) pc 0x4010a0; killed";
+        assert_eq!(
+            user_fault_line(line),
+            Some(UserFault {
+                node: 1,
+                core: 3,
+                pid: 12,
+                program: "fault".into(),
+                kind: user_abi::Fault::BadExecute,
+                address: 0x4010a0,
+                esr: 0x8200_000f,
+                pc: 0x4010a0,
+            })
+        );
+        for f in user_abi::Fault::ALL {
+            let line =
+                format!("user fault: node 0 core 0 pid 2 (a b): {} at 0x0 (ESR 0x0) pc 0xffff; killed", f.name());
+            let got = user_fault_line(&line).expect("every kind parses");
+            assert_eq!((got.kind, got.program.as_str(), got.pc), (f, "a b", 0xffff));
+        }
+        let r = parse("ok 1 x\nuser fault: node 2 core 0 pid 5 (fault): stack overflow at 0x7fff0 (ESR 0x92000047) pc 0x400200; killed\n");
+        assert_eq!(r.user_faults.len(), 1);
+        assert_eq!(r.user_faults[0].kind, user_abi::Fault::StackOverflow);
+        // Near misses.
+        let good =
+            "user fault: node 0 core 1 pid 3 (fault): misaligned access at 0x1 (ESR 0x96000021) pc 0x400000; killed";
+        assert!(user_fault_line(good).is_some());
+        for bad in [
+            good.replace("; killed", ""),
+            good.replace("misaligned access", "misaligned"),
+            good.replace("0x1 ", "1 "),
+            good.replace("pid 3", "pid x"),
+            good.replace("user fault", "kernel fault"),
+            good.replace(" (fault)", " fault"),
+        ] {
+            assert!(user_fault_line(&bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -77,6 +77,10 @@ fn json_has_the_documented_fields() {
     assert_eq!(v["enable_method"], "psci");
     assert_eq!(v["psci_method"], "hvc");
     assert_eq!(v["gic"]["version"], 3);
+    // pl011@9000000, `interrupts = <0x00 0x01 0x04>`: SPI 1.
+    assert_eq!(v["uart"]["kind"], "pl011");
+    assert_eq!(v["uart"]["base"], 0x900_0000);
+    assert_eq!(v["uart"]["irq"], 33);
 }
 
 #[test]

@@ -18,6 +18,11 @@
 
 use vm_fdt::{FdtReserveEntry, FdtWriter};
 
+/// `dt-bindings/interrupt-controller/arm-gic.h`.
+pub const GIC_SPI: u32 = 0;
+pub const GIC_PPI: u32 = 1;
+pub const IRQ_TYPE_LEVEL_HIGH: u32 = 4;
+
 /// A thin wrapper over [`FdtWriter`] with nested-closure nodes.
 pub struct Dt(FdtWriter);
 
@@ -258,14 +263,16 @@ fn rk3588_with(cpu_map: bool) -> Vec<u8> {
         d.node("serial@fd890000", |d| {
             d.strs("compatible", &["rockchip,rk3588-uart", "snps,dw-apb-uart"]);
             d.cells("reg", &reg22(0xfd89_0000, 0x100));
+            d.cells("interrupts", &[GIC_SPI, 331, IRQ_TYPE_LEVEL_HIGH, 0]);
             d.u32("reg-io-width", 4);
             d.u32("reg-shift", 2);
             d.str("status", "disabled");
         });
-        for (at, status) in [(0xfeb4_0000u64, "disabled"), (0xfeb5_0000, "okay")] {
+        for (at, spi, status) in [(0xfeb4_0000u64, 332, "disabled"), (0xfeb5_0000, 333, "okay")] {
             d.node(&format!("serial@{at:x}"), |d| {
                 d.strs("compatible", &["rockchip,rk3588-uart", "snps,dw-apb-uart"]);
                 d.cells("reg", &reg22(at, 0x100));
+                d.cells("interrupts", &[GIC_SPI, spi, IRQ_TYPE_LEVEL_HIGH, 0]);
                 d.strs("dma-names", &["tx", "rx"]);
                 d.u32("reg-io-width", 4);
                 d.u32("reg-shift", 2);
@@ -402,10 +409,13 @@ pub fn rk3399() -> Vec<u8> {
                 d.cells("reg", &reg22(0xfee2_0000, 0x20000));
             });
         });
-        for (at, status) in [(0xff18_0000u64, "disabled"), (0xff19_0000, "disabled"), (0xff1a_0000, "okay")] {
+        for (at, spi, status) in
+            [(0xff18_0000u64, 99, "disabled"), (0xff19_0000, 98, "disabled"), (0xff1a_0000, 100, "okay")]
+        {
             d.node(&format!("serial@{at:x}"), |d| {
                 d.strs("compatible", &["rockchip,rk3399-uart", "snps,dw-apb-uart"]);
                 d.cells("reg", &reg22(at, 0x100));
+                d.cells("interrupts", &[GIC_SPI, spi, IRQ_TYPE_LEVEL_HIGH, 0]);
                 d.u32("reg-shift", 2);
                 d.u32("reg-io-width", 4);
                 d.str("status", status);
@@ -550,6 +560,7 @@ pub fn juno_r2_with_boot_cpuid(boot: u32) -> Vec<u8> {
         d.node("uart@7ff80000", |d| {
             d.strs("compatible", &["arm,pl011", "arm,primecell"]);
             d.cells("reg", &reg22(0x7ff8_0000, 0x1000));
+            d.cells("interrupts", &[GIC_SPI, 83, IRQ_TYPE_LEVEL_HIGH]);
         });
         d.node("i2c@7ffa0000", |d| {
             d.str("compatible", "snps,designware-i2c");
@@ -705,6 +716,7 @@ pub fn rpi4_with_memory(memory_reg: &[u32]) -> Vec<u8> {
             d.node("serial@7e201000", |d| {
                 d.strs("compatible", &["arm,pl011", "arm,primecell"]);
                 d.cells("reg", &[0x7e20_1000, 0x200]);
+                d.cells("interrupts", &[GIC_SPI, 121, IRQ_TYPE_LEVEL_HIGH]);
                 d.u32("arm,primecell-periphid", 0x0034_1011);
                 d.null("uart-has-rtscts");
             });
@@ -716,6 +728,7 @@ pub fn rpi4_with_memory(memory_reg: &[u32]) -> Vec<u8> {
             d.node("serial@7e215040", |d| {
                 d.str("compatible", "brcm,bcm2835-aux-uart");
                 d.cells("reg", &[0x7e21_5040, 0x40]);
+                d.cells("interrupts", &[GIC_SPI, 93, IRQ_TYPE_LEVEL_HIGH]);
                 d.str("status", "okay");
             });
             d.node("interrupt-controller@40000000", |d| {
@@ -858,6 +871,14 @@ pub fn fvp_base_revc_with_stdout(stdout: Option<&str>) -> Vec<u8> {
             d.str("compatible", "simple-bus");
             d.u32("#address-cells", 2);
             d.u32("#size-cells", 1);
+            // An interrupt nexus: `<0 0 N>` -> GIC SPI N, for N = 0..=63.
+            d.u32("#interrupt-cells", 1);
+            d.cells("interrupt-map-mask", &[0, 0, 63]);
+            let mut map = Vec::new();
+            for n in 0..64 {
+                map.extend([0, 0, n, 1, GIC_SPI, n, IRQ_TYPE_LEVEL_HIGH]);
+            }
+            d.cells("interrupt-map", &map);
             let mut ranges = Vec::new();
             for (cs, base) in [
                 (0u32, 0x0800_0000u32),
@@ -889,10 +910,11 @@ pub fn fvp_base_revc_with_stdout(stdout: Option<&str>) -> Vec<u8> {
                         d.str("compatible", "arm,vexpress-sysreg");
                         d.cells("reg", &[0x01_0000, 0x1000]);
                     });
-                    for at in [0x09_0000u32, 0x0a_0000, 0x0b_0000, 0x0c_0000] {
+                    for (i, at) in [0x09_0000u32, 0x0a_0000, 0x0b_0000, 0x0c_0000].into_iter().enumerate() {
                         d.node(&format!("serial@{at:x}"), |d| {
                             d.strs("compatible", &["arm,pl011", "arm,primecell"]);
                             d.cells("reg", &[at, 0x1000]);
+                            d.u32("interrupts", 5 + i as u32);
                         });
                     }
                 });

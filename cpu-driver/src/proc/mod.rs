@@ -1,0 +1,529 @@
+//! Processes of this node: one EL0 program each, in its own address space.
+//!
+//! All of a node's process state is in one [`Kernel`] behind the node's lock
+//! (nodes share nothing, so this lock is never taken by another node's
+//! cores). The registers of a program are kept apart, in [`SLOTS`], because
+//! the core that runs a program owns them while it runs, without the lock.
+
+mod endpoint;
+mod loader;
+mod syscall;
+
+use crate::trap::UserFrame;
+use address_space::{Frames, Memory, UserSpace};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU64, Ordering};
+use handoff::{MAX_NODES, MAX_NODE_CPUS};
+use heapless::Deque;
+use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
+
+pub use syscall::{handle as handle_syscall, Outcome, WRITE_MAX};
+
+/// Most processes one node holds (zombies included).
+pub const MAX_PROCS: usize = 64;
+/// Mappings one process may hold.
+const MAX_MAPS: usize = 32;
+
+/// A process slot's index.
+pub type Slot = usize;
+
+/// What a process is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Ready,
+    Running,
+    Sleeping {
+        deadline: u64,
+    },
+    /// In `wait` for `pid` (0: any child), status to `status_va`.
+    Waiting {
+        pid: u32,
+        status_va: u64,
+    },
+    Receiving {
+        endpoint: usize,
+        va: u64,
+        len: usize,
+        deadline: u64,
+    },
+    Reading {
+        va: u64,
+        len: usize,
+    },
+    Zombie(ExitStatus),
+}
+
+impl State {
+    fn abi(self) -> ProcessState {
+        match self {
+            State::Ready => ProcessState::Ready,
+            State::Running => ProcessState::Running,
+            State::Sleeping { .. } => ProcessState::Sleeping,
+            State::Waiting { .. } => ProcessState::Waiting,
+            State::Receiving { .. } => ProcessState::Receiving,
+            State::Reading { .. } => ProcessState::Reading,
+            State::Zombie(_) => ProcessState::Zombie,
+        }
+    }
+
+    /// The counter value at which a blocked process gives up, if any.
+    fn deadline(self) -> Option<u64> {
+        match self {
+            State::Sleeping { deadline } | State::Receiving { deadline, .. } => Some(deadline),
+            _ => None,
+        }
+    }
+}
+
+/// One `map` area.
+#[derive(Debug, Clone, Copy)]
+struct Mapping {
+    va: u64,
+    pages: u64,
+}
+
+pub struct Process {
+    pub pid: u32,
+    pub parent: u32,
+    pub name: [u8; NAME_BYTES],
+    args: [u8; ARGS_BYTES],
+    args_len: usize,
+    space: UserSpace,
+    pub state: State,
+    /// The core it runs on, is queued on or last ran on.
+    pub core: usize,
+    pub pinned: bool,
+    pub priority: u8,
+    pub cpu_ticks: u64,
+    maps: heapless::Vec<Mapping, MAX_MAPS>,
+    mapped: u64,
+    map_next: u64,
+    /// Another core asked for it to end while it ran.
+    kill_pending: bool,
+}
+
+impl Process {
+    pub fn name(&self) -> &str {
+        user_abi::name_str(&self.name)
+    }
+}
+
+/// A program's registers and the console line it is writing, owned by the
+/// core that runs it, or by the lock holder while it does not run.
+pub struct SlotState {
+    pub frame: UserFrame,
+    pub line: crate::console::Line,
+}
+
+struct SlotCell(UnsafeCell<SlotState>);
+
+// SAFETY: a slot is touched only by the core running its process (state
+// Running, set and cleared under the node lock) or, otherwise, by the
+// holder of the node lock: never by two cores at once.
+unsafe impl Sync for SlotCell {}
+
+static SLOTS: [SlotCell; MAX_PROCS] =
+    [const { SlotCell(UnsafeCell::new(SlotState { frame: UserFrame::ZERO, line: crate::console::Line::new() })) };
+        MAX_PROCS];
+
+/// The registers and line of slot `s`.
+///
+/// # Safety
+/// The caller must own the slot (see [`SlotCell`]) for as long as it uses
+/// the reference, and hold no other reference to it.
+#[allow(clippy::mut_from_ref)]
+pub unsafe fn slot_state(s: Slot) -> &'static mut SlotState {
+    // SAFETY: by the caller's contract, this is the only reference.
+    unsafe { &mut *SLOTS[s].0.get() }
+}
+
+/// The node's RAM, reached through the kernel's linear map of it.
+#[derive(Clone, Copy)]
+pub struct NodeRam {
+    pub pa: u64,
+    pub va: u64,
+}
+
+impl Memory for NodeRam {
+    fn frame(&self, pa: u64) -> *mut u8 {
+        (self.va + (pa - self.pa)) as *mut u8
+    }
+}
+
+/// Kernel-wide counters `sysinfo` reports.
+#[derive(Default, Clone, Copy)]
+pub struct Stats {
+    pub calls: u64,
+    pub failed_calls: u64,
+    pub faults: u64,
+}
+
+/// Everything the node knows about its processes.
+pub struct Kernel {
+    pub ram: NodeRam,
+    pub frames: Option<Frames>,
+    pub procs: [Option<Process>; MAX_PROCS],
+    queues: [[Deque<Slot, MAX_PROCS>; PRIORITIES as usize]; MAX_NODE_CPUS],
+    pub running: [Option<Slot>; MAX_NODE_CPUS],
+    /// Doorbell target of each core (0: not up).
+    pub bells: [u64; MAX_NODE_CPUS],
+    pub cores: usize,
+    asids: [u64; 4],
+    next_pid: u32,
+    pub endpoints: endpoint::Endpoints,
+    pub input: Deque<u8, 1024>,
+    pub input_dropped: u64,
+    pub stats: Stats,
+    /// Every node as the monitor learned it (this one included).
+    pub nodes: [Option<NodeInfo>; MAX_NODES],
+}
+
+pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
+    ram: NodeRam { pa: 0, va: 0 },
+    frames: None,
+    procs: [const { None }; MAX_PROCS],
+    queues: [const { [const { Deque::new() }; PRIORITIES as usize] }; MAX_NODE_CPUS],
+    running: [None; MAX_NODE_CPUS],
+    bells: [0; MAX_NODE_CPUS],
+    cores: 1,
+    asids: [1, 0, 0, 0], // ASID 0 stays unused: it is the kernel's.
+    next_pid: 1,
+    endpoints: endpoint::Endpoints::new(),
+    input: Deque::new(),
+    input_dropped: 0,
+    stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
+    nodes: [None; MAX_NODES],
+});
+
+/// How this node's `init` ended: 0 while it runs, else its status + 1.
+pub static INIT_STATUS: AtomicU64 = AtomicU64::new(0);
+
+/// Why a spawn failed.
+pub type SpawnError = user_abi::Error;
+
+impl Kernel {
+    /// Gives the kernel the node's free RAM and its cores.
+    pub fn init(&mut self, info: &handoff::NodeBootInfo) {
+        let pa = info.memory.start + (info.free_va - handoff::KERNEL_VA);
+        self.ram = NodeRam { pa, va: info.free_va };
+        self.frames = Some(Frames::new(pa, info.free_size));
+        self.cores = info.cpu_count as usize;
+    }
+
+    fn slot_of(&self, pid: u32) -> Option<Slot> {
+        self.procs.iter().position(|p| p.as_ref().is_some_and(|p| p.pid == pid))
+    }
+
+    pub fn live_processes(&self) -> usize {
+        self.procs.iter().filter(|p| p.is_some()).count()
+    }
+
+    fn alloc_asid(&mut self) -> Option<u16> {
+        for (w, word) in self.asids.iter_mut().enumerate() {
+            if *word != u64::MAX {
+                let bit = (!*word).trailing_zeros();
+                *word |= 1 << bit;
+                return Some((w * 64) as u16 + bit as u16);
+            }
+        }
+        None
+    }
+
+    fn free_asid(&mut self, asid: u16) {
+        self.asids[usize::from(asid / 64) % 4] &= !(1 << (asid % 64));
+    }
+
+    /// Starts program `name` of the boot image as a child of `parent`.
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        args: &[u8],
+        parent: u32,
+        options: user_abi::SpawnOptions,
+    ) -> Result<u32, SpawnError> {
+        use user_abi::Error;
+        let file = crate::programs::find(name).ok_or(Error::NoSuchProgram)?;
+        if name.len() >= NAME_BYTES {
+            return Err(Error::TooBig);
+        }
+        if args.len() > ARGS_BYTES {
+            return Err(Error::TooBig);
+        }
+        if options.core.is_some_and(|c| usize::from(c) >= self.cores) {
+            return Err(Error::BadArgument);
+        }
+        let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
+        let asid = self.alloc_asid().ok_or(Error::TooMany)?;
+        let ram = self.ram;
+        let Some(frames) = self.frames.as_mut() else { return Err(Error::NoMemory) };
+        let loaded = match loader::load(frames, &ram, asid, file) {
+            Ok(l) => l,
+            Err(e) => {
+                self.free_asid(asid);
+                return Err(e);
+            }
+        };
+        let pid = self.next_pid;
+        self.next_pid = self.next_pid.wrapping_add(1).max(1);
+        let mut p = Process {
+            pid,
+            parent,
+            name: [0; NAME_BYTES],
+            args: [0; ARGS_BYTES],
+            args_len: args.len(),
+            space: loaded.space,
+            state: State::Ready,
+            core: 0,
+            pinned: options.core.is_some(),
+            priority: options.priority.unwrap_or(user_abi::DEFAULT_PRIORITY),
+            cpu_ticks: 0,
+            maps: heapless::Vec::new(),
+            mapped: 0,
+            map_next: user_abi::MAP_BASE,
+            kill_pending: false,
+        };
+        p.name[..name.len()].copy_from_slice(name.as_bytes());
+        p.args[..args.len()].copy_from_slice(args);
+        p.core = match options.core {
+            Some(c) => usize::from(c),
+            None => self.least_loaded_core(),
+        };
+        // SAFETY: the slot is free (no process), so no core runs it; we hold the lock.
+        let st = unsafe { slot_state(slot) };
+        st.frame = UserFrame::start(loaded.entry, user_abi::STACK_TOP);
+        st.line = crate::console::Line::new();
+        self.procs[slot] = Some(p);
+        self.make_ready(slot, false);
+        Ok(pid)
+    }
+
+    fn least_loaded_core(&self) -> usize {
+        (0..self.cores.max(1))
+            .min_by_key(|&c| {
+                self.queues[c].iter().map(|q| q.len()).sum::<usize>() + usize::from(self.running[c].is_some())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Queues a process on its core and wakes that core.
+    pub fn make_ready(&mut self, s: Slot, at_head: bool) {
+        let Some(p) = self.procs[s].as_mut() else { return };
+        p.state = State::Ready;
+        let core = p.core.min(MAX_NODE_CPUS - 1);
+        let q = &mut self.queues[core][usize::from(p.priority.min(PRIORITIES - 1))];
+        let _ = if at_head { q.push_front(s) } else { q.push_back(s) };
+        if core != crate::sched::this_core() {
+            crate::gic::ring(self.bells[core]);
+        }
+    }
+
+    /// The next process for `core`: its own queues by priority, else one
+    /// stolen from another core of the node (never a pinned one).
+    pub fn pick(&mut self, core: usize) -> Option<Slot> {
+        for prio in (0..PRIORITIES as usize).rev() {
+            if let Some(s) = self.queues[core][prio].pop_front() {
+                return Some(s);
+            }
+        }
+        for prio in (0..PRIORITIES as usize).rev() {
+            for other in (0..self.cores).filter(|&c| c != core) {
+                let q = &mut self.queues[other][prio];
+                let procs = &self.procs;
+                if let Some(i) = q.iter().position(|&s| procs[s].as_ref().is_some_and(|p| !p.pinned)) {
+                    // Rotate the thief's pick to the front, then take it.
+                    for _ in 0..i {
+                        if let Some(x) = q.pop_front() {
+                            let _ = q.push_back(x);
+                        }
+                    }
+                    let s = q.pop_front()?;
+                    if let Some(p) = self.procs[s].as_mut() {
+                        p.core = core;
+                    }
+                    return Some(s);
+                }
+            }
+        }
+        None
+    }
+
+    /// Removes `s` from whatever run queue holds it.
+    fn unqueue(&mut self, s: Slot) {
+        for core in self.queues.iter_mut() {
+            for q in core.iter_mut() {
+                let n = q.len();
+                for _ in 0..n {
+                    if let Some(x) = q.pop_front() {
+                        if x != s {
+                            let _ = q.push_back(x);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wakes every blocked process whose deadline passed.
+    pub fn wake_expired(&mut self, now: u64) {
+        for s in 0..MAX_PROCS {
+            let Some(p) = self.procs[s].as_ref() else { continue };
+            match p.state {
+                State::Sleeping { deadline } if now >= deadline => self.resume(s, Ok(0)),
+                State::Receiving { deadline, .. } if now >= deadline => self.resume(s, Err(user_abi::Error::TimedOut)),
+                _ => {}
+            }
+        }
+    }
+
+    /// The earliest deadline of a process blocked on `core`.
+    pub fn next_deadline(&self, core: usize) -> u64 {
+        self.procs
+            .iter()
+            .flatten()
+            .filter(|p| p.core == core)
+            .filter_map(|p| p.state.deadline())
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Ends a blocked call of `s` with `result` and makes it ready.
+    pub fn resume(&mut self, s: Slot, result: Result<u64, user_abi::Error>) {
+        // SAFETY: `s` is blocked (not Running), so the lock holder owns its slot.
+        unsafe { slot_state(s) }.frame.x[0] = user_abi::encode_result(result);
+        self.make_ready(s, false);
+    }
+
+    /// Ends process `s` with `status`: frees its memory, hands its status
+    /// to a waiting parent or keeps it as a zombie.
+    pub fn exit(&mut self, s: Slot, status: ExitStatus) {
+        let Some(p) = self.procs[s].as_mut() else { return };
+        let (pid, parent) = (p.pid, p.parent);
+        self.unqueue(s);
+        // SAFETY: the process no longer runs (the caller took it off its
+        // core, or it was never on one); we hold the lock.
+        crate::console::flush_partial(unsafe { &mut slot_state(s).line }, false);
+        self.release_memory(s);
+        // Orphans: nobody will wait for them, so they are reaped when they end.
+        for c in self.procs.iter_mut().flatten().filter(|c| c.parent == pid) {
+            c.parent = 0;
+        }
+        if pid == 1 {
+            INIT_STATUS.store(status.encode() + 1, Ordering::Release);
+            crate::gic::ring(self.bells[0]);
+        }
+        let waiter = self.slot_of(parent).filter(|&w| {
+            matches!(self.procs[w].as_ref().map(|p| p.state), Some(State::Waiting { pid: want, .. }) if want == 0 || want == pid)
+        });
+        if let Some(w) = waiter {
+            self.procs[s] = None;
+            self.deliver_status(w, pid, status);
+        } else if parent != 0 && self.slot_of(parent).is_some() {
+            if let Some(p) = self.procs[s].as_mut() {
+                p.state = State::Zombie(status);
+            }
+        } else {
+            self.procs[s] = None;
+        }
+    }
+
+    /// Completes a parent's `wait` with its child's status.
+    fn deliver_status(&mut self, parent: Slot, child: u32, status: ExitStatus) {
+        let Some(State::Waiting { status_va, .. }) = self.procs[parent].as_ref().map(|p| p.state) else { return };
+        let result = self.write_status(parent, status_va, status).map(|()| u64::from(child));
+        self.resume(parent, result);
+    }
+
+    fn write_status(&self, s: Slot, va: u64, status: ExitStatus) -> Result<(), user_abi::Error> {
+        if va == 0 {
+            return Ok(());
+        }
+        let p = self.procs[s].as_ref().ok_or(user_abi::Error::NoSuchProcess)?;
+        p.space.copy_out(&self.ram, va, &status.encode().to_le_bytes()).map_err(|_| user_abi::Error::BadPointer)
+    }
+
+    /// Frees the address space, its ASID and TLB entries.
+    fn release_memory(&mut self, s: Slot) {
+        let Some(p) = self.procs[s].as_mut() else { return };
+        let space = core::mem::replace(&mut p.space, UserSpace::EMPTY);
+        if space.is_empty() {
+            return;
+        }
+        let asid = space.asid();
+        crate::sched::flush_asid(asid);
+        if let Some(frames) = self.frames.as_mut() {
+            space.destroy(frames, &self.ram);
+        }
+        self.free_asid(asid);
+    }
+
+    /// Kills process `s` for a fault, with the one-line report.
+    pub fn fault(&mut self, s: Slot, core: usize, fault: Fault, esr: u64, far: u64, pc: u64) {
+        self.stats.faults += 1;
+        if let Some(p) = self.procs[s].as_ref() {
+            let node = crate::node::get().map_or(u32::MAX, |n| n.info.node_id);
+            crate::println!(
+                "user fault: node {node} core {core} pid {} ({}): {} at {far:#x} (ESR {esr:#x}) pc {pc:#x}; killed",
+                p.pid,
+                p.name(),
+                fault.name()
+            );
+        }
+        self.exit(s, ExitStatus::Faulted(fault));
+    }
+
+    /// Ends process `pid` at another's request.
+    pub fn kill(&mut self, pid: u32) -> Result<(), user_abi::Error> {
+        let s = self.slot_of(pid).ok_or(user_abi::Error::NoSuchProcess)?;
+        let p = self.procs[s].as_mut().ok_or(user_abi::Error::NoSuchProcess)?;
+        match p.state {
+            State::Zombie(_) => Err(user_abi::Error::NoSuchProcess),
+            State::Running => {
+                p.kill_pending = true;
+                let core = p.core;
+                if core != crate::sched::this_core() {
+                    crate::gic::ring(self.bells[core]);
+                }
+                Ok(())
+            }
+            _ => {
+                self.exit(s, ExitStatus::Killed);
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether `s` was asked to end while it ran.
+    pub fn take_kill(&mut self, s: Slot) -> bool {
+        self.procs[s].as_mut().is_some_and(|p| core::mem::take(&mut p.kill_pending))
+    }
+
+    /// TTBR0 of process `s`.
+    pub fn ttbr0(&self, s: Slot) -> u64 {
+        self.procs[s].as_ref().map_or(0, |p| p.space.ttbr0())
+    }
+
+    /// Satisfies a blocked `read` from the console input buffer.
+    pub fn feed_readers(&mut self) {
+        for s in 0..MAX_PROCS {
+            if self.input.is_empty() {
+                return;
+            }
+            if let Some(State::Reading { va, len }) = self.procs[s].as_ref().map(|p| p.state) {
+                let result = self.take_input(s, va, len);
+                self.resume(s, result);
+            }
+        }
+    }
+
+    /// Copies up to `len` bytes of console input to `va` of process `s`.
+    pub fn take_input(&mut self, s: Slot, va: u64, len: usize) -> Result<u64, user_abi::Error> {
+        let mut buf = [0u8; 256];
+        let n = len.min(buf.len()).min(self.input.len());
+        for b in buf.iter_mut().take(n) {
+            *b = self.input.pop_front().unwrap_or(0);
+        }
+        let p = self.procs[s].as_ref().ok_or(user_abi::Error::NoSuchProcess)?;
+        p.space.copy_out(&self.ram, va, &buf[..n]).map_err(|_| user_abi::Error::BadPointer)?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,353 @@
+//! The system calls (numbers and meanings in `user_abi::Call`). Every
+//! pointer and length is checked against the caller's own page tables
+//! before a byte moves; a bad one is an error code, never a kernel fault.
+
+use super::{slot_state, Kernel, Mapping, Slot, State, MAX_MAPS};
+use address_space::{Perm, PAGE};
+use user_abi::{Call, Error, ExitStatus, Id, NodeInfo, ProcessInfo, SpawnOptions, SysInfo};
+
+/// What the core does with the caller after a call.
+pub enum Outcome {
+    /// Return this to the caller.
+    Return(Result<u64, Error>),
+    /// The caller blocks; whoever wakes it sets its result.
+    Blocked,
+    /// The caller ended.
+    Exited,
+    /// Give the core to another program, then return 0.
+    Yield,
+    /// Print these many bytes of `WRITE_BUF`, outside the lock, then
+    /// return the count.
+    Write(usize),
+}
+
+/// Largest single `write`; longer ones are cut (the count says so).
+pub const WRITE_MAX: usize = 4096;
+
+/// Handles the call in `s`'s registers; `core` runs it; `out` receives
+/// what a `write` prints.
+pub fn handle(k: &mut Kernel, s: Slot, core: usize, out: &mut [u8; WRITE_MAX]) -> Outcome {
+    // SAFETY: `s` is running on this core, which owns its slot.
+    let frame = &unsafe { slot_state(s) }.frame;
+    let (n, a) = (frame.x[8], [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4]]);
+    k.stats.calls += 1;
+    let outcome = match Call::from_number(n) {
+        None => Outcome::Return(Err(Error::BadCall)),
+        Some(call) => dispatch(k, s, core, call, a, out),
+    };
+    if let Outcome::Return(Err(_)) = outcome {
+        k.stats.failed_calls += 1;
+    }
+    outcome
+}
+
+fn len_of(x: u64) -> Result<usize, Error> {
+    usize::try_from(x).map_err(|_| Error::BadArgument)
+}
+
+fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: &mut [u8; WRITE_MAX]) -> Outcome {
+    use Outcome::Return;
+    let now = crate::time::now();
+    let Some(p) = k.procs[s].as_ref() else { return Outcome::Exited };
+    match call {
+        Call::Exit => {
+            k.exit(s, ExitStatus::Exited(a[0] as i32));
+            Outcome::Exited
+        }
+        Call::Yield => Outcome::Yield,
+        Call::Sleep => {
+            let deadline = now.saturating_add(crate::time::ticks_ns(a[0]));
+            block(k, s, State::Sleeping { deadline })
+        }
+        Call::Clock => Return(Ok(crate::time::nanos(now))),
+        Call::Write => {
+            let n = len_of(a[1]).map(|n| n.min(WRITE_MAX));
+            let r =
+                n.and_then(|n| p.space.copy_in(&k.ram, a[0], &mut out[..n]).map(|()| n).map_err(|_| Error::BadPointer));
+            match r {
+                Ok(n) => Outcome::Write(n),
+                Err(e) => Return(Err(e)),
+            }
+        }
+        Call::Read => read(k, s, a[0], a[1]),
+        Call::Spawn => Return(spawn(k, s, a)),
+        Call::Wait => wait(k, s, a[0], a[1]),
+        Call::Id => Return(match Id::from_number(a[0]) {
+            Some(Id::Process) => Ok(u64::from(p.pid)),
+            Some(Id::Node) => Ok(crate::node::get().map_or(0, |n| u64::from(n.info.node_id))),
+            Some(Id::Core) => Ok(core as u64),
+            Some(Id::Parent) => Ok(u64::from(p.parent)),
+            None => Err(Error::BadArgument),
+        }),
+        Call::Map => Return(map(k, s, a[0], a[1])),
+        Call::Unmap => Return(unmap(k, s, a[0], a[1])),
+        Call::Send => Return(send(k, s, a[0], a[1], a[2])),
+        Call::Recv => recv(k, s, a, now),
+        Call::Kill => {
+            Return(u32::try_from(a[0]).map_err(|_| Error::NoSuchProcess).and_then(|pid| k.kill(pid)).map(|()| 0))
+        }
+        Call::Ps => Return(ps(k, s, a[0], a[1])),
+        Call::Nodes => Return(nodes(k, s, a[0], a[1])),
+        Call::SysInfo => Return(sysinfo(k, s, a[0])),
+        Call::Args => {
+            let n = len_of(a[1]).map(|n| n.min(p.args_len));
+            Return(n.and_then(|n| {
+                p.space.copy_out(&k.ram, a[0], &p.args[..n]).map_err(|_| Error::BadPointer)?;
+                Ok(p.args_len as u64)
+            }))
+        }
+    }
+}
+
+fn block(k: &mut Kernel, s: Slot, state: State) -> Outcome {
+    if let Some(p) = k.procs[s].as_mut() {
+        p.state = state;
+    }
+    Outcome::Blocked
+}
+
+fn copy_out(k: &Kernel, s: Slot, va: u64, bytes: &[u8]) -> Result<(), Error> {
+    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
+    p.space.copy_out(&k.ram, va, bytes).map_err(|_| Error::BadPointer)
+}
+
+fn check(k: &Kernel, s: Slot, va: u64, len: usize, write: bool) -> Result<(), Error> {
+    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
+    p.space.check(&k.ram, va, len, write).map_err(|_| Error::BadPointer)
+}
+
+fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
+    let owner = crate::node::get().is_some_and(|n| n.info.is_boot_node() && n.info.uart_va != 0);
+    if !owner {
+        return Outcome::Return(Err(Error::NotSupported));
+    }
+    let len = match len_of(len) {
+        Ok(0) => return Outcome::Return(Ok(0)),
+        Ok(n) => n,
+        Err(e) => return Outcome::Return(Err(e)),
+    };
+    if let Err(e) = check(k, s, va, len.min(256), true) {
+        return Outcome::Return(Err(e));
+    }
+    if k.input.is_empty() {
+        return block(k, s, State::Reading { va, len });
+    }
+    Outcome::Return(k.take_input(s, va, len))
+}
+
+fn spawn(k: &mut Kernel, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
+    let (name_len, args_len) = (len_of(a[1])?, len_of(a[3])?);
+    let mut name = [0u8; user_abi::NAME_BYTES];
+    let mut args = [0u8; user_abi::ARGS_BYTES];
+    if name_len >= name.len() || args_len > args.len() {
+        return Err(Error::TooBig);
+    }
+    let options = SpawnOptions::decode(a[4]).ok_or(Error::BadArgument)?;
+    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
+    p.space.copy_in(&k.ram, a[0], &mut name[..name_len]).map_err(|_| Error::BadPointer)?;
+    p.space.copy_in(&k.ram, a[2], &mut args[..args_len]).map_err(|_| Error::BadPointer)?;
+    let name = core::str::from_utf8(&name[..name_len]).map_err(|_| Error::NoSuchProgram)?;
+    let parent = p.pid;
+    k.spawn(name, &args[..args_len], parent, options).map(u64::from)
+}
+
+fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64) -> Outcome {
+    use Outcome::Return;
+    let Ok(pid) = u32::try_from(pid) else { return Return(Err(Error::NoSuchProcess)) };
+    let me = k.procs[s].as_ref().map_or(0, |p| p.pid);
+    if status_va != 0 {
+        if let Err(e) = check(k, s, status_va, 8, true) {
+            return Return(Err(e));
+        }
+    }
+    let children =
+        || k.procs.iter().enumerate().filter_map(|(i, p)| p.as_ref().map(|p| (i, p))).filter(|(_, p)| p.parent == me);
+    let mut any = false;
+    let mut zombie = None;
+    for (i, c) in children() {
+        if pid == 0 || c.pid == pid {
+            any = true;
+            if let State::Zombie(status) = c.state {
+                zombie = Some((i, c.pid, status));
+                break;
+            }
+        }
+    }
+    if let Some((i, child, status)) = zombie {
+        k.procs[i] = None;
+        return Return(k.write_status(s, status_va, status).map(|()| u64::from(child)));
+    }
+    match (any, pid) {
+        (true, _) => block(k, s, State::Waiting { pid, status_va }),
+        (false, 0) => Return(Err(Error::NoChild)),
+        (false, _) => Return(Err(Error::NoSuchProcess)),
+    }
+}
+
+fn map(k: &mut Kernel, s: Slot, len: u64, prot: u64) -> Result<u64, Error> {
+    use user_abi::{MAP_END, MAP_QUOTA, PROT_READ, PROT_WRITE};
+    if len == 0 || prot & !(PROT_READ | PROT_WRITE) != 0 || prot & PROT_READ == 0 {
+        return Err(Error::BadArgument);
+    }
+    let perm = if prot & PROT_WRITE != 0 { Perm::ReadWrite } else { Perm::ReadOnly };
+    let bytes = len.checked_next_multiple_of(PAGE).ok_or(Error::NoMemory)?;
+    let ram = k.ram;
+    let (Some(p), Some(frames)) = (k.procs[s].as_mut(), k.frames.as_mut()) else { return Err(Error::NoMemory) };
+    if p.mapped.saturating_add(bytes) > MAP_QUOTA {
+        return Err(Error::NoMemory);
+    }
+    if p.maps.len() >= MAX_MAPS {
+        return Err(Error::TooMany);
+    }
+    let va = p.map_next;
+    if va.saturating_add(bytes) > MAP_END {
+        return Err(Error::NoMemory);
+    }
+    let pages = bytes / PAGE;
+    for i in 0..pages {
+        if p.space.map_new(frames, &ram, va + i * PAGE, perm).is_err() {
+            for j in 0..i {
+                if let Some(pa) = p.space.unmap(&ram, va + j * PAGE) {
+                    frames.free(&ram, pa);
+                }
+            }
+            return Err(Error::NoMemory);
+        }
+    }
+    // A page of distance between areas: running off one faults.
+    p.map_next = va + bytes + PAGE;
+    p.mapped += bytes;
+    let _ = p.maps.push(Mapping { va, pages });
+    Ok(va)
+}
+
+fn unmap(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Result<u64, Error> {
+    let ram = k.ram;
+    let (Some(p), Some(frames)) = (k.procs[s].as_mut(), k.frames.as_mut()) else { return Err(Error::BadArgument) };
+    let i = p.maps.iter().position(|m| m.va == va).ok_or(Error::BadArgument)?;
+    let m = p.maps[i];
+    if len.checked_next_multiple_of(PAGE) != Some(m.pages * PAGE) {
+        return Err(Error::BadArgument);
+    }
+    let asid = p.space.asid();
+    for page in 0..m.pages {
+        if let Some(pa) = p.space.unmap(&ram, m.va + page * PAGE) {
+            crate::sched::flush_page(asid, m.va + page * PAGE);
+            frames.free(&ram, pa);
+        }
+    }
+    p.maps.swap_remove(i);
+    p.mapped -= m.pages * PAGE;
+    Ok(0)
+}
+
+fn send(k: &mut Kernel, s: Slot, ep: u64, va: u64, len: u64) -> Result<u64, Error> {
+    let ep = usize::try_from(ep).ok().filter(|&e| (e as u64) < user_abi::ENDPOINTS).ok_or(Error::BadArgument)?;
+    let len = len_of(len)?;
+    if len > user_abi::MESSAGE_BYTES {
+        return Err(Error::TooBig);
+    }
+    let mut msg = super::endpoint::Message { len, bytes: [0; user_abi::MESSAGE_BYTES] };
+    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
+    p.space.copy_in(&k.ram, va, &mut msg.bytes[..len]).map_err(|_| Error::BadPointer)?;
+    // A receiver already waiting takes it directly.
+    let receiver = (0..super::MAX_PROCS).find(|&r| {
+        matches!(k.procs[r].as_ref().map(|p| p.state), Some(State::Receiving { endpoint, len: room, .. }) if endpoint == ep && room >= len)
+    });
+    if let Some(r) = receiver {
+        if let Some(State::Receiving { va, .. }) = k.procs[r].as_ref().map(|p| p.state) {
+            let result = copy_out(k, r, va, &msg.bytes[..len]).map(|()| len as u64);
+            k.resume(r, result);
+            return Ok(0);
+        }
+    }
+    let q = k.endpoints.queue(ep).ok_or(Error::BadArgument)?;
+    q.push_back(msg).map_err(|_| Error::WouldBlock)?;
+    Ok(0)
+}
+
+fn recv(k: &mut Kernel, s: Slot, a: [u64; 5], now: u64) -> Outcome {
+    use Outcome::Return;
+    let Some(ep) = usize::try_from(a[0]).ok().filter(|&e| (e as u64) < user_abi::ENDPOINTS) else {
+        return Return(Err(Error::BadArgument));
+    };
+    let (va, timeout) = (a[1], a[3]);
+    let len = match len_of(a[2]) {
+        Ok(n) => n,
+        Err(e) => return Return(Err(e)),
+    };
+    if let Err(e) = check(k, s, va, len.min(user_abi::MESSAGE_BYTES), true) {
+        return Return(Err(e));
+    }
+    let front = k.endpoints.queue(ep).and_then(|q| q.front().copied());
+    if let Some(msg) = front {
+        if msg.len > len {
+            return Return(Err(Error::TooBig));
+        }
+        let r = copy_out(k, s, va, &msg.bytes[..msg.len]).map(|()| msg.len as u64);
+        if r.is_ok() {
+            k.endpoints.queue(ep).and_then(|q| q.pop_front());
+        }
+        return Return(r);
+    }
+    if timeout == 0 {
+        return Return(Err(Error::WouldBlock));
+    }
+    let deadline = if timeout == u64::MAX { u64::MAX } else { now.saturating_add(crate::time::ticks_ns(timeout)) };
+    block(k, s, State::Receiving { endpoint: ep, va, len, deadline })
+}
+
+/// Copies `items` to the caller's array at `va` of up to `max` entries.
+fn copy_array<T: Copy>(k: &Kernel, s: Slot, va: u64, max: u64, items: impl Iterator<Item = T>) -> Result<u64, Error> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let size = core::mem::size_of::<T>();
+    let mut n = 0usize;
+    for item in items.take(max) {
+        // SAFETY: T is a repr(C) plain-data ABI struct; viewing it as bytes is sound.
+        let bytes = unsafe { core::slice::from_raw_parts((&raw const item).cast::<u8>(), size) };
+        copy_out(k, s, va.wrapping_add((n * size) as u64), bytes)?;
+        n += 1;
+    }
+    Ok(n as u64)
+}
+
+fn ps(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    let infos = k.procs.iter().flatten().map(|p| ProcessInfo {
+        pid: p.pid,
+        parent: p.parent,
+        state: p.state.abi() as u32,
+        core: p.core as u32,
+        priority: u32::from(p.priority),
+        pinned: u32::from(p.pinned),
+        cpu_ns: crate::time::nanos(p.cpu_ticks),
+        name: p.name,
+    });
+    copy_array(k, s, va, max, infos)
+}
+
+fn nodes(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    let count = crate::node::get().map_or(1, |n| n.info.node_count as usize);
+    let infos = (0..count)
+        .map(|id| k.nodes.get(id).copied().flatten().unwrap_or(NodeInfo { id: id as u32, ..NodeInfo::default() }));
+    copy_array(k, s, va, max, infos)
+}
+
+fn sysinfo(k: &Kernel, s: Slot, va: u64) -> Result<u64, Error> {
+    let info = crate::node::get().map(|n| n.info);
+    let frames = k.frames.as_ref();
+    let si = SysInfo {
+        node: info.map_or(0, |i| i.node_id),
+        nodes: info.map_or(1, |i| i.node_count),
+        cores: k.cores as u32,
+        processes: k.live_processes() as u32,
+        console_node: info.map_or(0, |i| i.boot_node),
+        _reserved: 0,
+        free_pages: frames.map_or(0, |f| f.free_count()),
+        total_pages: frames.map_or(0, |f| f.total()),
+        calls: k.stats.calls,
+        failed_calls: k.stats.failed_calls,
+        faults: k.stats.faults,
+        counter_hz: crate::time::frequency(),
+    };
+    copy_array(k, s, va, 1, core::iter::once(si)).map(|_| 0)
+}

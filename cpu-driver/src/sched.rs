@@ -1,0 +1,206 @@
+//! Each core's kernel loop: pick a program from the node's run queues (by
+//! priority; an idle core steals unpinned work from its siblings), run it
+//! until its next exception with the timer armed for the end of its time
+//! slice, handle what happened, repeat. A core with nothing to run sleeps
+//! in WFI with its timer set for its next sleeper's deadline, or none.
+
+use crate::proc::{self, handle_syscall, Kernel, Outcome, Slot, State, KERNEL};
+use crate::trap::{self, Exit};
+use crate::{gic, time};
+use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
+
+/// A program's time slice: also the kernel's tick.
+pub const SLICE_US: u64 = 10_000;
+
+/// This core's index in its node (the entry code keeps it in TPIDR_EL1).
+pub fn this_core() -> usize {
+    let core: u64;
+    // SAFETY: reading TPIDR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, tpidr_el1", out(reg) core, options(nomem, nostack, preserves_flags)) };
+    core as usize
+}
+
+fn set_ttbr0(ttbr0: u64) {
+    // SAFETY: `ttbr0` is the root of a live user address space with its own
+    // ASID; the kernel half (TTBR1) is unchanged, so the kernel keeps running.
+    unsafe { core::arch::asm!("msr ttbr0_el1, {}", "isb", in(reg) ttbr0, options(nostack)) };
+}
+
+/// Drops every TLB entry of `asid` on every core (a space ends).
+pub fn flush_asid(asid: u16) {
+    let arg = u64::from(asid) << 48;
+    // SAFETY: TLB maintenance has no memory-safety effect beyond the
+    // translations it drops, which belong to a space that is going away.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+}
+
+/// Drops the TLB entries of one user page on every core (it was unmapped).
+pub fn flush_page(asid: u16, va: u64) {
+    let arg = (u64::from(asid) << 48) | ((va >> 12) & ((1 << 44) - 1));
+    // SAFETY: as in `flush_asid`, for one page being unmapped.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+}
+
+/// What a stop of a program means, from ESR_EL1 and FAR_EL1.
+fn classify(esr: u64, far: u64) -> Fault {
+    let stack_guard = (STACK_TOP - STACK_SIZE - STACK_GUARD)..(STACK_TOP - STACK_SIZE);
+    match (esr >> 26) & 0x3f {
+        0x00 | 0x18 => Fault::UndefinedInstruction,
+        0x22 | 0x26 => Fault::Misaligned,
+        0x20 => Fault::BadExecute,
+        0x24 if esr & 0x3f == 0x21 => Fault::Misaligned,
+        0x24 if stack_guard.contains(&far) => Fault::StackOverflow,
+        0x24 => Fault::BadAccess,
+        _ => Fault::Other,
+    }
+}
+
+/// Why [`run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woken {
+    Doorbell,
+    Deadline,
+}
+
+/// Runs programs on this core. With `until`, returns at the first doorbell
+/// or when the counter reaches it (how the monitor's core shares itself
+/// with programs); without, never returns.
+pub fn run(until: Option<u64>) -> Woken {
+    let core = this_core();
+    let mut write_buf = [0u8; proc::WRITE_MAX];
+    // The program that last ran here and when its slice ends.
+    let mut slice: Option<(Slot, u64)> = None;
+    loop {
+        let now = time::now();
+        if until.is_some_and(|d| now >= d) {
+            return Woken::Deadline;
+        }
+        let mut k = KERNEL.lock();
+        k.wake_expired(now);
+        let timer = k.next_deadline(core).min(until.unwrap_or(u64::MAX));
+        let Some(s) = k.pick(core) else {
+            drop(k);
+            slice = None;
+            let events = time::sleep_until_interrupt_or(timer);
+            if events.uart {
+                pump_input();
+            }
+            if events.doorbell && until.is_some() {
+                return Woken::Doorbell;
+            }
+            continue;
+        };
+        let slice_end = match slice {
+            Some((last, end)) if last == s && now < end => end,
+            _ => now.saturating_add(time::ticks(SLICE_US)),
+        };
+        slice = Some((s, slice_end));
+        if let Some(p) = k.procs[s].as_mut() {
+            p.state = State::Running;
+            p.core = core;
+        }
+        k.running[core] = Some(s);
+        let ttbr0 = k.ttbr0(s);
+        drop(k);
+
+        set_ttbr0(ttbr0);
+        time::arm(slice_end.min(timer));
+        // SAFETY: the process is Running on this core, which owns its slot.
+        let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
+        let (esr, far) = trap::syndrome();
+        let end = time::now();
+        let events = if exit == Exit::Interrupt { gic::drain() } else { gic::Events::default() };
+
+        let mut k = KERNEL.lock();
+        k.running[core] = None;
+        if let Some(p) = k.procs[s].as_mut() {
+            p.cpu_ticks += end.saturating_sub(now);
+        }
+        let outcome = match exit {
+            Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, &mut write_buf),
+            Exit::Sync => {
+                // SAFETY: the process is still Running here: this core owns its slot.
+                let pc = unsafe { proc::slot_state(s) }.frame.elr;
+                k.fault(s, core, classify(esr, far), esr, far, pc);
+                Outcome::Exited
+            }
+            Exit::Error => {
+                // SAFETY: as above.
+                let pc = unsafe { proc::slot_state(s) }.frame.elr;
+                k.fault(s, core, Fault::Other, esr, far, pc);
+                Outcome::Exited
+            }
+            Exit::Interrupt => Outcome::Return(Ok(u64::MAX)),
+        };
+        let written = finish(&mut k, s, exit, outcome, end >= slice_end);
+        drop(k);
+        if let Some(n) = written {
+            // SAFETY: the process stayed Running on this core for the write.
+            let st = unsafe { proc::slot_state(s) };
+            crate::console::write_user(&mut st.line, &write_buf[..n]);
+            st.frame.x[0] = n as u64;
+            let mut k = KERNEL.lock();
+            requeue(&mut k, s, false);
+        }
+        if events.uart {
+            pump_input();
+        }
+        if events.doorbell && until.is_some() {
+            return Woken::Doorbell;
+        }
+    }
+}
+
+/// Puts `s` back on its run queue after it stopped, unless it blocked or
+/// ended. Returns the bytes a `write` left to print (the process stays
+/// Running until they are).
+fn finish(k: &mut Kernel, s: Slot, exit: Exit, outcome: Outcome, slice_over: bool) -> Option<usize> {
+    if k.take_kill(s) {
+        k.exit(s, user_abi::ExitStatus::Killed);
+        return None;
+    }
+    match outcome {
+        Outcome::Exited | Outcome::Blocked => None,
+        Outcome::Write(n) => Some(n),
+        Outcome::Yield => {
+            // SAFETY: Running on this core: it owns the slot.
+            unsafe { proc::slot_state(s) }.frame.x[0] = 0;
+            requeue(k, s, true);
+            None
+        }
+        Outcome::Return(r) => {
+            if exit != Exit::Interrupt {
+                // SAFETY: as above.
+                unsafe { proc::slot_state(s) }.frame.x[0] = user_abi::encode_result(r);
+            }
+            requeue(k, s, slice_over);
+            None
+        }
+    }
+}
+
+/// Queues a stopped program again: at the back when its slice is over (or
+/// it yielded), else at the front so it goes on unless a higher priority
+/// program woke up.
+fn requeue(k: &mut Kernel, s: Slot, to_back: bool) {
+    if k.take_kill(s) {
+        k.exit(s, user_abi::ExitStatus::Killed);
+        return;
+    }
+    if k.procs[s].as_ref().is_some_and(|p| p.state == State::Running) {
+        k.make_ready(s, !to_back);
+    }
+}
+
+/// Moves console input from the UART into the node's buffer, and to any
+/// program blocked reading it.
+fn pump_input() {
+    let Some(uart) = crate::owner::uart() else { return };
+    let mut k = KERNEL.lock();
+    while let Some(b) = uart.read_byte() {
+        if k.input.push_back(b).is_err() {
+            k.input_dropped += 1;
+        }
+    }
+    k.feed_readers();
+}

@@ -1,0 +1,31 @@
+//! `heavy [UNITS]`: a fixed amount of CPU-bound work (default 2000 units),
+//! to load a core and measure how long the work took there.
+
+#![no_std]
+#![no_main]
+
+use urt::println;
+use user_programs::{arg_u64, us_between, work_unit};
+
+fn main() -> i32 {
+    let mut buf = [0u8; user_programs::ARGS_BYTES];
+    let args = urt::args(&mut buf).unwrap_or("");
+    let units = match arg_u64(args, 0, 2000) {
+        Ok(u) => u,
+        Err(w) => {
+            println!("heavy: not a number: {w}");
+            return 2;
+        }
+    };
+    let start = urt::clock_ns();
+    let mut x = start;
+    for _ in 0..units {
+        x = work_unit(x);
+    }
+    core::hint::black_box(x);
+    let us = us_between(start, urt::clock_ns());
+    println!("heavy: pid {} node {} core {}: {units} units in {us} us", urt::pid(), urt::node(), urt::core());
+    0
+}
+
+urt::entry!(main);

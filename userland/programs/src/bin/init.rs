@@ -1,0 +1,76 @@
+//! `init CMDLINE`: the first program of every node. Its arguments are the
+//! kernel command line; it starts the programs the `run=` words ask for on
+//! this node, then waits for all of them and reports how each ended.
+//!
+//! `run=PROG[:ARG...]` runs PROG on the console node, `run@N=PROG[:ARG...]`
+//! on node N; the ARGs become PROG's argument string, joined by spaces.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use urt::{println, Error, Pid, SpawnOptions};
+
+/// Bytes of command line read; the kernel's own limit is far below.
+const CMDLINE_BYTES: usize = 4096;
+
+fn main() -> i32 {
+    let mut buf = [0u8; CMDLINE_BYTES];
+    let cmdline = urt::args(&mut buf).unwrap_or("");
+    let node = urt::node();
+    let console = match urt::sysinfo() {
+        Ok(s) => s.console_node,
+        Err(e) => {
+            println!("init: node {node}: sysinfo: {e}");
+            0
+        }
+    };
+    let mut children: Vec<(Pid, &str)> = Vec::new();
+    for word in cmdline.split_whitespace() {
+        let Some((target, spec)) = parse_run(word, console) else { continue };
+        if target != node {
+            continue;
+        }
+        let mut parts = spec.split(':');
+        let prog = parts.next().unwrap_or("");
+        let args: String = parts.collect::<Vec<_>>().join(" ");
+        match urt::spawn(prog, &args, SpawnOptions::default()) {
+            Ok(pid) => {
+                println!("init: node {node} started {prog} (pid {pid})");
+                children.push((pid, prog));
+            }
+            Err(e) => println!("init: node {node} cannot start {prog}: {e}"),
+        }
+    }
+    loop {
+        match urt::wait(0) {
+            Ok((pid, status)) => {
+                let prog = children.iter().find(|(p, _)| *p == pid).map_or("?", |(_, n)| n);
+                println!("init: node {node}: {prog} (pid {pid}) {status}");
+            }
+            Err(Error::NoChild) => break,
+            Err(e) => {
+                println!("init: node {node}: wait: {e}");
+                break;
+            }
+        }
+    }
+    0
+}
+
+/// The target node and `PROG[:ARG...]` of a `run=` or `run@N=` word.
+fn parse_run(word: &str, console: u32) -> Option<(u32, &str)> {
+    let (key, spec) = word.split_once('=')?;
+    if spec.is_empty() {
+        return None;
+    }
+    match key {
+        "run" => Some((console, spec)),
+        _ => Some((key.strip_prefix("run@")?.parse().ok()?, spec)),
+    }
+}
+
+urt::entry!(main);

@@ -1,0 +1,48 @@
+//! What several programs share: the unit of CPU work and argument parsing.
+
+#![no_std]
+
+use core::hint::black_box;
+
+/// Iterations of the mixing loop in one unit of work.
+const UNIT_ITERATIONS: u32 = 10_000;
+
+/// One unit of CPU-bound work: a fixed number of xorshift/multiply rounds
+/// that the compiler cannot fold away, so a unit costs the same everywhere
+/// it runs (up to the core's speed). Returns the mixed state so callers can
+/// chain units.
+#[inline(never)]
+pub fn work_unit(seed: u64) -> u64 {
+    work(seed, UNIT_ITERATIONS)
+}
+
+/// `iterations` rounds of the same mix as [`work_unit`].
+#[inline(never)]
+pub fn work(seed: u64, iterations: u32) -> u64 {
+    let mut x = black_box(seed) | 1;
+    for _ in 0..iterations {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        x = black_box(x);
+    }
+    x
+}
+
+/// Bytes of argument string the programs read (the kernel's limit).
+pub const ARGS_BYTES: usize = user_abi::ARGS_BYTES;
+
+/// The `index`th space-separated word of `args` parsed as a number, or
+/// `default` when it is missing; `Err(word)` when it is not a number.
+pub fn arg_u64(args: &str, index: usize, default: u64) -> Result<u64, &str> {
+    match args.split_whitespace().nth(index) {
+        None => Ok(default),
+        Some(w) => w.parse().map_err(|_| w),
+    }
+}
+
+/// Microseconds between two clock readings (0 if they went backwards).
+pub fn us_between(start_ns: u64, end_ns: u64) -> u64 {
+    end_ns.saturating_sub(start_ns) / 1000
+}

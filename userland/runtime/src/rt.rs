@@ -1,0 +1,46 @@
+//! What runs around `main`: the heap, the exit, the panic handler.
+
+use core::panic::PanicInfo;
+
+use embedded_alloc::LlffHeap;
+
+/// Bytes of heap, mapped once at start-up. Programs that never allocate
+/// pay only for the kernel zeroing it.
+const HEAP_BYTES: usize = 1024 * 1024;
+
+#[global_allocator]
+static HEAP: LlffHeap = LlffHeap::empty();
+
+/// Runs `main` and exits with its code; called by the `_start` that
+/// [`entry!`](crate::entry) defines.
+pub fn start(main: fn() -> i32) -> ! {
+    // Without a heap the program still runs; its first allocation then
+    // fails and panics, which reports why.
+    if let Ok(p) = crate::map(HEAP_BYTES, user_abi::PROT_READ | user_abi::PROT_WRITE) {
+        // SAFETY: `map` just gave this process HEAP_BYTES of fresh writable
+        // memory that nothing else uses, and this is the only `init` call.
+        unsafe { HEAP.init(p as usize, HEAP_BYTES) };
+    }
+    crate::exit(main())
+}
+
+/// A critical section that does nothing.
+struct SingleThread;
+
+critical_section::set_impl!(SingleThread);
+
+// SAFETY: a process has exactly one thread, and the kernel never runs user
+// code asynchronously (no signals or upcalls), so code inside a critical
+// section can never be re-entered or raced; there is nothing to mask.
+unsafe impl critical_section::Impl for SingleThread {
+    unsafe fn acquire() -> critical_section::RawRestoreState {}
+
+    unsafe fn release(_: critical_section::RawRestoreState) {}
+}
+
+/// Reports the panic and exits with 101, like a hosted Rust program.
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    crate::println!("panic: {info}");
+    crate::exit(101)
+}
