@@ -121,7 +121,9 @@ pub fn run(until: Option<u64>) -> Woken {
             Exit::Sync => {
                 // SAFETY: the process is still Running here: this core owns its slot.
                 let pc = unsafe { proc::slot_state(s) }.frame.elr;
-                k.fault(s, core, classify(esr, far), esr, far, pc);
+                // FAR means something only for aborts; otherwise the PC is the place.
+                let at = if matches!((esr >> 26) & 0x3f, 0x20 | 0x24) { far } else { pc };
+                k.fault(s, core, classify(esr, far), esr, at, pc);
                 Outcome::Exited
             }
             Exit::Error => {

@@ -89,13 +89,14 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Ps => Return(ps(k, s, a[0], a[1])),
         Call::Nodes => Return(nodes(k, s, a[0], a[1])),
         Call::SysInfo => Return(sysinfo(k, s, a[0])),
-        Call::Args => {
-            let n = len_of(a[1]).map(|n| n.min(p.args_len));
-            Return(n.and_then(|n| {
-                p.space.copy_out(&k.ram, a[0], &p.args[..n]).map_err(|_| Error::BadPointer)?;
-                Ok(p.args_len as u64)
-            }))
-        }
+        Call::Args => Return(len_of(a[1]).and_then(|len| {
+            // The whole buffer (up to the longest argument string) must be
+            // the caller's to write, however long the string is.
+            check(k, s, a[0], len.min(user_abi::ARGS_BYTES), true)?;
+            let n = len.min(p.args_len);
+            p.space.copy_out(&k.ram, a[0], &p.args[..n]).map_err(|_| Error::BadPointer)?;
+            Ok(p.args_len as u64)
+        })),
     }
 }
 

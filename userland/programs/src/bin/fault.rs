@@ -35,7 +35,7 @@ fn main() -> i32 {
         }
         "misalign" => {
             println!("fault: misalign");
-            misaligned_sp();
+            misaligned_pc();
         }
         "misalign-exclusive" => {
             println!("fault: misalign-exclusive");
@@ -112,18 +112,19 @@ fn recurse(depth: u64) -> u64 {
 
 /// Moves sp to 8 mod 16 and loads through it: with SP alignment checking
 /// at EL0 (SCTLR_EL1.SA0) that traps.
-fn misaligned_sp() {
-    // SAFETY: the load reads 8 bytes just below sp, inside the mapped
-    // stack, and sp is put back before the asm ends should it not trap.
+fn misaligned_pc() {
+    // SAFETY: branches to two bytes past a valid instruction: the branch
+    // target's misalignment traps (a PC alignment fault) before anything
+    // runs there. (A misaligned SP would trap on hardware with
+    // SCTLR_EL1.SA0, which the kernel sets, but QEMU does not model it.)
     unsafe {
         asm!(
-            "mov {saved}, sp",
-            "and {t}, {saved}, #~0xf",
-            "sub {t}, {t}, #8",
-            "mov sp, {t}",
-            "ldr {t}, [sp]",
-            "mov sp, {saved}",
-            saved = out(reg) _,
+            "adr {t}, 2f",
+            "add {t}, {t}, #2",
+            "br {t}",
+            "2:",
+            "nop",
+            "nop",
             t = out(reg) _,
         )
     };
