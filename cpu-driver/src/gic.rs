@@ -151,12 +151,15 @@ pub fn drain() -> Events {
             _ => None,
         };
         let Some(intid) = intid else { return events };
-        if intid == VTIMER {
+        // GICv2 reports an SGI's source CPU in bits 10..13 of the ID (and
+        // wants it back in EOIR): compare only the interrupt number.
+        let id = u32::from(intid) & 0x3ff;
+        if id == u32::from(VTIMER) {
             crate::time::disarm();
             events.timer = true;
-        } else if intid == DOORBELL_SGI {
+        } else if id == u32::from(DOORBELL_SGI) {
             events.doorbell = true;
-        } else if uart != 0 && u32::from(intid) == uart as u32 {
+        } else if uart != 0 && u64::from(id) == uart {
             events.uart = true;
         }
         match VERSION.load(Ordering::Relaxed) {
