@@ -71,6 +71,9 @@ pub fn run(until: Option<u64>) -> Woken {
     // The program that last ran here and when its slice ends.
     let mut slice: Option<(Slot, u64)> = None;
     loop {
+        if gic::INPUT_WAITING.swap(false, core::sync::atomic::Ordering::Acquire) {
+            pump_input();
+        }
         let now = time::now();
         if until.is_some_and(|d| now >= d) {
             return Woken::Deadline;
@@ -82,9 +85,6 @@ pub fn run(until: Option<u64>) -> Woken {
             drop(k);
             slice = None;
             let events = time::sleep_until_interrupt_or(timer);
-            if events.uart {
-                pump_input();
-            }
             if events.doorbell && until.is_some() {
                 return Woken::Doorbell;
             }
@@ -143,9 +143,6 @@ pub fn run(until: Option<u64>) -> Woken {
             st.frame.x[0] = n as u64;
             let mut k = KERNEL.lock();
             requeue(&mut k, s, false);
-        }
-        if events.uart {
-            pump_input();
         }
         if events.doorbell && until.is_some() {
             return Woken::Doorbell;
