@@ -179,7 +179,7 @@ pub fn drain() -> Events {
 /// (the boot node owns the distributor; only its first core calls this).
 pub fn route_uart_here(info: &NodeBootInfo, bell: u64) -> Result<(), &'static str> {
     let intid = info.uart_irq;
-    if intid < 32 || intid >= 1020 {
+    if !(32..1020).contains(&intid) {
         return Err("console UART has no usable interrupt in the device tree");
     }
     let id = IntId::spi(intid - 32);
