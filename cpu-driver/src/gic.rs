@@ -135,9 +135,6 @@ pub struct Events {
     pub uart: bool,
 }
 
-/// Set when the console UART interrupted: input waits to be read.
-pub static INPUT_WAITING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-
 /// The console UART's INTID on this core (0: none).
 static UART_IRQ: AtomicU64 = AtomicU64::new(0);
 
@@ -164,9 +161,8 @@ pub fn drain() -> Events {
             events.doorbell = true;
         } else if uart != 0 && u64::from(id) == uart {
             events.uart = true;
-            // Whoever took this interrupt (a kernel wait, the scheduler),
-            // the scheduler's next pass reads the input.
-            INPUT_WAITING.store(true, Ordering::Release);
+            // Level triggered: empty the FIFO now, or it fires again at once.
+            crate::input::on_interrupt();
         }
         match VERSION.load(Ordering::Relaxed) {
             2 => v2().end_interrupt(intid, InterruptGroup::Group0),

@@ -13,6 +13,7 @@ mod console;
 mod entry;
 mod gic;
 mod heap;
+mod input;
 mod monitor;
 mod node;
 mod owner;

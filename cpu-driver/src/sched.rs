@@ -71,9 +71,7 @@ pub fn run(until: Option<u64>) -> Woken {
     // The program that last ran here and when its slice ends.
     let mut slice: Option<(Slot, u64)> = None;
     loop {
-        if gic::INPUT_WAITING.swap(false, core::sync::atomic::Ordering::Acquire) {
-            pump_input();
-        }
+        pump_input();
         let now = time::now();
         if until.is_some_and(|d| now >= d) {
             return Woken::Deadline;
@@ -191,15 +189,11 @@ fn requeue(k: &mut Kernel, s: Slot, to_back: bool) {
     }
 }
 
-/// Moves console input from the UART into the node's buffer, and to any
-/// program blocked reading it.
+/// Hands console input the UART interrupt collected to any program
+/// blocked reading it.
 fn pump_input() {
-    let Some(uart) = crate::owner::uart() else { return };
     let mut k = KERNEL.lock();
-    while let Some(b) = uart.read_byte() {
-        if k.input.push_back(b).is_err() {
-            k.input_dropped += 1;
-        }
+    if crate::input::take(&mut k.input) {
+        k.feed_readers();
     }
-    k.feed_readers();
 }

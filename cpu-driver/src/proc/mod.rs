@@ -172,7 +172,6 @@ pub struct Kernel {
     next_pid: u32,
     pub endpoints: endpoint::Endpoints,
     pub input: Deque<u8, 1024>,
-    pub input_dropped: u64,
     pub stats: Stats,
     /// Every node as the monitor learned it (this one included).
     pub nodes: [Option<NodeInfo>; MAX_NODES],
@@ -190,7 +189,6 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     next_pid: 1,
     endpoints: endpoint::Endpoints::new(),
     input: Deque::new(),
-    input_dropped: 0,
     stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
     nodes: [None; MAX_NODES],
 });

@@ -71,7 +71,6 @@ fn command(s: &mut Session, line: &str) -> String {
 }
 
 #[test]
-#[ignore = "console input does not reach the shell yet: the UART interrupt is taken but the read never completes (issue 4 is open on this)"]
 fn shell_over_the_serial_console() {
     let mut m = preset_machine("4+2+2", 3);
     m.append = "poweroff run=shell".into();
