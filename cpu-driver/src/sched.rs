@@ -20,6 +20,20 @@ pub fn this_core() -> usize {
     core as usize
 }
 
+/// A user half with nothing mapped, for a core that runs no program: no
+/// core ever keeps a translation root that an ended program's freed
+/// tables could be walked through (speculatively, into TLB entries of an
+/// ASID that will be reused).
+#[repr(C, align(4096))]
+struct EmptyRoot([u64; 512]);
+static EMPTY_ROOT: EmptyRoot = EmptyRoot([0; 512]);
+
+/// TTBR0 of [`EMPTY_ROOT`] (ASID 0: no program's).
+fn empty_ttbr0() -> u64 {
+    let va = &raw const EMPTY_ROOT as u64;
+    crate::node::get().map_or(0, |n| n.info.memory.start + (va - handoff::KERNEL_VA))
+}
+
 fn set_ttbr0(ttbr0: u64) {
     // SAFETY: `ttbr0` is the root of a live user address space with its own
     // ASID; the kernel half (TTBR1) is unchanged, so the kernel keeps running.
@@ -106,6 +120,7 @@ pub fn run(until: Option<u64>) -> Woken {
         // SAFETY: the process is Running on this core, which owns its slot.
         let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
         let (esr, far) = trap::syndrome();
+        set_ttbr0(empty_ttbr0());
         let end = time::now();
         let events = if exit == Exit::Interrupt { gic::drain() } else { gic::Events::default() };
 
