@@ -26,6 +26,11 @@ pub fn on_interrupt() {
     WAITING.store(true, Ordering::Release);
 }
 
+/// Whether bytes wait to be taken.
+pub fn waiting() -> bool {
+    WAITING.load(Ordering::Acquire)
+}
+
 /// Moves received bytes to `to` (the kernel's input buffer); returns
 /// whether there were any.
 pub fn take(to: &mut Deque<u8, 1024>) -> bool {

@@ -20,10 +20,11 @@ pub fn this_core() -> usize {
     core as usize
 }
 
-/// A user half with nothing mapped, for a core that runs no program: no
-/// core ever keeps a translation root that an ended program's freed
-/// tables could be walked through (speculatively, into TLB entries of an
-/// ASID that will be reused).
+/// A user half with nothing mapped, for a core that runs no program, so an
+/// idle core keeps no translation root an ended program's freed tables
+/// could be walked through (speculatively, into TLB entries of an ASID that
+/// will be reused). A core going back to the program it just ran keeps its
+/// root: changing ASID is what costs (QEMU flushes its whole TLB on it).
 #[repr(C, align(4096))]
 struct EmptyRoot([u64; 512]);
 static EMPTY_ROOT: EmptyRoot = EmptyRoot([0; 512]);
@@ -32,6 +33,27 @@ static EMPTY_ROOT: EmptyRoot = EmptyRoot([0; 512]);
 fn empty_ttbr0() -> u64 {
     let va = &raw const EMPTY_ROOT as u64;
     crate::node::get().map_or(0, |n| n.info.memory.start + (va - handoff::KERNEL_VA))
+}
+
+/// The user root each core has loaded.
+static LOADED: [core::sync::atomic::AtomicU64; handoff::MAX_NODE_CPUS] =
+    [const { core::sync::atomic::AtomicU64::new(0) }; handoff::MAX_NODE_CPUS];
+
+/// Loads `ttbr0` as this core's user half, unless it is loaded already.
+fn load_ttbr0(ttbr0: u64) {
+    let core = this_core() % handoff::MAX_NODE_CPUS;
+    if LOADED[core].swap(ttbr0, core::sync::atomic::Ordering::Relaxed) != ttbr0 {
+        set_ttbr0(ttbr0);
+    }
+}
+
+/// Unloads the user half `ttbr0` from this core if it is loaded (its space
+/// is about to be freed).
+pub fn unload_ttbr0(ttbr0: u64) {
+    let core = this_core() % handoff::MAX_NODE_CPUS;
+    if LOADED[core].load(core::sync::atomic::Ordering::Relaxed) == ttbr0 {
+        load_ttbr0(empty_ttbr0());
+    }
 }
 
 fn set_ttbr0(ttbr0: u64) {
@@ -96,6 +118,7 @@ pub fn run(until: Option<u64>) -> Woken {
         let Some(s) = k.pick(core) else {
             drop(k);
             slice = None;
+            load_ttbr0(empty_ttbr0());
             let events = time::sleep_until_interrupt_or(timer);
             if events.doorbell && until.is_some() {
                 return Woken::Doorbell;
@@ -115,22 +138,35 @@ pub fn run(until: Option<u64>) -> Woken {
         let ttbr0 = k.ttbr0(s);
         drop(k);
 
-        set_ttbr0(ttbr0);
+        load_ttbr0(ttbr0);
         time::arm(slice_end.min(timer));
+        let events = run_program(core, s, slice_end, &mut write_buf);
+        if events.doorbell && until.is_some() {
+            return Woken::Doorbell;
+        }
+    }
+}
+
+/// Runs program `s` on this core until it has to give the core up: it
+/// blocked, ended, yielded, was interrupted or its slice ran out. A call
+/// that returns at once, inside the slice, with nothing more urgent queued
+/// here, goes straight back to the program (no scheduling pass, no timer
+/// or address-space change). Returns the interrupts that stopped it.
+fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::WRITE_MAX]) -> gic::Events {
+    loop {
+        let entered = time::now();
         // SAFETY: the process is Running on this core, which owns its slot.
         let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
         let (esr, far) = trap::syndrome();
-        set_ttbr0(empty_ttbr0());
         let end = time::now();
         let events = if exit == Exit::Interrupt { gic::drain() } else { gic::Events::default() };
 
         let mut k = KERNEL.lock();
-        k.running[core] = None;
         if let Some(p) = k.procs[s].as_mut() {
-            p.cpu_ticks += end.saturating_sub(now);
+            p.cpu_ticks += end.saturating_sub(entered);
         }
         let outcome = match exit {
-            Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, &mut write_buf),
+            Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, write_buf),
             Exit::Sync => {
                 // SAFETY: the process is still Running here: this core owns its slot.
                 let pc = unsafe { proc::slot_state(s) }.frame.elr;
@@ -147,6 +183,14 @@ pub fn run(until: Option<u64>) -> Woken {
             }
             Exit::Interrupt => Outcome::Return(Ok(u64::MAX)),
         };
+        if let (Exit::Sync, Outcome::Return(r)) = (exit, &outcome) {
+            if end < slice_end && !k.more_urgent(core, s) {
+                // SAFETY: still Running on this core, which owns its slot.
+                unsafe { proc::slot_state(s) }.frame.x[0] = user_abi::encode_result(*r);
+                continue;
+            }
+        }
+        k.running[core] = None;
         let written = finish(&mut k, s, exit, outcome, end >= slice_end);
         drop(k);
         if let Some(n) = written {
@@ -157,9 +201,7 @@ pub fn run(until: Option<u64>) -> Woken {
             let mut k = KERNEL.lock();
             requeue(&mut k, s, false);
         }
-        if events.doorbell && until.is_some() {
-            return Woken::Doorbell;
-        }
+        return events;
     }
 }
 
@@ -207,8 +249,9 @@ fn requeue(k: &mut Kernel, s: Slot, to_back: bool) {
 /// Hands console input the UART interrupt collected to any program
 /// blocked reading it.
 fn pump_input() {
-    let mut k = KERNEL.lock();
-    if crate::input::take(&mut k.input) {
+    if crate::input::waiting() {
+        let mut k = KERNEL.lock();
+        crate::input::take(&mut k.input);
         k.feed_readers();
     }
 }

@@ -252,6 +252,8 @@ impl Kernel {
         }
         let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
         let asid = self.alloc_asid().ok_or(Error::TooMany)?;
+        // Nothing of an earlier owner of the ASID may survive in any TLB.
+        crate::sched::flush_asid(asid);
         let ram = self.ram;
         let Some(frames) = self.frames.as_mut() else { return Err(Error::NoMemory) };
         let loaded = match loader::load(frames, &ram, asid, file) {
@@ -343,6 +345,15 @@ impl Kernel {
             }
         }
         None
+    }
+
+    /// Whether `core` should stop running `s` at its next chance: it was
+    /// asked to end, or a program of higher priority waits for the core.
+    pub fn more_urgent(&self, core: usize, s: Slot) -> bool {
+        let Some(p) = self.procs[s].as_ref() else { return true };
+        p.kill_pending
+            || p.state != State::Running
+            || (usize::from(p.priority) + 1..PRIORITIES as usize).any(|q| !self.queues[core][q].is_empty())
     }
 
     /// Removes `s` from whatever run queue holds it.
@@ -447,6 +458,7 @@ impl Kernel {
             return;
         }
         let asid = space.asid();
+        crate::sched::unload_ttbr0(space.ttbr0());
         crate::sched::flush_asid(asid);
         if let Some(frames) = self.frames.as_mut() {
             space.destroy(frames, &self.ram);
