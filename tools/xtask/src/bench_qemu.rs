@@ -100,3 +100,49 @@ pub fn channel(image: &std::path::Path, runs: usize) -> Result<()> {
     }
     write_json("channel-qemu.json", &Value::Array(out))
 }
+
+/// The figures of the `bench: processes` line, with what each means.
+const PROCESS_FIELDS: [(&str, &str); 4] = [
+    ("call_ns", "plain function call (baseline)"),
+    ("null_call_ns", "null system call round trip"),
+    ("yield_ns", "yield, nothing else to run"),
+    ("switch_ns", "context switch (yield to another program)"),
+];
+
+/// `bench processes`: the `sysbench` program on the one-cluster and the
+/// RK3588-shaped machines, `runs` boots each: a null system call and a
+/// context switch against a plain function call measured in the same run.
+pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
+    let mut out = Vec::new();
+    println!("system calls and context switches, QEMU TCG guest ns (emulator time), {runs} boots: min / median / max");
+    println!("{:<8} {:<44} {:>24}", "topology", "what", "ns");
+    for name in ["1x4", "4+2+2"] {
+        let base = Machine { gic: 3, append: "poweroff run=sysbench".into(), ..Machine::default() };
+        let m = dtb::machine(dtb::preset(name)?, base)?;
+        let mut samples = vec![Vec::new(); PROCESS_FIELDS.len()];
+        for _ in 0..runs {
+            let run = run_captured(&m, image, Duration::from_secs(120))?;
+            let fields = run
+                .console
+                .lines()
+                .find_map(report::bench_processes_line)
+                .ok_or_else(|| format!("no `bench: processes` line; console:\n{}", run.console))?;
+            for (i, (key, _)) in PROCESS_FIELDS.iter().enumerate() {
+                let v = fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v).ok_or(format!("no {key}"))?;
+                samples[i].push(v);
+            }
+        }
+        let mut obj = serde_json::Map::new();
+        for (i, values) in samples.iter_mut().enumerate() {
+            values.sort_unstable();
+            let (min, med, max) = spread(values);
+            let (key, what) = PROCESS_FIELDS[i];
+            println!("{name:<8} {what:<44} {:>24}", format!("{min} / {med} / {max}"));
+            obj.insert(key.into(), json!({"runs": values, "median": med, "what": what}));
+        }
+        obj.insert("topology".into(), json!(name));
+        obj.insert("unit".into(), json!("guest nanoseconds (QEMU TCG emulator time, not hardware)"));
+        out.push(Value::Object(obj));
+    }
+    write_json("processes.json", &Value::Array(out))
+}

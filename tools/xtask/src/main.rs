@@ -71,7 +71,8 @@ enum Cmd {
     Test,
     /// Benchmarks: `bench boot` (boot time per topology), `bench channel`
     /// (the message channel on the host against its floor and rivals, then
-    /// between two nodes under QEMU).
+    /// between two nodes under QEMU), `bench processes` (system call and
+    /// context switch under QEMU).
     Bench {
         #[arg(default_value = "boot")]
         what: String,
@@ -229,7 +230,10 @@ fn main() -> ExitCode {
                 let img = build::boot_image("qemu-virt")?;
                 xtask::bench_qemu::channel(&img, runs.max(1))
             }),
-            other => Err(format!("unknown benchmark {other:?} (known: boot, channel)")),
+            "processes" => {
+                build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
+            }
+            other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes)")),
         },
     };
     match result {

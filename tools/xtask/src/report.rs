@@ -104,9 +104,10 @@ pub fn linked_line(line: &str) -> Option<(usize, usize)> {
     Some((node.parse().ok()?, peers.parse().ok()?))
 }
 
-/// `bench: channel mode=ipi peer=1 ...`: the mode and every `key=number`.
-pub fn bench_channel_line(line: &str) -> Option<(String, Vec<(String, u64)>)> {
-    let rest = line.strip_prefix("bench: channel ")?;
+/// `bench: WHAT [mode=NAME] key=number ...`: the mode, if any, and every
+/// `key=number`.
+fn bench_line(line: &str, what: &str) -> Option<(Option<String>, Vec<(String, u64)>)> {
+    let rest = line.strip_prefix("bench: ")?.strip_prefix(what)?.strip_prefix(' ')?;
     let mut mode = None;
     let mut fields = Vec::new();
     for word in rest.split_whitespace() {
@@ -117,7 +118,18 @@ pub fn bench_channel_line(line: &str) -> Option<(String, Vec<(String, u64)>)> {
             Err(_) => return None,
         }
     }
+    Some((mode, fields))
+}
+
+/// `bench: channel mode=ipi peer=1 ...`: the mode and every `key=number`.
+pub fn bench_channel_line(line: &str) -> Option<(String, Vec<(String, u64)>)> {
+    let (mode, fields) = bench_line(line, "channel")?;
     Some((mode?, fields))
+}
+
+/// `bench: processes call_ns=.. null_call_ns=.. ...`: every `key=number`.
+pub fn bench_processes_line(line: &str) -> Option<Vec<(String, u64)>> {
+    bench_line(line, "processes").map(|(_, fields)| fields)
 }
 
 /// The kernel's report of a program it killed for a fault:
@@ -245,6 +257,10 @@ mod tests {
         assert_eq!(mode, "poll");
         assert_eq!(fields, vec![("peer".to_string(), 1), ("rtt_median_ns".to_string(), 4608)]);
         assert_eq!(bench_channel_line("bench: channel needs two nodes"), None);
+        let p =
+            bench_processes_line("bench: processes call_ns=9 null_call_ns=1312 switch_ns=19546").expect("processes");
+        assert_eq!(p[1], ("null_call_ns".to_string(), 1312));
+        assert_eq!(bench_processes_line("bench: processes null_call_ns=x"), None);
     }
 
     #[test]
