@@ -4,18 +4,12 @@
 
 use crate::{BadPointer, Frames, MapError, Memory, PAGE};
 
+use handoff::paging::desc::{
+    ADDR_MASK as ADDR, AF, AP_EL0 as AP_EL0_RW, AP_READ_ONLY, ATTR_NORMAL, NOT_GLOBAL, PXN, SH_INNER, TABLE_OR_PAGE,
+    UXN, VALID,
+};
+
 const ENTRIES: u64 = 512;
-const VALID: u64 = 1;
-const TABLE_OR_PAGE: u64 = 1 << 1;
-const ATTR_NORMAL: u64 = 1 << 2; // MAIR index 1 (see handoff::paging::MAIR)
-const AP_EL0_RW: u64 = 1 << 6;
-const AP_READ_ONLY: u64 = 1 << 7;
-const SH_INNER: u64 = 3 << 8;
-const AF: u64 = 1 << 10;
-const NOT_GLOBAL: u64 = 1 << 11;
-const PXN: u64 = 1 << 53;
-const UXN: u64 = 1 << 54;
-const ADDR: u64 = 0x0000_FFFF_FFFF_F000;
 /// End of the user half.
 const USER_TOP: u64 = 1 << 39;
 

@@ -5,19 +5,38 @@
 use crate::{layout::NodeLayout, PhysRange, DEVICE_VA, KERNEL_VA, PAGE, SHARED_VA};
 
 const ENTRIES: usize = 512;
-const VALID: u64 = 1;
-const TABLE_OR_PAGE: u64 = 1 << 1;
-const AF: u64 = 1 << 10;
-const SH_INNER: u64 = 3 << 8;
-const PXN: u64 = 1 << 53;
-const UXN: u64 = 1 << 54;
-const ADDR_MASK: u64 = 0x0000_FFFF_FFFF_F000;
 const BLOCK_2M: u64 = 2 << 20;
+use desc::*;
+
+/// Bits of a stage-1 descriptor (4 KiB granule), shared by the node
+/// tables here and the programs' user tables (`address-space`).
+pub mod desc {
+    pub const VALID: u64 = 1;
+    /// A table (levels 1, 2) or a page (level 3), not a block.
+    pub const TABLE_OR_PAGE: u64 = 1 << 1;
+    /// MAIR index 0: Device-nGnRE.
+    pub const ATTR_DEVICE: u64 = 0 << 2;
+    /// MAIR index 1: Normal write-back.
+    pub const ATTR_NORMAL: u64 = 1 << 2;
+    /// AP[1]: EL0 may access.
+    pub const AP_EL0: u64 = 1 << 6;
+    /// AP[2]: read-only.
+    pub const AP_READ_ONLY: u64 = 1 << 7;
+    pub const SH_INNER: u64 = 3 << 8;
+    /// Access flag (set, so no access faults).
+    pub const AF: u64 = 1 << 10;
+    /// Not global: tagged with the ASID.
+    pub const NOT_GLOBAL: u64 = 1 << 11;
+    /// Never executed at EL1.
+    pub const PXN: u64 = 1 << 53;
+    /// Never executed at EL0.
+    pub const UXN: u64 = 1 << 54;
+    /// The output address.
+    pub const ADDR_MASK: u64 = 0x0000_FFFF_FFFF_F000;
+}
 
 /// MAIR_EL1: index 0 Device-nGnRE, index 1 Normal write-back.
 pub const MAIR: u64 = 0x04 | (0xFF << 8);
-const ATTR_DEVICE: u64 = 0 << 2;
-const ATTR_NORMAL: u64 = 1 << 2;
 
 /// What a mapping is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

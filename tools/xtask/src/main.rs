@@ -121,7 +121,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 11] = [
+const HOST_CRATES: [&str; 12] = [
     "topology",
     "boot-plan",
     "handoff",
@@ -133,6 +133,7 @@ const HOST_CRATES: [&str; 11] = [
     "channel-bench",
     "fuzz-targets",
     "user-abi",
+    "address-space",
 ];
 
 /// Seconds each fuzz target runs in `cargo xtask test`.

@@ -104,9 +104,12 @@ pub fn linked_line(line: &str) -> Option<(usize, usize)> {
     Some((node.parse().ok()?, peers.parse().ok()?))
 }
 
+/// Every `key=number` of a benchmark line.
+pub type BenchFields = Vec<(String, u64)>;
+
 /// `bench: WHAT [mode=NAME] key=number ...`: the mode, if any, and every
 /// `key=number`.
-fn bench_line(line: &str, what: &str) -> Option<(Option<String>, Vec<(String, u64)>)> {
+fn bench_line(line: &str, what: &str) -> Option<(Option<String>, BenchFields)> {
     let rest = line.strip_prefix("bench: ")?.strip_prefix(what)?.strip_prefix(' ')?;
     let mut mode = None;
     let mut fields = Vec::new();

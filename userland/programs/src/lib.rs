@@ -42,6 +42,25 @@ pub fn arg_u64(args: &str, index: usize, default: u64) -> Result<u64, &str> {
     }
 }
 
+/// The program's numeric arguments, `defaults` where they are missing.
+/// A word that is not a number is reported as `PROGRAM: not a number: W`,
+/// and gives `None`.
+pub fn numbers<const N: usize>(program: &str, defaults: [u64; N]) -> Option<[u64; N]> {
+    let mut buf = [0u8; ARGS_BYTES];
+    let args = urt::args(&mut buf).unwrap_or("");
+    let mut out = defaults;
+    for (i, v) in out.iter_mut().enumerate() {
+        match arg_u64(args, i, defaults[i]) {
+            Ok(n) => *v = n,
+            Err(w) => {
+                urt::println!("{program}: not a number: {w}");
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Microseconds between two clock readings (0 if they went backwards).
 pub fn us_between(start_ns: u64, end_ns: u64) -> u64 {
     end_ns.saturating_sub(start_ns) / 1000

@@ -5,18 +5,10 @@
 #![no_main]
 
 use urt::println;
-use user_programs::{arg_u64, us_between, work_unit};
+use user_programs::{us_between, work_unit};
 
 fn main() -> i32 {
-    let mut buf = [0u8; user_programs::ARGS_BYTES];
-    let args = urt::args(&mut buf).unwrap_or("");
-    let units = match arg_u64(args, 0, 2000) {
-        Ok(u) => u,
-        Err(w) => {
-            println!("heavy: not a number: {w}");
-            return 2;
-        }
-    };
+    let Some([units]) = user_programs::numbers("heavy", [2000]) else { return 2 };
     let start = urt::clock_ns();
     let mut x = start;
     for _ in 0..units {

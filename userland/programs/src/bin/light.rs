@@ -9,18 +9,10 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use urt::println;
-use user_programs::{arg_u64, work};
+use user_programs::work;
 
 fn main() -> i32 {
-    let mut buf = [0u8; user_programs::ARGS_BYTES];
-    let args = urt::args(&mut buf).unwrap_or("");
-    let (period_ms, count) = match (arg_u64(args, 0, 10), arg_u64(args, 1, 50)) {
-        (Ok(p), Ok(c)) => (p, c),
-        (Err(w), _) | (_, Err(w)) => {
-            println!("light: not a number: {w}");
-            return 2;
-        }
-    };
+    let Some([period_ms, count]) = user_programs::numbers("light", [10, 50]) else { return 2 };
     let period = period_ms.saturating_mul(1_000_000);
     let mut latencies: Vec<u64> = Vec::new();
     let mut early = false;

@@ -6,19 +6,10 @@
 #![no_std]
 #![no_main]
 
-use urt::println;
-use user_programs::{arg_u64, work_unit};
+use user_programs::work_unit;
 
 fn main() -> i32 {
-    let mut buf = [0u8; user_programs::ARGS_BYTES];
-    let args = urt::args(&mut buf).unwrap_or("");
-    let (units, gap_us) = match (arg_u64(args, 0, 300), arg_u64(args, 1, 2000)) {
-        (Ok(u), Ok(g)) => (u, g),
-        (Err(w), _) | (_, Err(w)) => {
-            println!("spin: not a number: {w}");
-            return 255;
-        }
-    };
+    let Some([units, gap_us]) = user_programs::numbers("spin", [300, 2000]) else { return 255 };
     let gap_ns = gap_us.saturating_mul(1000);
     let mut gaps: u32 = 0;
     let mut x = 1;

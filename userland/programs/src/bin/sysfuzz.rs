@@ -16,7 +16,6 @@
 
 use urt::{println, Error};
 use user_abi::{Call, MAP_QUOTA, PAGE_SIZE, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP, USER_TOP};
-use user_programs::arg_u64;
 
 /// Call numbers drawn: all real calls and some beyond.
 const MAX_CALL: u64 = 40;
@@ -136,15 +135,7 @@ fn writes_to_arg0(n: u64, a: &[u64; 6]) -> bool {
 }
 
 fn main() -> i32 {
-    let mut buf = [0u8; user_programs::ARGS_BYTES];
-    let args = urt::args(&mut buf).unwrap_or("");
-    let (count, seed) = match (arg_u64(args, 0, 100_000), arg_u64(args, 1, 1)) {
-        (Ok(c), Ok(s)) => (c, s),
-        (Err(w), _) | (_, Err(w)) => {
-            println!("sysfuzz: not a number: {w}");
-            return 2;
-        }
-    };
+    let Some([count, seed]) = user_programs::numbers("sysfuzz", [100_000, 1]) else { return 2 };
     let mut r = Rng(seed.max(1));
     let mut scratch = [0u8; SCRATCH];
     // Spawn names point here: 0xff is never part of a program name, so a
