@@ -95,6 +95,8 @@ pub struct Process {
     pub pinned: bool,
     pub priority: u8,
     pub cpu_ticks: u64,
+    /// Times an idle core of the node stole it.
+    pub migrations: u32,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
     mapped: u64,
     map_next: u64,
@@ -277,6 +279,7 @@ impl Kernel {
             pinned: options.core.is_some(),
             priority: options.priority.unwrap_or(user_abi::DEFAULT_PRIORITY),
             cpu_ticks: 0,
+            migrations: 0,
             maps: heapless::Vec::new(),
             mapped: 0,
             map_next: user_abi::MAP_BASE,
@@ -339,6 +342,7 @@ impl Kernel {
                     let s = q.pop_front()?;
                     if let Some(p) = self.procs[s].as_mut() {
                         p.core = core;
+                        p.migrations = p.migrations.saturating_add(1);
                     }
                     return Some(s);
                 }

@@ -320,6 +320,8 @@ fn ps(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
         core: p.core as u32,
         priority: u32::from(p.priority),
         pinned: u32::from(p.pinned),
+        migrations: p.migrations,
+        _reserved: 0,
         cpu_ns: crate::time::nanos(p.cpu_ticks),
         name: p.name,
     });

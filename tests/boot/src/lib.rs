@@ -55,7 +55,7 @@ pub fn session(m: &Machine) -> Session {
 }
 
 /// The user-space test suite (`run=utest`), in the order it reports.
-pub const UTESTS: [&str; 18] = [
+pub const UTESTS: [&str; 19] = [
     "spawn_exit_wait",
     "pinned_cpu_bound_both_progress",
     "sleep_wakes_within_a_tick",
@@ -72,6 +72,7 @@ pub const UTESTS: [&str; 18] = [
     "map_and_unmap",
     "kill_ends_a_program",
     "priorities_prefer_higher",
+    "work_moves_between_cores",
     "syscall_fuzzer_leaves_kernel_consistent",
     "light_and_heavy_run",
 ];

@@ -186,6 +186,9 @@ pub struct ProcessInfo {
     pub priority: u32,
     /// 1 if pinned to `core`.
     pub pinned: u32,
+    /// Times another core of the node took it over.
+    pub migrations: u32,
+    pub _reserved: u32,
     /// CPU time used, nanoseconds.
     pub cpu_ns: u64,
     /// Program name, NUL-padded.

@@ -13,6 +13,7 @@ extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Debug;
 
 use urt::{println, Error, ExitStatus, Fault, Pid, ProcessInfo, ProcessState, SpawnOptions};
@@ -39,6 +40,7 @@ const TESTS: &[(&str, Test)] = &[
     ("map_and_unmap", map_and_unmap),
     ("kill_ends_a_program", kill_ends_a_program),
     ("priorities_prefer_higher", priorities_prefer_higher),
+    ("work_moves_between_cores", work_moves_between_cores),
     ("syscall_fuzzer_leaves_kernel_consistent", syscall_fuzzer_leaves_kernel_consistent),
     ("light_and_heavy_run", light_and_heavy_run),
 ];
@@ -160,8 +162,8 @@ fn pinned_cpu_bound_both_progress() -> Outcome {
     let core = last_core()?;
     let options = SpawnOptions { priority: None, core: Some(core) };
     let start = urt::clock_ns();
-    let a = Child::spawn("spin", "300", options)?;
-    let b = Child::spawn("spin", "300", options)?;
+    let a = Child::spawn("spin", "1500", options)?;
+    let b = Child::spawn("spin", "1500", options)?;
     let (sa, sb) = (a.wait()?, b.wait()?);
     let ms = (urt::clock_ns() - start) / MS;
     match (sa, sb) {
@@ -312,24 +314,61 @@ fn kill_ends_a_program() -> Outcome {
     Ok(String::new())
 }
 
+/// The same work at two priorities on one core, the low one started
+/// first: the high one must end first (round robin would end the low one
+/// first, as it had a head start).
 fn priorities_prefer_higher() -> Outcome {
     let core = Some(last_core()?);
-    let low = Child::spawn("spin", "200", SpawnOptions { priority: Some(0), core })?;
-    let high = Child::spawn("exitcode", "9", SpawnOptions { priority: Some(3), core })?;
-    high.expect(ExitStatus::Exited(9))?;
+    let low = Child::spawn("spin", "300", SpawnOptions { priority: Some(0), core })?;
+    let high = Child::spawn("spin", "300", SpawnOptions { priority: Some(3), core })?;
+    let high_status = high.wait()?;
+    check(matches!(high_status, ExitStatus::Exited(_)), || format!("high-priority spin: {high_status}"))?;
+    let low_state = process_state(low.pid)?;
+    let low_status = low.wait()?;
+    check(low_state != ProcessState::Zombie, || "the low-priority spin ended before the high one".into())?;
+    check(matches!(low_status, ExitStatus::Exited(_)), || format!("low-priority spin: {low_status}"))?;
+    Ok(format!("low-priority spin was {} when the high one ended", low_state.name()))
+}
+
+/// What `ps` says process `pid` is doing.
+fn process_state(pid: Pid) -> Result<ProcessState, String> {
     let mut procs = [ProcessInfo::default(); 64];
     let n = urt::ps(&mut procs).map_err(|e| format!("ps: {e}"))?;
-    let state = procs[..n].iter().find(|p| p.pid == low.pid).map(|p| ProcessState::from_number(p.state));
-    let low_pid = low.pid;
-    let low_status = low.wait()?;
-    let state = match state {
-        Some(Some(s)) if s != ProcessState::Zombie => s,
-        Some(Some(s)) => return Err(format!("the low-priority spin was already {} when the high one ended", s.name())),
-        Some(None) => return Err("ps reports an unknown state for the low-priority spin".into()),
-        None => return Err(format!("ps does not list the low-priority spin (pid {low_pid})")),
+    let p = procs[..n].iter().find(|p| p.pid == pid).ok_or(format!("ps does not list pid {pid}"))?;
+    ProcessState::from_number(p.state).ok_or(format!("ps reports unknown state {} for pid {pid}", p.state))
+}
+
+/// One more CPU-bound program than the node has cores, none pinned: two
+/// share a core until the others end, then an idle core must take one over.
+fn work_moves_between_cores() -> Outcome {
+    let cores = urt::sysinfo().map_err(|e| format!("sysinfo: {e}"))?.cores as usize;
+    if cores < 2 {
+        return Ok("SKIP one core".into());
+    }
+    let mut children = Vec::new();
+    for _ in 0..=cores {
+        children.push(Child::spawn("spin", "1500", SpawnOptions::default())?);
+    }
+    // Count migrations while they are zombies, before waiting reaps them.
+    let mut procs = [ProcessInfo::default(); 64];
+    let deadline = urt::clock_ns() + 20_000 * MS;
+    let moved = loop {
+        let n = urt::ps(&mut procs).map_err(|e| format!("ps: {e}"))?;
+        let ours: Vec<&ProcessInfo> = procs[..n].iter().filter(|p| children.iter().any(|c| c.pid == p.pid)).collect();
+        if ours.iter().all(|p| p.state == ProcessState::Zombie as u32) {
+            break ours.iter().map(|p| p.migrations).sum::<u32>();
+        }
+        if urt::clock_ns() > deadline {
+            return Err("the spins did not end within 20 s".into());
+        }
+        let _ = urt::sleep_ns(5 * MS);
     };
-    check(matches!(low_status, ExitStatus::Exited(_)), || format!("low-priority spin: {low_status}"))?;
-    Ok(format!("low-priority spin was {} when the high one ended", state.name()))
+    for c in children {
+        let status = c.wait()?;
+        check(matches!(status, ExitStatus::Exited(_)), || format!("spin: {status}"))?;
+    }
+    check(moved >= 1, || format!("{} spins on {cores} cores, none moved", cores + 1))?;
+    Ok(format!("{} spins on {cores} cores, {moved} moves", cores + 1))
 }
 
 fn syscall_fuzzer_leaves_kernel_consistent() -> Outcome {
