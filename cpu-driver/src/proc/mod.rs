@@ -416,9 +416,14 @@ impl Kernel {
         // core, or it was never on one); we hold the lock.
         crate::console::flush_partial(unsafe { &mut slot_state(s).line }, false);
         self.release_memory(s);
-        // Orphans: nobody will wait for them, so they are reaped when they end.
-        for c in self.procs.iter_mut().flatten().filter(|c| c.parent == pid) {
-            c.parent = 0;
+        // Orphans: nobody will wait for them, so they are reaped when they
+        // end, and those that already ended are reaped now.
+        for c in self.procs.iter_mut().filter(|c| c.as_ref().is_some_and(|c| c.parent == pid)) {
+            if matches!(c.as_ref().map(|c| c.state), Some(State::Zombie(_))) {
+                *c = None;
+            } else if let Some(c) = c.as_mut() {
+                c.parent = 0;
+            }
         }
         if pid == 1 {
             INIT_STATUS.store(status.encode() + 1, Ordering::Release);

@@ -34,8 +34,9 @@ pub const PAGE_SIZE: u64 = 4096;
 pub const MAP_QUOTA: u64 = 64 * 1024 * 1024;
 /// Bytes of a program name.
 pub const NAME_BYTES: usize = 24;
-/// Bytes of the argument string given to `spawn`.
-pub const ARGS_BYTES: usize = 256;
+/// Bytes of the argument string given to `spawn` (as long as a kernel
+/// command line, which `init` gets).
+pub const ARGS_BYTES: usize = 512;
 /// Local endpoints per node, numbered from 0.
 pub const ENDPOINTS: u64 = 16;
 /// Bytes of one endpoint message.
