@@ -134,6 +134,15 @@ pub fn cpu_driver(build: &str, cpu: &str, programs: &Path) -> Result<PathBuf> {
     flatten_to(elf, images_dir()?.join(format!("cpu-driver-{build}.bin")))
 }
 
+/// Builds the `qemu-pacer` TCG plugin for the host; returns the library.
+pub fn pacer() -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--release", "-p", "qemu-pacer"]);
+    run(cmd, "building the qemu-pacer plugin")?;
+    let lib = target_dir().join("release").join("libqemu_pacer.so");
+    lib.exists().then_some(lib).ok_or_else(|| "the qemu-pacer build left no libqemu_pacer.so".into())
+}
+
 /// Builds the user programs, both CPU drivers and the boot image of
 /// `board`; returns the image.
 pub fn boot_image(board: &str) -> Result<PathBuf> {

@@ -1,6 +1,7 @@
 //! The project's build tool as a library, so the boot tests drive QEMU with
 //! the same code as `cargo xtask run`.
 
+pub mod asym;
 pub mod bench_host;
 pub mod bench_qemu;
 pub mod build;

@@ -43,6 +43,13 @@ struct MachineArgs {
     /// Boot at EL2 (virtualization=on; PSCI then goes over SMC).
     #[arg(long)]
     virt: bool,
+    /// Make the machine really big.LITTLE: the qemu-pacer plugin slows each
+    /// vCPU to its node's capacity / 1024 (from the boot plan of the DTB).
+    #[arg(long)]
+    asym: bool,
+    /// With --asym: guest instructions per host second at capacity 1024.
+    #[arg(long, default_value_t = xtask::asym::DEFAULT_RATE)]
+    rate: u64,
 }
 
 #[derive(Subcommand)]
@@ -111,6 +118,9 @@ fn machine(a: &MachineArgs) -> Result<qemu::Machine> {
     if m.clusters.is_some() && m.dtb.is_some() {
         return Err("--clusters shapes QEMU's own device tree; it cannot be combined with --dtb or --topology".into());
     }
+    if a.asym {
+        xtask::asym::apply(&mut m, a.rate)?;
+    }
     Ok(m)
 }
 
@@ -121,7 +131,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 12] = [
+const HOST_CRATES: [&str; 13] = [
     "topology",
     "boot-plan",
     "handoff",
@@ -134,6 +144,7 @@ const HOST_CRATES: [&str; 12] = [
     "fuzz-targets",
     "user-abi",
     "address-space",
+    "qemu-pacer",
 ];
 
 /// Seconds each fuzz target runs in `cargo xtask test`.

@@ -26,6 +26,8 @@ pub struct Machine {
     pub append: String,
     /// Start at EL2 (PSCI over SMC).
     pub virtualization: bool,
+    /// A TCG plugin and its arguments (`-plugin` value), e.g. the pacer.
+    pub plugin: Option<String>,
 }
 
 impl Default for Machine {
@@ -39,6 +41,7 @@ impl Default for Machine {
             dtb: None,
             append: String::new(),
             virtualization: false,
+            plugin: None,
         }
     }
 }
@@ -98,6 +101,9 @@ pub fn command(m: &Machine, kernel: &Path) -> Result<Command> {
     }
     if !m.append.is_empty() {
         cmd.args(["-append", &m.append]);
+    }
+    if let Some(plugin) = &m.plugin {
+        cmd.args(["-plugin", plugin]);
     }
     Ok(cmd)
 }
