@@ -8,6 +8,7 @@
 #![no_std]
 #![no_main]
 
+mod calibrate;
 mod config;
 mod console;
 mod entry;

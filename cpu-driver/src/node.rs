@@ -19,6 +19,8 @@ static INFO: AtomicPtr<NodeBootInfo> = AtomicPtr::new(core::ptr::null_mut());
 static ONLINE: AtomicU32 = AtomicU32::new(0);
 /// MPIDR each core read from its own MPIDR_EL1.
 static MPIDRS: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
+/// Each core's calibration figure (see [`crate::calibrate`]).
+static SCORES: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
 /// Doorbell target of core 0, for the others to announce themselves.
 static LEADER_BELL: AtomicU64 = AtomicU64::new(0);
 
@@ -88,6 +90,9 @@ pub fn start(core: &'static CoreStart) -> ! {
     };
     if let Some(b) = crate::proc::KERNEL.lock().bells.get_mut(index) {
         *b = bell;
+    }
+    if let Some(slot) = SCORES.get(index) {
+        slot.store(crate::calibrate::measure(), Ordering::Relaxed);
     }
     crate::selftest::record_core(index);
     if let Some(slot) = MPIDRS.get(index) {
@@ -176,7 +181,12 @@ fn lead(node: &Node, core: &CoreStart) {
         if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {
             status.checks_passed.store(crate::selftest::run(node, core, online), Ordering::Relaxed);
         }
-        crate::console::emit(&line);
+        for (i, (out, score)) in status.scores.iter().zip(SCORES.iter()).enumerate() {
+            let up = online & (1 << i) != 0;
+            out.store(if up { score.load(Ordering::Relaxed) } else { 0 }, Ordering::Relaxed);
+        }
+        // The console owner prints it, with the measured capacity.
+        status.set_line(line.as_bytes());
         status.state.store(if online != 0 { NODE_UP } else { NODE_FAILED }, Ordering::Release);
     }
     // Again, now the state is published: the owner waits for it.

@@ -4,6 +4,7 @@
 
 use crate::node::Node;
 use crate::{config, time};
+use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 use handoff::console::{DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
 use pl011::Pl011;
@@ -94,8 +95,53 @@ fn ktap(node: &Node) {
     }
 }
 
+/// Measured capacities differing from the device tree's by more than
+/// this (out of 1024) are reported.
+const CAPACITY_TOLERANCE: u32 = 1024 * 15 / 100;
+
+/// Prints every node's line, with its measured capacity (its middle core's
+/// calibration against the fastest core of the machine), each node's
+/// per-core figures, and a warning where the device tree disagrees.
+fn node_lines(node: &Node) {
+    let up = |s: &handoff::console::NodeStatus| s.state.load(Ordering::Acquire) == NODE_UP;
+    let fastest = node
+        .consoles()
+        .filter(|(_, c)| up(&c.status))
+        .flat_map(|(_, c)| c.status.scores.iter().map(|s| s.load(Ordering::Relaxed)))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut text = [0u8; LINE_BYTES];
+    for (id, c) in node.consoles().filter(|(_, c)| up(&c.status)) {
+        let mut measured = [0u32; handoff::MAX_NODE_CPUS];
+        let mut n = 0;
+        for s in c.status.scores.iter().map(|s| s.load(Ordering::Relaxed)).filter(|&s| s != 0) {
+            measured[n] = u32::try_from(u128::from(s) * 1024 / u128::from(fastest)).unwrap_or(u32::MAX);
+            n += 1;
+        }
+        let mut sorted = measured;
+        sorted[..n].sort_unstable();
+        let middle = if n == 0 { 0 } else { sorted[(n - 1) / 2] };
+        let len = c.status.line(&mut text);
+        let line = core::str::from_utf8(&text[..len]).unwrap_or("");
+        crate::println!("{line} measured={middle}");
+        let mut per_core = crate::console::Line::new();
+        for (i, m) in measured[..n].iter().enumerate() {
+            let _ = write!(per_core, "{}{m}", if i == 0 { "" } else { "," });
+        }
+        let per_core = core::str::from_utf8(per_core.as_bytes()).unwrap_or("");
+        crate::println!("calibration: node {id} measured={per_core}");
+        let capacity = line.split_whitespace().find_map(|w| w.strip_prefix("capacity=")?.parse::<u32>().ok());
+        if let Some(dt) = capacity.filter(|&dt| dt.abs_diff(middle) > CAPACITY_TOLERANCE) {
+            crate::println!("boot: warning: node {id} measured capacity {middle}, the device tree says {dt}");
+        }
+        drain(node);
+    }
+}
+
 fn summary(node: &Node) {
     let info = node.info;
+    node_lines(node);
     let (mut nodes, mut cpus, mut last) = (0u32, 0u32, info.boot_counter);
     for (id, s) in node.consoles().map(|(id, c)| (id, &c.status)) {
         if s.state.load(Ordering::Acquire) == NODE_UP {

@@ -12,9 +12,9 @@
 //! of it. Nothing in a ring is trusted by the reader: lengths are clamped
 //! and impossible indices are counted as corruption and skipped.
 
-use crate::MAX_NODES;
+use crate::{MAX_NODES, MAX_NODE_CPUS};
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// Bytes of one console line (longer lines are cut).
 pub const LINE_BYTES: usize = 252;
@@ -39,6 +39,35 @@ pub struct NodeStatus {
     pub up_at: AtomicU64,
     /// Bit per boot self-check that passed (with `ktest=boot`).
     pub checks_passed: AtomicU32,
+    /// Each core's calibration: work units per second of the generic
+    /// counter, by core index (0: not measured).
+    pub scores: [AtomicU64; MAX_NODE_CPUS],
+    /// The node's `node N up: ...` line, which the console owner prints
+    /// (with every core's measured capacity, which only it can normalise)
+    /// once every node has reported.
+    pub line_len: AtomicU32,
+    pub line: [AtomicU8; LINE_BYTES],
+}
+
+impl NodeStatus {
+    /// Stores the node's line (cut to [`LINE_BYTES`]); publish it with `state`.
+    pub fn set_line(&self, text: &[u8]) {
+        let n = text.len().min(LINE_BYTES);
+        for (slot, &b) in self.line.iter().zip(&text[..n]) {
+            slot.store(b, Ordering::Relaxed);
+        }
+        self.line_len.store(n as u32, Ordering::Relaxed);
+    }
+
+    /// Copies the node's line into `out`; returns its length (never more
+    /// than [`LINE_BYTES`], whatever the node wrote).
+    pub fn line(&self, out: &mut [u8; LINE_BYTES]) -> usize {
+        let n = (self.line_len.load(Ordering::Relaxed) as usize).min(LINE_BYTES);
+        for (o, slot) in out.iter_mut().zip(&self.line[..n]) {
+            *o = slot.load(Ordering::Relaxed);
+        }
+        n
+    }
 }
 
 #[repr(C, align(64))]
