@@ -146,3 +146,94 @@ pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
     }
     write_json("processes.json", &Value::Array(out))
 }
+
+/// Work units per core in `bench capacity` (about a second per LITTLE core
+/// with the pacer at its default rate).
+const CAPACITY_UNITS: u64 = 600;
+
+/// One boot of `m` with `args`; every `bench: capacity` figure, by node.
+fn capacity_figures(m: &Machine, image: &std::path::Path, args: &str) -> Result<Vec<(usize, u64)>> {
+    let mut m = m.clone();
+    m.append = format!("poweroff {args}");
+    let run = run_captured(&m, image, Duration::from_secs(300))?;
+    let figures: Vec<(usize, u64)> =
+        run.console.lines().filter_map(report::bench_capacity_line).map(|(node, _, rate)| (node, rate)).collect();
+    if figures.is_empty() {
+        return Err(format!("no `bench: capacity` line; console:\n{}", run.console));
+    }
+    Ok(figures)
+}
+
+/// Median of the LITTLE cores' rates over the big cores' (big: capacity 1024).
+fn little_big_ratio(figures: &[(usize, u64)], capacity: &[u32]) -> Result<f64> {
+    let median = |mut v: Vec<u64>| -> Option<f64> {
+        v.sort_unstable();
+        v.get(v.len() / 2).map(|&x| x as f64)
+    };
+    let of =
+        |big: bool| figures.iter().filter(|(n, _)| (capacity.get(*n) == Some(&1024)) == big).map(|f| f.1).collect();
+    match (median(of(false)), median(of(true))) {
+        (Some(little), Some(big)) if big > 0.0 => Ok(little / big),
+        _ => Err("the run has no LITTLE or no big figures".into()),
+    }
+}
+
+/// `bench capacity`: per-core throughput of a fixed workload (`capbench`)
+/// on the 4+4 (1024/530) and 4+2+2 machines, with the pacer plugin on and
+/// off, each core measured alone (`idle`: one boot per node, its cores one
+/// at a time) and with every core busy; the LITTLE/big ratio per run
+/// against the device tree's.
+pub fn capacity(image: &std::path::Path, runs: usize) -> Result<()> {
+    let mut out = Vec::new();
+    println!("LITTLE/big throughput ratio, QEMU TCG guest time, {runs} runs: median (min..max); device tree ratio");
+    println!("{:<8} {:<7} {:<5} {:>26} {:>8} {:>10}", "topology", "pacer", "mode", "measured", "dt", "off by");
+    for name in ["4+4", "4+2+2"] {
+        let base = dtb::machine(dtb::preset(name)?, Machine { gic: 3, ..Machine::default() })?;
+        let blob = std::fs::read(base.dtb.as_ref().ok_or("preset has no DTB")?).map_err(|e| e.to_string())?;
+        let plan = crate::plan::plan(&blob)?;
+        let capacity: Vec<u32> = plan.nodes.iter().map(|n| n.capacity).collect();
+        let little = capacity.iter().copied().filter(|&c| c < 1024).min().ok_or("no LITTLE node")?;
+        let dt_ratio = f64::from(little) / 1024.0;
+        let all_nodes: Vec<String> =
+            (0..capacity.len()).map(|n| format!("run@{n}=capbench:busy:{CAPACITY_UNITS}")).collect();
+        for pacer in [false, true] {
+            let mut m = base.clone();
+            if pacer {
+                crate::asym::apply(&mut m, crate::asym::DEFAULT_RATE)?;
+            }
+            for mode in ["idle", "busy"] {
+                let mut ratios = Vec::new();
+                for _ in 0..runs {
+                    let figures = if mode == "busy" {
+                        capacity_figures(&m, image, &all_nodes.join(" "))?
+                    } else {
+                        let mut all = Vec::new();
+                        for n in 0..capacity.len() {
+                            all.extend(capacity_figures(
+                                &m,
+                                image,
+                                &format!("run@{n}=capbench:idle:{CAPACITY_UNITS}"),
+                            )?);
+                        }
+                        all
+                    };
+                    ratios.push(little_big_ratio(&figures, &capacity)?);
+                }
+                ratios.sort_by(f64::total_cmp);
+                let median = ratios[ratios.len() / 2];
+                let want = if pacer { dt_ratio } else { 1.0 };
+                let off = (median - want) / want * 100.0;
+                let (min, max) = (ratios[0], ratios[ratios.len() - 1]);
+                let pacer_name = if pacer { "on" } else { "off" };
+                println!(
+                    "{name:<8} {pacer_name:<7} {mode:<5} {:>26} {want:>8.3} {off:>+9.1}%",
+                    format!("{median:.3} ({min:.3}..{max:.3})")
+                );
+                out.push(json!({"topology": name, "pacer": pacer, "mode": mode, "ratios": ratios,
+                    "median": median, "expected": want, "off_by_percent": off, "device_tree_ratio": dt_ratio,
+                    "unit": "LITTLE/big work per guest second (QEMU TCG guest time)"}));
+            }
+        }
+    }
+    write_json("capacity.json", &Value::Array(out))
+}

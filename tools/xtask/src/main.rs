@@ -79,7 +79,8 @@ enum Cmd {
     /// Benchmarks: `bench boot` (boot time per topology), `bench channel`
     /// (the message channel on the host against its floor and rivals, then
     /// between two nodes under QEMU), `bench processes` (system call and
-    /// context switch under QEMU).
+    /// context switch under QEMU), `bench capacity` (LITTLE/big throughput
+    /// with the pacer plugin on and off).
     Bench {
         #[arg(default_value = "boot")]
         what: String,
@@ -245,7 +246,8 @@ fn main() -> ExitCode {
             "processes" => {
                 build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
             }
-            other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes)")),
+            "capacity" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1))),
+            other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity)")),
         },
     };
     match result {

@@ -135,6 +135,25 @@ pub fn bench_processes_line(line: &str) -> Option<Vec<(String, u64)>> {
     bench_line(line, "processes").map(|(_, fields)| fields)
 }
 
+/// `calibration: node 1 measured=488,487,484,484`: each core's measured
+/// capacity (fastest core of the machine = 1024).
+pub fn calibration_line(line: &str) -> Option<(usize, Vec<u32>)> {
+    let rest = line.strip_prefix("calibration: node ")?;
+    let (node, list) = rest.split_once(" measured=")?;
+    let values = list.split(',').map(|v| v.parse().ok()).collect::<Option<Vec<u32>>>()?;
+    Some((node.parse().ok()?, values))
+}
+
+/// `bench: capacity node N core C units=U us=T units_per_s=R`: (node,
+/// core, units per second).
+pub fn bench_capacity_line(line: &str) -> Option<(usize, usize, u64)> {
+    let rest = line.strip_prefix("bench: capacity node ")?;
+    let (node, rest) = rest.split_once(" core ")?;
+    let (core, rest) = rest.split_once(' ')?;
+    let rate = rest.split_whitespace().find_map(|w| w.strip_prefix("units_per_s="))?;
+    Some((node.parse().ok()?, core.parse().ok()?, rate.parse().ok()?))
+}
+
 /// The kernel's report of a program it killed for a fault:
 /// `user fault: node 1 core 2 pid 7 (fault): bad memory access at 0x0 (ESR 0x92000006) pc 0x400123; killed`
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,6 +283,13 @@ mod tests {
             bench_processes_line("bench: processes call_ns=9 null_call_ns=1312 switch_ns=19546").expect("processes");
         assert_eq!(p[1], ("null_call_ns".to_string(), 1312));
         assert_eq!(bench_processes_line("bench: processes null_call_ns=x"), None);
+        assert_eq!(calibration_line("calibration: node 1 measured=488,1024"), Some((1, vec![488, 1024])));
+        assert_eq!(calibration_line("calibration: node 1 measured="), None);
+        assert_eq!(
+            bench_capacity_line("bench: capacity node 1 core 3 units=1000 us=1607124 units_per_s=622"),
+            Some((1, 3, 622))
+        );
+        assert_eq!(bench_capacity_line("bench: capacity node 1 core x units_per_s=1"), None);
     }
 
     #[test]
