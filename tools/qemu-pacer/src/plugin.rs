@@ -4,45 +4,53 @@
 use crate::args::{self, Config};
 use crate::pace::Pacer;
 use qemu_plugin_sys::{
-    qemu_info_t, qemu_plugin_cb_flags, qemu_plugin_id_t, qemu_plugin_register_vcpu_tb_exec_cb,
-    qemu_plugin_register_vcpu_tb_trans_cb, qemu_plugin_tb, qemu_plugin_tb_n_insns, QEMU_PLUGIN_VERSION,
+    qemu_info_t, qemu_plugin_cb_flags, qemu_plugin_cond, qemu_plugin_id_t, qemu_plugin_op,
+    qemu_plugin_register_vcpu_tb_exec_cond_cb, qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+    qemu_plugin_register_vcpu_tb_trans_cb, qemu_plugin_scoreboard_new, qemu_plugin_tb, qemu_plugin_tb_n_insns,
+    qemu_plugin_u64, qemu_plugin_u64_get, qemu_plugin_u64_set, QEMU_PLUGIN_VERSION,
 };
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The plugin API version this plugin was built against.
+/// The plugin API version this plugin was built against (v3: inline
+/// counters and conditional callbacks; QEMU 9.1 and newer load it).
 #[no_mangle]
 pub static qemu_plugin_version: c_int = QEMU_PLUGIN_VERSION as c_int;
 
-/// Instructions between two looks at the clock.
-const CHECK_EVERY: u64 = 50_000;
-
-struct Vcpu {
-    pacer: Pacer,
-    pending: u64,
-}
+/// Instructions between two looks at the clock: each translated block
+/// adds its count to the vCPU's counter inline (no call), and only when
+/// the counter reaches this does QEMU call [`on_budget_check`].
+const CHECK_EVERY: u64 = 100_000;
 
 struct State {
     start: Instant,
     /// Per vCPU; each is locked only by its own vCPU thread.
-    vcpus: Vec<Option<Mutex<Vcpu>>>,
+    vcpus: Vec<Option<Mutex<Pacer>>>,
+    /// Instructions each vCPU executed since its last check.
+    counter: qemu_plugin_u64,
 }
+
+// SAFETY: `counter` names a scoreboard QEMU keeps for the plugin's life;
+// each vCPU thread only reads and resets its own entry of it.
+unsafe impl Send for State {}
+// SAFETY: as above.
+unsafe impl Sync for State {}
 
 static STATE: OnceLock<State> = OnceLock::new();
 
-unsafe extern "C" fn on_tb_exec(vcpu: c_uint, userdata: *mut c_void) {
+unsafe extern "C" fn on_budget_check(vcpu: c_uint, _userdata: *mut c_void) {
     let Some(state) = STATE.get() else { return };
+    // SAFETY: the scoreboard lives as long as the plugin; this is the
+    // calling vCPU's own entry.
+    let executed = unsafe { qemu_plugin_u64_get(state.counter, vcpu) };
+    // SAFETY: as above.
+    unsafe { qemu_plugin_u64_set(state.counter, vcpu, 0) };
     let Some(Some(slot)) = state.vcpus.get(vcpu as usize) else { return };
-    let sleep = {
-        let Ok(mut v) = slot.lock() else { return };
-        v.pending += userdata as u64;
-        if v.pending < CHECK_EVERY {
-            return;
-        }
-        let now = u64::try_from(state.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let n = std::mem::take(&mut v.pending);
-        v.pacer.account(n, now)
+    let now = u64::try_from(state.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let sleep = match slot.lock() {
+        Ok(mut pacer) => pacer.account(executed, now),
+        Err(_) => return,
     };
     if sleep > 0 {
         std::thread::sleep(Duration::from_nanos(sleep));
@@ -50,27 +58,38 @@ unsafe extern "C" fn on_tb_exec(vcpu: c_uint, userdata: *mut c_void) {
 }
 
 unsafe extern "C" fn on_tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
+    let Some(state) = STATE.get() else { return };
     // SAFETY: QEMU passes a valid translation block handle for the duration
     // of this callback.
-    let insns = unsafe { qemu_plugin_tb_n_insns(tb) };
-    // SAFETY: as above; the callback and its user data (a count, not a
-    // pointer) live as long as the plugin.
+    let insns = unsafe { qemu_plugin_tb_n_insns(tb) } as u64;
+    // SAFETY: as above; the scoreboard and the callback live as long as the
+    // plugin.
     unsafe {
-        qemu_plugin_register_vcpu_tb_exec_cb(
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
             tb,
-            Some(on_tb_exec),
+            qemu_plugin_op::QEMU_PLUGIN_INLINE_ADD_U64,
+            state.counter,
+            insns,
+        );
+        qemu_plugin_register_vcpu_tb_exec_cond_cb(
+            tb,
+            Some(on_budget_check),
             qemu_plugin_cb_flags::QEMU_PLUGIN_CB_NO_REGS,
-            insns as *mut c_void,
-        )
-    };
+            qemu_plugin_cond::QEMU_PLUGIN_COND_GE,
+            state.counter,
+            CHECK_EVERY,
+            std::ptr::null_mut(),
+        );
+    }
 }
 
 fn install(config: Config) {
     let credit = config.credit_us.saturating_mul(1000);
-    let vcpus = (0..config.caps.len())
-        .map(|i| config.vcpu_rate(i).map(|r| Mutex::new(Vcpu { pacer: Pacer::new(r, credit), pending: 0 })))
-        .collect();
-    let _ = STATE.set(State { start: Instant::now(), vcpus });
+    let vcpus =
+        (0..config.caps.len()).map(|i| config.vcpu_rate(i).map(|r| Mutex::new(Pacer::new(r, credit)))).collect();
+    // SAFETY: a scoreboard of one u64 per vCPU, owned by QEMU from now on.
+    let score = unsafe { qemu_plugin_scoreboard_new(std::mem::size_of::<u64>()) };
+    let _ = STATE.set(State { start: Instant::now(), vcpus, counter: qemu_plugin_u64 { score, offset: 0 } });
 }
 
 /// QEMU's entry point: parses the arguments; a non-zero return makes QEMU
