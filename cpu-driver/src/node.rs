@@ -88,8 +88,12 @@ pub fn start(core: &'static CoreStart) -> ! {
             time::idle();
         }
     };
-    if let Some(b) = crate::proc::KERNEL.lock().bells.get_mut(index) {
-        *b = bell;
+    {
+        let mut k = crate::proc::KERNEL.lock();
+        if let Some(b) = k.bells.get_mut(index) {
+            *b = bell;
+            k.online |= 1 << index;
+        }
     }
     if let Some(slot) = SCORES.get(index) {
         slot.store(crate::calibrate::measure(), Ordering::Relaxed);

@@ -95,7 +95,7 @@ pub struct Process {
     pub pinned: bool,
     pub priority: u8,
     pub cpu_ticks: u64,
-    /// Times an idle core of the node stole it.
+    /// Times another core of the node took it over.
     pub migrations: u32,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
     mapped: u64,
@@ -167,8 +167,10 @@ pub struct Kernel {
     pub procs: [Option<Process>; MAX_PROCS],
     queues: [[Deque<Slot, MAX_PROCS>; PRIORITIES as usize]; MAX_NODE_CPUS],
     pub running: [Option<Slot>; MAX_NODE_CPUS],
-    /// Doorbell target of each core (0: not up).
+    /// Doorbell target of each core.
     pub bells: [u64; MAX_NODE_CPUS],
+    /// Bit per core that is up and running its scheduler.
+    pub online: u32,
     pub cores: usize,
     asids: [u64; 4],
     next_pid: u32,
@@ -186,6 +188,7 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     queues: [const { [const { Deque::new() }; PRIORITIES as usize] }; MAX_NODE_CPUS],
     running: [None; MAX_NODE_CPUS],
     bells: [0; MAX_NODE_CPUS],
+    online: 0,
     cores: 1,
     asids: [1, 0, 0, 0], // ASID 0 stays unused: it is the kernel's.
     next_pid: 1,
@@ -249,7 +252,7 @@ impl Kernel {
         if args.len() > ARGS_BYTES {
             return Err(Error::TooBig);
         }
-        if options.core.is_some_and(|c| usize::from(c) >= self.cores) {
+        if options.core.is_some_and(|c| usize::from(c) >= self.cores.min(32) || self.online & (1 << c) == 0) {
             return Err(Error::BadArgument);
         }
         let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
@@ -301,7 +304,8 @@ impl Kernel {
     }
 
     fn least_loaded_core(&self) -> usize {
-        (0..self.cores.max(1))
+        (0..self.cores.clamp(1, MAX_NODE_CPUS))
+            .filter(|&c| self.online & (1 << c) != 0)
             .min_by_key(|&c| {
                 self.queues[c].iter().map(|q| q.len()).sum::<usize>() + usize::from(self.running[c].is_some())
             })
@@ -312,7 +316,19 @@ impl Kernel {
     pub fn make_ready(&mut self, s: Slot, at_head: bool) {
         let Some(p) = self.procs[s].as_mut() else { return };
         p.state = State::Ready;
-        let core = p.core.min(MAX_NODE_CPUS - 1);
+        let mut core = p.core.min(MAX_NODE_CPUS - 1);
+        // Its core is busy: an idle core of the node takes it now, rather
+        // than when it next wakes up for something else.
+        if !p.pinned && self.running[core].is_some() {
+            let (running, queues, online) = (&self.running, &self.queues, self.online);
+            let idle = (0..self.cores.min(MAX_NODE_CPUS))
+                .find(|&c| online & (1 << c) != 0 && running[c].is_none() && queues[c].iter().all(|q| q.is_empty()));
+            if let Some(idle) = idle {
+                core = idle;
+                p.core = idle;
+                p.migrations = p.migrations.saturating_add(1);
+            }
+        }
         let q = &mut self.queues[core][usize::from(p.priority.min(PRIORITIES - 1))];
         let _ = if at_head { q.push_front(s) } else { q.push_back(s) };
         if core != crate::sched::this_core() {
