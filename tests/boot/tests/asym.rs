@@ -1,17 +1,27 @@
 //! The pacer plugin makes QEMU `virt` really big.LITTLE: with it, every
 //! LITTLE core of the 4+4 machine measures itself slower than every big
 //! core (the order only: exact figures are for `cargo xtask bench
-//! capacity`); and QEMU refuses to start on arguments the plugin does not
-//! understand.
+//! capacity`); cores that contradict the device tree are reported; and QEMU
+//! refuses to start on arguments the plugin does not understand.
 
 use boot_tests::{boot, preset_machine, Expect};
 
-/// Low, so that even a host busy with other tests' QEMUs can give every
-/// vCPU its budget: the order must come from the pacer, not the host.
-const TEST_RATE: u64 = 20_000_000;
+/// Lower than the default, so that a host busy with another test's QEMU
+/// still gives every vCPU its budget (the order must come from the pacer,
+/// not the host), and high enough that the LITTLE node's calibration ends
+/// well within the kernel's 2 s boot timeout.
+const TEST_RATE: u64 = 50_000_000;
+
+/// One of these machines at a time: they share two host cores.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[test]
 fn paced_little_cores_measure_slower_than_every_big_core() {
+    let _one = one_at_a_time();
     let mut m = preset_machine("4+4", 3);
     xtask::asym::apply(&mut m, TEST_RATE).unwrap_or_else(|e| panic!("{e}"));
     let b = boot(&m);
@@ -30,14 +40,24 @@ fn paced_little_cores_measure_slower_than_every_big_core() {
     assert!(!console.contains("boot: warning"), "measured capacities agree with the tree:\n{console}");
 }
 
+/// Every vCPU paced at capacity 1024 while the tree says 530 for node 1:
+/// the kernel's calibration must contradict the tree, and say so.
 #[test]
-fn unpaced_the_device_tree_is_contradicted_and_said_so() {
-    let b = boot(&preset_machine("4+4", 3));
+fn a_device_tree_the_cores_contradict_is_reported() {
+    let _one = one_at_a_time();
+    let mut m = preset_machine("4+4", 3);
+    let pacer = xtask::build::pacer().unwrap_or_else(|e| panic!("{e}"));
+    m.plugin = Some(xtask::asym::plugin_arg(&pacer, TEST_RATE, &[1024; 8]));
+    let b = boot(&m);
     let console = &b.captured.console;
-    assert!(
-        console.contains("boot: warning: node 1 measured capacity"),
-        "without the pacer every vCPU runs at one speed, which the kernel must notice:\n{console}"
-    );
+    let warnings: Vec<&str> = console.lines().filter(|l| l.starts_with("boot: warning:")).collect();
+    assert_eq!(warnings.len(), 1, "one warning, for node 1 only; console:\n{console}");
+    let measured: u32 = warnings[0]
+        .strip_prefix("boot: warning: node 1 measured capacity ")
+        .and_then(|rest| rest.strip_suffix(", the device tree says 530"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("warning format; console:\n{console}"));
+    assert!(measured > 900, "node 1 runs as fast as node 0 ({measured}); console:\n{console}");
 }
 
 #[test]
