@@ -40,11 +40,19 @@ static LOADED: [core::sync::atomic::AtomicU64; handoff::MAX_NODE_CPUS] =
     [const { core::sync::atomic::AtomicU64::new(0) }; handoff::MAX_NODE_CPUS];
 
 /// Loads `ttbr0` as this core's user half, unless it is loaded already.
+/// The register changes first and [`LOADED`] after, so a core that sees a
+/// root gone from [`LOADED`] knows no walk can start from it any more.
 fn load_ttbr0(ttbr0: u64) {
     let core = this_core() % handoff::MAX_NODE_CPUS;
-    if LOADED[core].swap(ttbr0, core::sync::atomic::Ordering::Relaxed) != ttbr0 {
+    if LOADED[core].load(core::sync::atomic::Ordering::Relaxed) != ttbr0 {
         set_ttbr0(ttbr0);
+        LOADED[core].store(ttbr0, core::sync::atomic::Ordering::Release);
     }
+}
+
+/// Whether any core of the node still has the user half `ttbr0` loaded.
+pub fn loaded_anywhere(ttbr0: u64) -> bool {
+    LOADED.iter().any(|l| l.load(core::sync::atomic::Ordering::Acquire) == ttbr0)
 }
 
 /// Unloads the user half `ttbr0` from this core if it is loaded (its space
@@ -113,6 +121,7 @@ pub fn run(until: Option<u64>) -> Woken {
             return Woken::Deadline;
         }
         let mut k = KERNEL.lock();
+        k.reap_retired();
         k.wake_expired(now);
         let timer = k.next_deadline(core).min(until.unwrap_or(u64::MAX));
         let Some(s) = k.pick(core) else {

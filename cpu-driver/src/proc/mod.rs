@@ -179,6 +179,8 @@ pub struct Kernel {
     pub stats: Stats,
     /// Every node as the monitor learned it (this one included).
     pub nodes: [Option<NodeInfo>; MAX_NODES],
+    /// Spaces of ended programs waiting for every core to unload them.
+    retired: heapless::Vec<UserSpace, MAX_PROCS>,
 }
 
 pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
@@ -196,6 +198,7 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     input: Deque::new(),
     stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
     nodes: [None; MAX_NODES],
+    retired: heapless::Vec::new(),
 });
 
 /// How this node's `init` ended: 0 while it runs, else its status + 1.
@@ -482,8 +485,32 @@ impl Kernel {
         if space.is_empty() {
             return;
         }
-        let asid = space.asid();
         crate::sched::unload_ttbr0(space.ttbr0());
+        match self.retired.push(space) {
+            Ok(()) => self.reap_retired(),
+            // Cannot happen (there are never more spaces than processes);
+            // free it now rather than leak it.
+            Err(space) => self.free_space(space),
+        }
+    }
+
+    /// Frees every ended program's space that no core has loaded any more.
+    /// Until then its tables and ASID stay reserved: a core whose TTBR0
+    /// still points at them may walk them (speculatively) into its TLB.
+    pub fn reap_retired(&mut self) {
+        let mut i = 0;
+        while i < self.retired.len() {
+            if crate::sched::loaded_anywhere(self.retired[i].ttbr0()) {
+                i += 1;
+            } else {
+                let space = self.retired.swap_remove(i);
+                self.free_space(space);
+            }
+        }
+    }
+
+    fn free_space(&mut self, space: UserSpace) {
+        let asid = space.asid();
         crate::sched::flush_asid(asid);
         if let Some(frames) = self.frames.as_mut() {
             space.destroy(frames, &self.ram);

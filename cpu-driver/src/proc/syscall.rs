@@ -335,7 +335,10 @@ fn nodes(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
     copy_array(k, s, va, max, infos)
 }
 
-fn sysinfo(k: &Kernel, s: Slot, va: u64) -> Result<u64, Error> {
+fn sysinfo(k: &mut Kernel, s: Slot, va: u64) -> Result<u64, Error> {
+    // Free pages count what ended programs gave back, not what a core may
+    // still be about to unload.
+    k.reap_retired();
     let info = crate::node::get().map(|n| n.info);
     let frames = k.frames.as_ref();
     let si = SysInfo {
