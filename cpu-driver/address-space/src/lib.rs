@@ -1,6 +1,7 @@
 //! Memory of one kernel node as its CPU driver manages it: the page frames
-//! of the node's free RAM ([`Frames`]) and the user half of each program's
-//! address space ([`UserSpace`]).
+//! of the node's free RAM ([`Frames`]), the user half of each program's
+//! address space ([`UserSpace`]), and a program's space built from its ELF
+//! file ([`program::load`]).
 //!
 //! The kernel never dereferences a user virtual address. A system call's
 //! pointer is translated through the caller's own tables ([`UserSpace::copy_in`],
@@ -14,6 +15,7 @@
 #![no_std]
 
 mod frames;
+pub mod program;
 mod user;
 
 pub use frames::Frames;

@@ -6,7 +6,6 @@
 //! the core that runs a program owns them while it runs, without the lock.
 
 mod endpoint;
-mod loader;
 mod syscall;
 
 use crate::trap::UserFrame;
@@ -264,11 +263,14 @@ impl Kernel {
         crate::sched::flush_asid(asid);
         let ram = self.ram;
         let Some(frames) = self.frames.as_mut() else { return Err(Error::NoMemory) };
-        let loaded = match loader::load(frames, &ram, asid, file) {
+        let loaded = match address_space::program::load(frames, &ram, asid, file) {
             Ok(l) => l,
             Err(e) => {
                 self.free_asid(asid);
-                return Err(e);
+                return Err(match e {
+                    address_space::program::LoadError::NoMemory => Error::NoMemory,
+                    address_space::program::LoadError::BadFile(_) => Error::NoSuchProgram,
+                });
             }
         };
         let pid = self.next_pid;

@@ -179,3 +179,36 @@ fn bench_reports_round_trips_and_throughput() {
         assert!(l.contains("round_trips=200") && l.contains("stream=10000"), "{l}");
     }
 }
+
+#[test]
+fn the_coordinator_knows_when_every_node_has_finished() {
+    let lines = run_nodes(
+        2,
+        |m| {
+            m.wait_all_linked(10);
+            m.finished(0);
+            let deadline = m.platform().now() + 10_000_000_000;
+            let all = m.run_until(deadline, |m| m.all_finished());
+            m.platform().print(format_args!("all finished: {all}"));
+        },
+        |m| m.finished(7),
+    );
+    assert!(lines.contains(&"all finished: true".to_string()), "{lines:#?}");
+}
+
+#[test]
+fn a_node_that_never_finishes_holds_the_machine_up() {
+    // Node 2 reports; node 1 never does.
+    let lines = run_nodes(
+        3,
+        |m| {
+            m.wait_all_linked(10);
+            m.finished(0);
+            let deadline = m.platform().now() + 500_000_000;
+            let all = m.run_until(deadline, |m| m.all_finished());
+            m.platform().print(format_args!("all finished: {all}"));
+        },
+        |m| m.finished(0),
+    );
+    assert!(lines.contains(&"all finished: false".to_string()), "{lines:#?}");
+}

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The fuzz targets, as `tests/fuzz` names its binaries.
-pub const TARGETS: [&str; 3] = ["message_decode", "dtb_plan", "channel_recv"];
+pub const TARGETS: [&str; 4] = ["message_decode", "dtb_plan", "channel_recv", "program_load"];
 
 /// `RUSTFLAGS` of the instrumented build: what cargo-fuzz passes (without
 /// `-Zsanitizer`), all stable `-C` options.
