@@ -14,6 +14,7 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use handoff::{MAX_NODES, MAX_NODE_CPUS};
 use heapless::Deque;
+use run_queues::RunQueues;
 use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
 
 pub use syscall::{handle as handle_syscall, Outcome, WRITE_MAX};
@@ -164,7 +165,7 @@ pub struct Kernel {
     pub ram: NodeRam,
     pub frames: Option<Frames>,
     pub procs: [Option<Process>; MAX_PROCS],
-    queues: [[Deque<Slot, MAX_PROCS>; PRIORITIES as usize]; MAX_NODE_CPUS],
+    queues: RunQueues<MAX_NODE_CPUS, { PRIORITIES as usize }, MAX_PROCS>,
     pub running: [Option<Slot>; MAX_NODE_CPUS],
     /// Doorbell target of each core.
     pub bells: [u64; MAX_NODE_CPUS],
@@ -186,7 +187,7 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     ram: NodeRam { pa: 0, va: 0 },
     frames: None,
     procs: [const { None }; MAX_PROCS],
-    queues: [const { [const { Deque::new() }; PRIORITIES as usize] }; MAX_NODE_CPUS],
+    queues: RunQueues::new(),
     running: [None; MAX_NODE_CPUS],
     bells: [0; MAX_NODE_CPUS],
     online: 0,
@@ -311,9 +312,7 @@ impl Kernel {
     fn least_loaded_core(&self) -> usize {
         (0..self.cores.clamp(1, MAX_NODE_CPUS))
             .filter(|&c| self.online & (1 << c) != 0)
-            .min_by_key(|&c| {
-                self.queues[c].iter().map(|q| q.len()).sum::<usize>() + usize::from(self.running[c].is_some())
-            })
+            .min_by_key(|&c| self.queues.waiting(c) + usize::from(self.running[c].is_some()))
             .unwrap_or(0)
     }
 
@@ -327,74 +326,41 @@ impl Kernel {
         if !p.pinned && self.running[core].is_some() {
             let (running, queues, online) = (&self.running, &self.queues, self.online);
             let idle = (0..self.cores.min(MAX_NODE_CPUS))
-                .find(|&c| online & (1 << c) != 0 && running[c].is_none() && queues[c].iter().all(|q| q.is_empty()));
+                .find(|&c| online & (1 << c) != 0 && running[c].is_none() && queues.waiting(c) == 0);
             if let Some(idle) = idle {
                 core = idle;
                 p.core = idle;
                 p.migrations = p.migrations.saturating_add(1);
             }
         }
-        let q = &mut self.queues[core][usize::from(p.priority.min(PRIORITIES - 1))];
-        let _ = if at_head { q.push_front(s) } else { q.push_back(s) };
+        self.queues.push(core, p.priority, s, at_head);
         if core != crate::sched::this_core() {
             crate::gic::ring(self.bells[core]);
         }
     }
 
     /// The next process for `core`: its own queues by priority, else one
-    /// stolen from another core of the node (never a pinned one).
+    /// taken from another core of the node (never a pinned one).
     pub fn pick(&mut self, core: usize) -> Option<Slot> {
-        for prio in (0..PRIORITIES as usize).rev() {
-            if let Some(s) = self.queues[core][prio].pop_front() {
-                return Some(s);
-            }
+        let procs = &self.procs;
+        let (s, from) = self.queues.pick(core, self.cores, |s| procs[s].as_ref().is_some_and(|p| !p.pinned))?;
+        if let Some(p) = self.procs[s].as_mut().filter(|_| from != core) {
+            p.core = core;
+            p.migrations = p.migrations.saturating_add(1);
         }
-        for prio in (0..PRIORITIES as usize).rev() {
-            for other in (0..self.cores).filter(|&c| c != core) {
-                let q = &mut self.queues[other][prio];
-                let procs = &self.procs;
-                if let Some(i) = q.iter().position(|&s| procs[s].as_ref().is_some_and(|p| !p.pinned)) {
-                    // Rotate the thief's pick to the front, then take it.
-                    for _ in 0..i {
-                        if let Some(x) = q.pop_front() {
-                            let _ = q.push_back(x);
-                        }
-                    }
-                    let s = q.pop_front()?;
-                    if let Some(p) = self.procs[s].as_mut() {
-                        p.core = core;
-                        p.migrations = p.migrations.saturating_add(1);
-                    }
-                    return Some(s);
-                }
-            }
-        }
-        None
+        Some(s)
     }
 
     /// Whether `core` should stop running `s` at its next chance: it was
     /// asked to end, or a program of higher priority waits for the core.
     pub fn more_urgent(&self, core: usize, s: Slot) -> bool {
         let Some(p) = self.procs[s].as_ref() else { return true };
-        p.kill_pending
-            || p.state != State::Running
-            || (usize::from(p.priority) + 1..PRIORITIES as usize).any(|q| !self.queues[core][q].is_empty())
+        p.kill_pending || p.state != State::Running || self.queues.higher_waiting(core, p.priority)
     }
 
     /// Removes `s` from whatever run queue holds it.
     fn unqueue(&mut self, s: Slot) {
-        for core in self.queues.iter_mut() {
-            for q in core.iter_mut() {
-                let n = q.len();
-                for _ in 0..n {
-                    if let Some(x) = q.pop_front() {
-                        if x != s {
-                            let _ = q.push_back(x);
-                        }
-                    }
-                }
-            }
-        }
+        self.queues.remove(s);
     }
 
     /// Wakes every blocked process whose deadline passed.

@@ -132,7 +132,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 13] = [
+const HOST_CRATES: [&str; 14] = [
     "topology",
     "boot-plan",
     "handoff",
@@ -145,6 +145,7 @@ const HOST_CRATES: [&str; 13] = [
     "fuzz-targets",
     "user-abi",
     "address-space",
+    "run-queues",
     "qemu-pacer",
 ];
 
