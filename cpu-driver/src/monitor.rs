@@ -84,7 +84,15 @@ impl Platform for Kernel<'_> {
         }
     }
     fn poll_spins(&self) -> u32 {
-        config::POLL_SPINS
+        // Programs wait for this core: hand it to them at once rather than
+        // poll the channels first (a doorbell brings the monitor back).
+        // Asked on every poll, so never wait for the lock to answer.
+        let programs_wait = crate::proc::KERNEL.try_lock().is_some_and(|k| k.waiting(crate::sched::this_core()));
+        if programs_wait {
+            1
+        } else {
+            config::POLL_SPINS
+        }
     }
 }
 

@@ -142,6 +142,7 @@ pub fn run(until: Option<u64>) -> Woken {
         if let Some(p) = k.procs[s].as_mut() {
             p.state = State::Running;
             p.core = core;
+            p.running_since = now;
         }
         k.running[core] = Some(s);
         let ttbr0 = k.ttbr0(s);
@@ -163,7 +164,6 @@ pub fn run(until: Option<u64>) -> Woken {
 /// or address-space change). Returns the interrupts that stopped it.
 fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::WRITE_MAX]) -> gic::Events {
     loop {
-        let entered = time::now();
         // SAFETY: the process is Running on this core, which owns its slot.
         let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
         let (esr, far) = trap::syndrome();
@@ -172,7 +172,8 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
 
         let mut k = KERNEL.lock();
         if let Some(p) = k.procs[s].as_mut() {
-            p.cpu_ticks += end.saturating_sub(entered);
+            p.cpu_ticks += end.saturating_sub(p.running_since);
+            p.running_since = end;
         }
         let outcome = match exit {
             Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, write_buf),

@@ -94,7 +94,10 @@ pub struct Process {
     pub core: usize,
     pub pinned: bool,
     pub priority: u8,
+    /// CPU time used up to `running_since` (counter ticks).
     pub cpu_ticks: u64,
+    /// While it runs: when its CPU time was last added up.
+    pub running_since: u64,
     /// Times another core of the node took it over.
     pub migrations: u32,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
@@ -288,6 +291,7 @@ impl Kernel {
             pinned: options.core.is_some(),
             priority: options.priority.unwrap_or(user_abi::DEFAULT_PRIORITY),
             cpu_ticks: 0,
+            running_since: 0,
             migrations: 0,
             maps: heapless::Vec::new(),
             mapped: 0,
@@ -349,6 +353,12 @@ impl Kernel {
             p.migrations = p.migrations.saturating_add(1);
         }
         Some(s)
+    }
+
+    /// Whether a program waits to run on `core` (its own queue; a sibling's
+    /// unpinned ones would be taken too, but those cores are busy anyway).
+    pub fn waiting(&self, core: usize) -> bool {
+        self.queues.waiting(core) > 0
     }
 
     /// Whether `core` should stop running `s` at its next chance: it was

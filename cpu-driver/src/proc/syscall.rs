@@ -313,6 +313,11 @@ fn copy_array<T: Copy>(k: &Kernel, s: Slot, va: u64, max: u64, items: impl Itera
 }
 
 fn ps(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    let now = crate::time::now();
+    // A running program's time includes the stretch it is in now.
+    let used = |p: &super::Process| {
+        p.cpu_ticks + if p.state == State::Running { now.saturating_sub(p.running_since) } else { 0 }
+    };
     let infos = k.procs.iter().flatten().map(|p| ProcessInfo {
         pid: p.pid,
         parent: p.parent,
@@ -322,7 +327,7 @@ fn ps(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
         pinned: u32::from(p.pinned),
         migrations: p.migrations,
         _reserved: 0,
-        cpu_ns: crate::time::nanos(p.cpu_ticks),
+        cpu_ns: crate::time::nanos(used(p)),
         name: p.name,
     });
     copy_array(k, s, va, max, infos)

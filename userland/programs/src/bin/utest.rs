@@ -314,28 +314,36 @@ fn kill_ends_a_program() -> Outcome {
     Ok(String::new())
 }
 
-/// The same work at two priorities on one core, the low one started
-/// first: the high one must end first (round robin would end the low one
-/// first, as it had a head start).
+/// A low-priority program is running on a core when a high-priority one
+/// arrives there: the low one must get no CPU time until the high one has
+/// ended (round robin would give it about half).
 fn priorities_prefer_higher() -> Outcome {
     let core = Some(last_core()?);
-    let low = Child::spawn("spin", "300", SpawnOptions { priority: Some(0), core })?;
+    let low = Child::spawn("spin", "3000", SpawnOptions { priority: Some(0), core })?;
+    urt::sleep_ns(20 * MS).map_err(|e| format!("sleep: {e}"))?;
     let high = Child::spawn("spin", "300", SpawnOptions { priority: Some(3), core })?;
+    // From here on the high one is queued on the core.
+    let before = process(low.pid)?.cpu_ns;
+    let start = urt::clock_ns();
     let high_status = high.wait()?;
-    check(matches!(high_status, ExitStatus::Exited(_)), || format!("high-priority spin: {high_status}"))?;
-    let low_state = process_state(low.pid)?;
+    let took = urt::clock_ns() - start;
+    let low_now = process(low.pid)?;
+    let low_ran = low_now.cpu_ns.saturating_sub(before);
     let low_status = low.wait()?;
-    check(low_state != ProcessState::Zombie, || "the low-priority spin ended before the high one".into())?;
+    check(matches!(high_status, ExitStatus::Exited(_)), || format!("high-priority spin: {high_status}"))?;
     check(matches!(low_status, ExitStatus::Exited(_)), || format!("low-priority spin: {low_status}"))?;
-    Ok(format!("low-priority spin was {} when the high one ended", low_state.name()))
+    check(low_now.state != ProcessState::Zombie as u32, || "the low-priority spin ended first".into())?;
+    check(low_ran < took / 4, || {
+        format!("the low-priority spin ran {} us of the {} us the high one took", low_ran / 1000, took / 1000)
+    })?;
+    Ok(format!("the low-priority spin ran {} us of the {} us the high one took", low_ran / 1000, took / 1000))
 }
 
-/// What `ps` says process `pid` is doing.
-fn process_state(pid: Pid) -> Result<ProcessState, String> {
+/// What `ps` says of process `pid`.
+fn process(pid: Pid) -> Result<ProcessInfo, String> {
     let mut procs = [ProcessInfo::default(); 64];
     let n = urt::ps(&mut procs).map_err(|e| format!("ps: {e}"))?;
-    let p = procs[..n].iter().find(|p| p.pid == pid).ok_or(format!("ps does not list pid {pid}"))?;
-    ProcessState::from_number(p.state).ok_or(format!("ps reports unknown state {} for pid {pid}", p.state))
+    procs[..n].iter().find(|p| p.pid == pid).copied().ok_or(format!("ps does not list pid {pid}"))
 }
 
 /// One more CPU-bound program than the node has cores, none pinned: two
