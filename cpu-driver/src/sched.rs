@@ -177,6 +177,13 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         }
         let outcome = match exit {
             Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, write_buf),
+            // WFI or WFE at EL0 (trapped): a program that wants to wait
+            // gives the core away, and goes on after the instruction.
+            Exit::Sync if (esr >> 26) & 0x3f == 0x01 => {
+                // SAFETY: still Running on this core, which owns its slot.
+                unsafe { proc::slot_state(s) }.frame.elr += 4;
+                Outcome::Yield
+            }
             Exit::Sync => {
                 // SAFETY: the process is still Running here: this core owns its slot.
                 let pc = unsafe { proc::slot_state(s) }.frame.elr;

@@ -55,7 +55,7 @@ pub fn session(m: &Machine) -> Session {
 }
 
 /// The user-space test suite (`run=utest`), in the order it reports.
-pub const UTESTS: [&str; 19] = [
+pub const UTESTS: [&str; 20] = [
     "spawn_exit_wait",
     "pinned_cpu_bound_both_progress",
     "sleep_wakes_within_a_tick",
@@ -65,6 +65,7 @@ pub const UTESTS: [&str; 19] = [
     "fault_misaligned_contained",
     "fault_execute_data_contained",
     "runs_programs_after_faults",
+    "wfi_at_el0_is_not_fatal",
     "isolation_other_program_memory",
     "isolation_kernel_memory",
     "bad_pointers_are_errors",

@@ -2,6 +2,8 @@
 //! kernel ends the program with the right report and nothing else:
 //! `null`, `undef`, `stack`, `misalign`, `misalign-exclusive`, `kernel`,
 //! `exec`, or `peek ADDR` (hex). Exits 1 if the fault did not end it.
+//! `wfi` is the exception: waiting for an interrupt at EL0 must not be
+//! fatal (it exits 0).
 
 #![no_std]
 #![no_main]
@@ -23,6 +25,14 @@ fn main() -> i32 {
         "null" => {
             println!("fault: null");
             store(8);
+        }
+        // Not a fault: WFI at EL0 traps, and the kernel treats it as a yield.
+        "wfi" => {
+            for _ in 0..3 {
+                // SAFETY: WFI has no memory effects; the kernel traps it.
+                unsafe { asm!("wfi", options(nomem, nostack)) };
+            }
+            return 0;
         }
         "undef" => {
             println!("fault: undef");

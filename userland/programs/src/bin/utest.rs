@@ -33,6 +33,7 @@ const TESTS: &[(&str, Test)] = &[
     ("fault_misaligned_contained", fault_misaligned_contained),
     ("fault_execute_data_contained", || fault("exec", Fault::BadExecute)),
     ("runs_programs_after_faults", runs_programs_after_faults),
+    ("wfi_at_el0_is_not_fatal", || expect("fault", "wfi", ExitStatus::Exited(0)).map(|()| String::new())),
     ("isolation_other_program_memory", isolation_other_program_memory),
     ("isolation_kernel_memory", || fault("kernel", Fault::BadAccess)),
     ("bad_pointers_are_errors", bad_pointers_are_errors),
