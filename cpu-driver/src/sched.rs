@@ -234,8 +234,6 @@ fn finish(k: &mut Kernel, s: Slot, exit: Exit, outcome: Outcome, slice_over: boo
         Outcome::Exited | Outcome::Blocked => None,
         Outcome::Write(n) => Some(n),
         Outcome::Yield => {
-            // SAFETY: Running on this core: it owns the slot.
-            unsafe { proc::slot_state(s) }.frame.x[0] = 0;
             requeue(k, s, true);
             None
         }

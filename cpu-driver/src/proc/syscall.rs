@@ -14,7 +14,8 @@ pub enum Outcome {
     Blocked,
     /// The caller ended.
     Exited,
-    /// Give the core to another program, then return 0.
+    /// Give the core to another program (the call returns 0; a trapped
+    /// WFI goes on unchanged).
     Yield,
     /// Print these many bytes of `WRITE_BUF`, outside the lock, then
     /// return the count.
@@ -35,8 +36,11 @@ pub fn handle(k: &mut Kernel, s: Slot, core: usize, out: &mut [u8; WRITE_MAX]) -
         None => Outcome::Return(Err(Error::BadCall)),
         Some(call) => dispatch(k, s, core, call, a, out),
     };
-    if let Outcome::Return(Err(_)) = outcome {
-        k.stats.failed_calls += 1;
+    match outcome {
+        Outcome::Return(Err(_)) => k.stats.failed_calls += 1,
+        // SAFETY: as above; `frame` is no longer used.
+        Outcome::Yield => unsafe { slot_state(s) }.frame.x[0] = 0,
+        _ => {}
     }
     outcome
 }

@@ -28,9 +28,15 @@ fn main() -> i32 {
         }
         // Not a fault: WFI at EL0 traps, and the kernel treats it as a yield.
         "wfi" => {
-            for _ in 0..3 {
-                // SAFETY: WFI has no memory effects; the kernel traps it.
-                unsafe { asm!("wfi", options(nomem, nostack)) };
+            for i in 0..3u64 {
+                let kept: u64;
+                // SAFETY: WFI has no memory effects; the kernel traps it
+                // and must hand every register back unchanged.
+                unsafe { asm!("wfi", inout("x0") i + 40 => kept, options(nomem, nostack)) };
+                if kept != i + 40 {
+                    println!("fault: wfi changed x0 to {kept}");
+                    return 3;
+                }
             }
             return 0;
         }
