@@ -315,36 +315,27 @@ fn kill_ends_a_program() -> Outcome {
     Ok(String::new())
 }
 
-/// A low-priority program is running on a core when a high-priority one
-/// arrives there: the low one must get no CPU time until the high one has
-/// ended (round robin would give it about half).
+/// A low-priority program runs on a core; a high-priority one that arrives
+/// there and works for a while must see it get no CPU time at all (round
+/// robin would give it about as much as the high one used). The high one
+/// measures it itself, on that core, so the figure does not depend on when
+/// this test gets to run.
 fn priorities_prefer_higher() -> Outcome {
     let core = Some(last_core()?);
     let low = Child::spawn("spin", "3000", SpawnOptions { priority: Some(0), core })?;
     urt::sleep_ns(20 * MS).map_err(|e| format!("sleep: {e}"))?;
-    let high = Child::spawn("spin", "300", SpawnOptions { priority: Some(3), core })?;
-    // From here on the high one is queued on the core.
-    let before = process(low.pid)?.cpu_ns;
     let start = urt::clock_ns();
-    let high_status = high.wait()?;
+    let high = Child::spawn("watch", &format!("{} 300", low.pid), SpawnOptions { priority: Some(3), core })?;
+    let watched = high.wait()?;
     let took = urt::clock_ns() - start;
-    let low_now = process(low.pid)?;
-    let low_ran = low_now.cpu_ns.saturating_sub(before);
     let low_status = low.wait()?;
-    check(matches!(high_status, ExitStatus::Exited(_)), || format!("high-priority spin: {high_status}"))?;
     check(matches!(low_status, ExitStatus::Exited(_)), || format!("low-priority spin: {low_status}"))?;
-    check(low_now.state != ProcessState::Zombie as u32, || "the low-priority spin ended first".into())?;
-    check(low_ran < took / 4, || {
-        format!("the low-priority spin ran {} us of the {} us the high one took", low_ran / 1000, took / 1000)
-    })?;
-    Ok(format!("the low-priority spin ran {} us of the {} us the high one took", low_ran / 1000, took / 1000))
-}
-
-/// What `ps` says of process `pid`.
-fn process(pid: Pid) -> Result<ProcessInfo, String> {
-    let mut procs = [ProcessInfo::default(); 64];
-    let n = urt::ps(&mut procs).map_err(|e| format!("ps: {e}"))?;
-    procs[..n].iter().find(|p| p.pid == pid).copied().ok_or(format!("ps does not list pid {pid}"))
+    let ExitStatus::Exited(low_us) = watched else { return Err(format!("watch: {watched}")) };
+    check(low_us >= 0, || "watch did not find the low-priority spin".into())?;
+    // Some slack: the high one's first look may catch the low one's
+    // current stretch just before the switch.
+    check(low_us < 1000, || format!("the low-priority spin ran {low_us} us while the high one worked"))?;
+    Ok(format!("the low-priority spin ran {low_us} us while the high one worked ({} us)", took / 1000))
 }
 
 /// One more CPU-bound program than the node has cores, none pinned: two
