@@ -126,22 +126,14 @@ pub fn ring(target: u64) {
     }
 }
 
-/// What the interrupts acknowledged by [`drain`] were.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Events {
-    pub timer: bool,
-    pub doorbell: bool,
-    /// The console UART (boot node): input waits.
-    pub uart: bool,
-}
-
 /// The console UART's INTID on this core (0: none).
 static UART_IRQ: AtomicU64 = AtomicU64::new(0);
 
 /// Acknowledges and ends every pending interrupt (they only announce; the
-/// state they announce is read from memory or the device) and says which.
-pub fn drain() -> Events {
-    let mut events = Events::default();
+/// state they announce is read from memory or the device); returns whether
+/// a doorbell rang.
+pub fn drain() -> bool {
+    let mut doorbell = false;
     let uart = UART_IRQ.load(Ordering::Relaxed);
     loop {
         let intid = match VERSION.load(Ordering::Relaxed) {
@@ -150,17 +142,15 @@ pub fn drain() -> Events {
             3 => GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1),
             _ => None,
         };
-        let Some(intid) = intid else { return events };
+        let Some(intid) = intid else { return doorbell };
         // GICv2 reports an SGI's source CPU in bits 10..13 of the ID (and
         // wants it back in EOIR): compare only the interrupt number.
         let id = u32::from(intid) & 0x3ff;
         if id == u32::from(VTIMER) {
             crate::time::disarm();
-            events.timer = true;
         } else if id == u32::from(DOORBELL_SGI) {
-            events.doorbell = true;
+            doorbell = true;
         } else if uart != 0 && u64::from(id) == uart {
-            events.uart = true;
             // Level triggered: empty the FIFO now, or it fires again at once.
             crate::input::on_interrupt();
         }

@@ -4,12 +4,10 @@
 
 use crate::node::Node;
 use crate::{config, gic, owner, time};
-use aarch64_cpu::registers::CNTFRQ_EL0;
 use channel::Channel;
 use core::sync::atomic::Ordering;
 use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS};
 use monitor::{Identity, Link, Mode, Monitor, Platform, MAX_NODES};
-use tock_registers::interfaces::Readable;
 
 /// Messages per ordered pair of nodes and per mode in `ktest=channels`.
 const TEST_MESSAGES: u64 = 100_000;
@@ -60,7 +58,7 @@ impl Platform for Kernel<'_> {
         time::now()
     }
     fn frequency(&self) -> u64 {
-        CNTFRQ_EL0.get()
+        time::frequency()
     }
     fn print(&self, line: core::fmt::Arguments<'_>) {
         crate::console::print_line(line);

@@ -128,8 +128,8 @@ pub fn run(until: Option<u64>) -> Woken {
             drop(k);
             slice = None;
             load_ttbr0(empty_ttbr0());
-            let events = time::sleep_until_interrupt_or(timer);
-            if events.doorbell && until.is_some() {
+            let doorbell = time::sleep_until_interrupt_or(timer);
+            if doorbell && until.is_some() {
                 return Woken::Doorbell;
             }
             continue;
@@ -150,8 +150,8 @@ pub fn run(until: Option<u64>) -> Woken {
 
         load_ttbr0(ttbr0);
         time::arm(slice_end.min(timer));
-        let events = run_program(core, s, slice_end, &mut write_buf);
-        if events.doorbell && until.is_some() {
+        let doorbell = run_program(core, s, slice_end, &mut write_buf);
+        if doorbell && until.is_some() {
             return Woken::Doorbell;
         }
     }
@@ -161,14 +161,14 @@ pub fn run(until: Option<u64>) -> Woken {
 /// blocked, ended, yielded, was interrupted or its slice ran out. A call
 /// that returns at once, inside the slice, with nothing more urgent queued
 /// here, goes straight back to the program (no scheduling pass, no timer
-/// or address-space change). Returns the interrupts that stopped it.
-fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::WRITE_MAX]) -> gic::Events {
+/// or address-space change). Returns whether a doorbell stopped it.
+fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::WRITE_MAX]) -> bool {
     loop {
         // SAFETY: the process is Running on this core, which owns its slot.
         let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
         let (esr, far) = trap::syndrome();
         let end = time::now();
-        let events = if exit == Exit::Interrupt { gic::drain() } else { gic::Events::default() };
+        let doorbell = exit == Exit::Interrupt && gic::drain();
 
         let mut k = KERNEL.lock();
         if let Some(p) = k.procs[s].as_mut() {
@@ -184,18 +184,16 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
                 unsafe { proc::slot_state(s) }.frame.elr += 4;
                 Outcome::Yield
             }
-            Exit::Sync => {
+            Exit::Sync | Exit::Error => {
                 // SAFETY: the process is still Running here: this core owns its slot.
                 let pc = unsafe { proc::slot_state(s) }.frame.elr;
-                // FAR means something only for aborts; otherwise the PC is the place.
-                let at = if matches!((esr >> 26) & 0x3f, 0x20 | 0x24) { far } else { pc };
-                k.fault(s, core, classify(esr, far), esr, at, pc);
-                Outcome::Exited
-            }
-            Exit::Error => {
-                // SAFETY: as above.
-                let pc = unsafe { proc::slot_state(s) }.frame.elr;
-                k.fault(s, core, Fault::Other, esr, far, pc);
+                let (fault, at) = match exit {
+                    // FAR means something only for aborts; otherwise the PC is the place.
+                    Exit::Sync if matches!((esr >> 26) & 0x3f, 0x20 | 0x24) => (classify(esr, far), far),
+                    Exit::Sync => (classify(esr, far), pc),
+                    _ => (Fault::Other, far),
+                };
+                k.fault(s, core, fault, esr, at, pc);
                 Outcome::Exited
             }
             Exit::Interrupt => Outcome::Return(Ok(u64::MAX)),
@@ -218,7 +216,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
             let mut k = KERNEL.lock();
             requeue(&mut k, s, false);
         }
-        return events;
+        return doorbell;
     }
 }
 

@@ -16,13 +16,12 @@ pub fn now() -> u64 {
 
 /// Counter ticks in `us` microseconds.
 pub fn ticks(us: u64) -> u64 {
-    us.saturating_mul(CNTFRQ_EL0.get()) / 1_000_000
+    us.saturating_mul(frequency()) / 1_000_000
 }
 
 /// Microseconds in `ticks` counter ticks.
 pub fn micros(ticks: u64) -> u64 {
-    let freq = CNTFRQ_EL0.get().max(1);
-    (u128::from(ticks) * 1_000_000 / u128::from(freq)) as u64
+    nanos(ticks) / 1000
 }
 
 /// Counter ticks per second.
@@ -60,21 +59,17 @@ pub fn disarm() {
 
 /// Sleeps in WFI until an interrupt or for at most `us` microseconds.
 pub fn nap(us: u64) {
-    sleep_until(now().saturating_add(ticks(us)));
+    sleep_until_interrupt_or(now().saturating_add(ticks(us)));
 }
 
 /// Sleeps in WFI until an interrupt or the counter reaches `deadline`
 /// (`u64::MAX`: no timer at all, so an idle core has no periodic wake-up).
-/// Returns the interrupts that ended the sleep.
-pub fn sleep_until_interrupt_or(deadline: u64) -> gic::Events {
+/// Returns whether a doorbell rang.
+pub fn sleep_until_interrupt_or(deadline: u64) -> bool {
     arm(deadline);
     aarch64_cpu::asm::wfi();
     disarm();
     gic::drain()
-}
-
-fn sleep_until(deadline: u64) {
-    sleep_until_interrupt_or(deadline);
 }
 
 /// Waits until `cond` holds or `timeout_us` passes (`None`: forever).
@@ -97,7 +92,7 @@ pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bo
             return false;
         }
         let tick = t.saturating_add(ticks(config::TICK_US));
-        sleep_until(deadline.map_or(tick, |d| d.min(tick)));
+        sleep_until_interrupt_or(deadline.map_or(tick, |d| d.min(tick)));
     }
 }
 

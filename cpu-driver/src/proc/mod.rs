@@ -426,13 +426,12 @@ impl Kernel {
             INIT_STATUS.store(status.encode() + 1, Ordering::Release);
             crate::gic::ring(self.bells[0]);
         }
-        let waiter = self.slot_of(parent).filter(|&w| {
-            matches!(self.procs[w].as_ref().map(|p| p.state), Some(State::Waiting { pid: want, .. }) if want == 0 || want == pid)
-        });
-        if let Some(w) = waiter {
+        let parent_slot = self.slot_of(parent);
+        let waiting = |w: Slot| matches!(self.procs[w].as_ref().map(|p| p.state), Some(State::Waiting { pid: want, .. }) if want == 0 || want == pid);
+        if let Some(w) = parent_slot.filter(|&w| waiting(w)) {
             self.procs[s] = None;
             self.deliver_status(w, pid, status);
-        } else if parent != 0 && self.slot_of(parent).is_some() {
+        } else if parent_slot.is_some() {
             if let Some(p) = self.procs[s].as_mut() {
                 p.state = State::Zombie(status);
             }
@@ -452,8 +451,26 @@ impl Kernel {
         if va == 0 {
             return Ok(());
         }
-        let p = self.procs[s].as_ref().ok_or(user_abi::Error::NoSuchProcess)?;
-        p.space.copy_out(&self.ram, va, &status.encode().to_le_bytes()).map_err(|_| user_abi::Error::BadPointer)
+        self.copy_out(s, va, &status.encode().to_le_bytes())
+    }
+
+    fn space_of(&self, s: Slot) -> Result<&UserSpace, user_abi::Error> {
+        self.procs[s].as_ref().map(|p| &p.space).ok_or(user_abi::Error::NoSuchProcess)
+    }
+
+    /// Copies `out.len()` bytes from address `va` of program `s`.
+    pub fn copy_in(&self, s: Slot, va: u64, out: &mut [u8]) -> Result<(), user_abi::Error> {
+        self.space_of(s)?.copy_in(&self.ram, va, out).map_err(|_| user_abi::Error::BadPointer)
+    }
+
+    /// Copies `bytes` to address `va` of program `s`, which must be writable.
+    pub fn copy_out(&self, s: Slot, va: u64, bytes: &[u8]) -> Result<(), user_abi::Error> {
+        self.space_of(s)?.copy_out(&self.ram, va, bytes).map_err(|_| user_abi::Error::BadPointer)
+    }
+
+    /// Checks that program `s` maps `[va, va + len)` (writable if `write`).
+    pub fn check_user(&self, s: Slot, va: u64, len: usize, write: bool) -> Result<(), user_abi::Error> {
+        self.space_of(s)?.check(&self.ram, va, len, write).map_err(|_| user_abi::Error::BadPointer)
     }
 
     /// Frees the address space, its ASID and TLB entries.
@@ -562,8 +579,7 @@ impl Kernel {
         for b in buf.iter_mut().take(n) {
             *b = self.input.pop_front().unwrap_or(0);
         }
-        let p = self.procs[s].as_ref().ok_or(user_abi::Error::NoSuchProcess)?;
-        p.space.copy_out(&self.ram, va, &buf[..n]).map_err(|_| user_abi::Error::BadPointer)?;
+        self.copy_out(s, va, &buf[..n])?;
         Ok(n as u64)
     }
 }

@@ -66,8 +66,7 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Clock => Return(Ok(crate::time::nanos(now))),
         Call::Write => {
             let n = len_of(a[1]).map(|n| n.min(WRITE_MAX));
-            let r =
-                n.and_then(|n| p.space.copy_in(&k.ram, a[0], &mut out[..n]).map(|()| n).map_err(|_| Error::BadPointer));
+            let r = n.and_then(|n| k.copy_in(s, a[0], &mut out[..n]).map(|()| n));
             match r {
                 Ok(n) => Outcome::Write(n),
                 Err(e) => Return(Err(e)),
@@ -96,9 +95,9 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Args => Return(len_of(a[1]).and_then(|len| {
             // The whole buffer (up to the longest argument string) must be
             // the caller's to write, however long the string is.
-            check(k, s, a[0], len.min(user_abi::ARGS_BYTES), true)?;
+            k.check_user(s, a[0], len.min(user_abi::ARGS_BYTES), true)?;
             let n = len.min(p.args_len);
-            p.space.copy_out(&k.ram, a[0], &p.args[..n]).map_err(|_| Error::BadPointer)?;
+            k.copy_out(s, a[0], &p.args[..n])?;
             Ok(p.args_len as u64)
         })),
     }
@@ -111,16 +110,6 @@ fn block(k: &mut Kernel, s: Slot, state: State) -> Outcome {
     Outcome::Blocked
 }
 
-fn copy_out(k: &Kernel, s: Slot, va: u64, bytes: &[u8]) -> Result<(), Error> {
-    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
-    p.space.copy_out(&k.ram, va, bytes).map_err(|_| Error::BadPointer)
-}
-
-fn check(k: &Kernel, s: Slot, va: u64, len: usize, write: bool) -> Result<(), Error> {
-    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
-    p.space.check(&k.ram, va, len, write).map_err(|_| Error::BadPointer)
-}
-
 fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
     let owner = crate::node::get().is_some_and(|n| n.info.is_boot_node() && n.info.uart_va != 0);
     if !owner {
@@ -131,7 +120,7 @@ fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
         Ok(n) => n,
         Err(e) => return Outcome::Return(Err(e)),
     };
-    if let Err(e) = check(k, s, va, len.min(256), true) {
+    if let Err(e) = k.check_user(s, va, len.min(256), true) {
         return Outcome::Return(Err(e));
     }
     if k.input.is_empty() {
@@ -148,11 +137,10 @@ fn spawn(k: &mut Kernel, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
         return Err(Error::TooBig);
     }
     let options = SpawnOptions::decode(a[4]).ok_or(Error::BadArgument)?;
-    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
-    p.space.copy_in(&k.ram, a[0], &mut name[..name_len]).map_err(|_| Error::BadPointer)?;
-    p.space.copy_in(&k.ram, a[2], &mut args[..args_len]).map_err(|_| Error::BadPointer)?;
+    k.copy_in(s, a[0], &mut name[..name_len])?;
+    k.copy_in(s, a[2], &mut args[..args_len])?;
     let name = core::str::from_utf8(&name[..name_len]).map_err(|_| Error::NoSuchProgram)?;
-    let parent = p.pid;
+    let parent = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?.pid;
     k.spawn(name, &args[..args_len], parent, options).map(u64::from)
 }
 
@@ -161,7 +149,7 @@ fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64) -> Outcome {
     let Ok(pid) = u32::try_from(pid) else { return Return(Err(Error::NoSuchProcess)) };
     let me = k.procs[s].as_ref().map_or(0, |p| p.pid);
     if status_va != 0 {
-        if let Err(e) = check(k, s, status_va, 8, true) {
+        if let Err(e) = k.check_user(s, status_va, 8, true) {
             return Return(Err(e));
         }
     }
@@ -253,15 +241,14 @@ fn send(k: &mut Kernel, s: Slot, ep: u64, va: u64, len: u64) -> Result<u64, Erro
         return Err(Error::TooBig);
     }
     let mut msg = super::endpoint::Message { len, bytes: [0; user_abi::MESSAGE_BYTES] };
-    let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
-    p.space.copy_in(&k.ram, va, &mut msg.bytes[..len]).map_err(|_| Error::BadPointer)?;
+    k.copy_in(s, va, &mut msg.bytes[..len])?;
     // A receiver already waiting takes it directly.
     let receiver = (0..super::MAX_PROCS).find(|&r| {
         matches!(k.procs[r].as_ref().map(|p| p.state), Some(State::Receiving { endpoint, len: room, .. }) if endpoint == ep && room >= len)
     });
     if let Some(r) = receiver {
         if let Some(State::Receiving { va, .. }) = k.procs[r].as_ref().map(|p| p.state) {
-            let result = copy_out(k, r, va, &msg.bytes[..len]).map(|()| len as u64);
+            let result = k.copy_out(r, va, &msg.bytes[..len]).map(|()| len as u64);
             k.resume(r, result);
             return Ok(0);
         }
@@ -281,7 +268,7 @@ fn recv(k: &mut Kernel, s: Slot, a: [u64; 5], now: u64) -> Outcome {
         Ok(n) => n,
         Err(e) => return Return(Err(e)),
     };
-    if let Err(e) = check(k, s, va, len.min(user_abi::MESSAGE_BYTES), true) {
+    if let Err(e) = k.check_user(s, va, len.min(user_abi::MESSAGE_BYTES), true) {
         return Return(Err(e));
     }
     let front = k.endpoints.queue(ep).and_then(|q| q.front().copied());
@@ -289,7 +276,7 @@ fn recv(k: &mut Kernel, s: Slot, a: [u64; 5], now: u64) -> Outcome {
         if msg.len > len {
             return Return(Err(Error::TooBig));
         }
-        let r = copy_out(k, s, va, &msg.bytes[..msg.len]).map(|()| msg.len as u64);
+        let r = k.copy_out(s, va, &msg.bytes[..msg.len]).map(|()| msg.len as u64);
         if r.is_ok() {
             k.endpoints.queue(ep).and_then(|q| q.pop_front());
         }
@@ -310,7 +297,7 @@ fn copy_array<T: Copy>(k: &Kernel, s: Slot, va: u64, max: u64, items: impl Itera
     for item in items.take(max) {
         // SAFETY: T is a repr(C) plain-data ABI struct; viewing it as bytes is sound.
         let bytes = unsafe { core::slice::from_raw_parts((&raw const item).cast::<u8>(), size) };
-        copy_out(k, s, va.wrapping_add((n * size) as u64), bytes)?;
+        k.copy_out(s, va.wrapping_add((n * size) as u64), bytes)?;
         n += 1;
     }
     Ok(n as u64)
