@@ -15,6 +15,8 @@
 #![no_std]
 
 mod frames;
+#[cfg(feature = "host")]
+pub mod host;
 pub mod program;
 mod user;
 

@@ -2,23 +2,14 @@
 //! permissions, W^X enforced, every bad file refused with its reason, and
 //! not a frame lost on any path.
 
+use address_space::host::HostRam;
 use address_space::program::{load, LoadError};
-use address_space::{Frames, Memory, Perm, PAGE};
+use address_space::{Frames, Perm, PAGE};
 
 const BASE: u64 = 0x8000_0000;
 
-struct Ram(Vec<u8>);
-
-impl Memory for Ram {
-    fn frame(&self, pa: u64) -> *mut u8 {
-        let at = usize::try_from(pa - BASE).expect("frame in RAM");
-        assert!(at + PAGE as usize <= self.0.len(), "frame {pa:#x} outside RAM");
-        self.0.as_ptr().wrapping_add(at).cast_mut()
-    }
-}
-
-fn ram(pages: u64) -> (Ram, Frames) {
-    (Ram(vec![0; (pages * PAGE) as usize]), Frames::new(BASE, pages * PAGE))
+fn ram(pages: u64) -> (HostRam, Frames) {
+    HostRam::new(BASE, pages, 0)
 }
 
 /// One `PT_LOAD`: address, flags (R=4, W=2, X=1), file bytes, size in memory.

@@ -1,28 +1,18 @@
 //! Frames and user spaces over a plain buffer standing in for node RAM.
 
+use address_space::host::HostRam;
 use address_space::{BadPointer, Frames, MapError, Memory, Perm, UserSpace, PAGE};
 
 const BASE: u64 = 0x4000_0000;
 
-struct Ram(Vec<u8>);
-
-impl Ram {
-    fn new(pages: usize) -> (Ram, Frames) {
-        (Ram(vec![0xAA; pages * PAGE as usize + PAGE as usize]), Frames::new(BASE, pages as u64 * PAGE))
-    }
-}
-
-impl Memory for Ram {
-    fn frame(&self, pa: u64) -> *mut u8 {
-        let at = usize::try_from(pa - BASE).expect("frame in RAM");
-        assert!(at + PAGE as usize <= self.0.len(), "frame {pa:#x} outside RAM");
-        self.0.as_ptr().wrapping_add(at).cast_mut()
-    }
+fn ram(pages: u64) -> (HostRam, Frames) {
+    // Garbage, so the tests see frames zeroed before use.
+    HostRam::new(BASE, pages, 0xAA)
 }
 
 #[test]
 fn frames_are_zeroed_reused_and_counted() {
-    let (ram, mut frames) = Ram::new(4);
+    let (ram, mut frames) = ram(4);
     assert_eq!(frames.total(), 4);
     let a = frames.alloc(&ram).expect("frame");
     let b = frames.alloc(&ram).expect("frame");
@@ -50,7 +40,7 @@ fn unaligned_region_is_rounded_inwards() {
 
 #[test]
 fn map_translate_copy_and_destroy_return_every_frame() {
-    let (ram, mut frames) = Ram::new(64);
+    let (ram, mut frames) = ram(64);
     let before = frames.free_count();
     let mut s = UserSpace::new(&mut frames, &ram, 5).expect("space");
     assert_eq!(s.ttbr0() >> 48, 5);
@@ -94,7 +84,7 @@ fn map_translate_copy_and_destroy_return_every_frame() {
 
 #[test]
 fn out_of_memory_is_an_error_and_leaks_nothing() {
-    let (ram, mut frames) = Ram::new(6);
+    let (ram, mut frames) = ram(6);
     let mut s = UserSpace::new(&mut frames, &ram, 1).expect("space");
     let mut mapped = 0;
     loop {
@@ -113,7 +103,7 @@ fn out_of_memory_is_an_error_and_leaks_nothing() {
 
 #[test]
 fn leaves_are_non_global_user_and_never_writable_and_executable() {
-    let (ram, mut frames) = Ram::new(16);
+    let (ram, mut frames) = ram(16);
     let mut s = UserSpace::new(&mut frames, &ram, 2).expect("space");
     for (i, perm) in [Perm::Code, Perm::ReadOnly, Perm::ReadWrite].into_iter().enumerate() {
         let pa = s.map_new(&mut frames, &ram, 0x40_0000 + i as u64 * PAGE, perm).expect("map");
