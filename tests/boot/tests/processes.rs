@@ -29,24 +29,24 @@ fn one_cluster_user_tests() {
     assert_eq!(index, 1, "the suite's KTAP block follows the boot checks; console:\n{}", b.captured.console);
 }
 
-#[test]
-fn three_clusters_user_tests_on_a_big_node() {
-    let mut m = preset_machine("4+2+2", 3);
-    m.append = "poweroff run@1=utest".into();
+/// The suite on node `node` of the RK3588-shaped machine (`run` says where).
+fn rk3588_user_tests(gic: u8, run: &str, node: usize) {
+    let mut m = preset_machine("4+2+2", gic);
+    m.append = format!("poweroff {run}");
     let b = boot_with_timeout(&m, UTEST_TIMEOUT);
     b.assert_node_lines(&RK3588_SHAPE);
     b.assert_linked(RK3588_SHAPE.len());
-    b.assert_utest(1);
+    b.assert_utest(node);
+}
+
+#[test]
+fn three_clusters_user_tests_on_a_big_node() {
+    rk3588_user_tests(3, "run@1=utest", 1);
 }
 
 #[test]
 fn three_clusters_user_tests_on_the_little_boot_node() {
-    let mut m = preset_machine("4+2+2", 2);
-    m.append = "poweroff run=utest".into();
-    let b = boot_with_timeout(&m, UTEST_TIMEOUT);
-    b.assert_node_lines(&RK3588_SHAPE);
-    b.assert_linked(RK3588_SHAPE.len());
-    b.assert_utest(0);
+    rk3588_user_tests(2, "run=utest", 0);
 }
 
 /// Booting, and each command's answer.
