@@ -50,6 +50,11 @@ pub fn boot(image: &std::path::Path, runs: usize) -> Result<()> {
     write_json("boot.json", &Value::Array(out))
 }
 
+/// The figure `key` of a benchmark line's `key=number` fields.
+fn field(fields: &[(String, u64)], key: &str) -> Result<u64> {
+    fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v).ok_or(format!("no {key}"))
+}
+
 /// The figures of one `bench: channel` line.
 const FIELDS: [&str; 3] = ["one_way_ns", "rtt_median_ns", "msgs_per_s"];
 
@@ -76,7 +81,7 @@ pub fn channel(image: &std::path::Path, runs: usize) -> Result<()> {
                 }
             };
             for (i, name) in FIELDS.iter().enumerate() {
-                let v = fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v).ok_or(format!("no {name}"))?;
+                let v = field(&fields, name)?;
                 samples[pos].1[i].push(v);
             }
         }
@@ -128,7 +133,7 @@ pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
                 .find_map(report::bench_processes_line)
                 .ok_or_else(|| format!("no `bench: processes` line; console:\n{}", run.console))?;
             for (i, (key, _)) in PROCESS_FIELDS.iter().enumerate() {
-                let v = fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v).ok_or(format!("no {key}"))?;
+                let v = field(&fields, key)?;
                 samples[i].push(v);
             }
         }
