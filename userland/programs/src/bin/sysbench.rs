@@ -9,6 +9,9 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+use alloc::format;
 use core::hint::black_box;
 use urt::println;
 use user_abi::{ExitStatus, Id, SpawnOptions};
@@ -43,14 +46,11 @@ fn yielder(n: u64) -> i32 {
 /// Starts `count` yielders pinned to `core` at once; returns the slowest's
 /// ns per yield.
 fn yielders(count: usize, core: u8) -> Result<u64, &'static str> {
-    let mut args = [0u8; 32];
-    let n = format_u64(YIELDS, &mut args[6..]);
-    args[..6].copy_from_slice(b"yield ");
-    let args = core::str::from_utf8(&args[..6 + n]).map_err(|_| "args")?;
+    let args = format!("yield {YIELDS}");
     let options = SpawnOptions { core: Some(core), priority: None };
     let mut pids = [0; 2];
     for pid in pids.iter_mut().take(count) {
-        *pid = urt::spawn("sysbench", args, options).map_err(|_| "spawn failed")?;
+        *pid = urt::spawn("sysbench", &args, options).map_err(|_| "spawn failed")?;
     }
     let mut slowest = 0;
     for &pid in pids.iter().take(count) {
@@ -60,23 +60,6 @@ fn yielders(count: usize, core: u8) -> Result<u64, &'static str> {
         }
     }
     Ok(slowest)
-}
-
-fn format_u64(mut v: u64, out: &mut [u8]) -> usize {
-    let mut digits = [0u8; 20];
-    let mut n = 0;
-    loop {
-        digits[n] = b'0' + (v % 10) as u8;
-        n += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for i in 0..n {
-        out[i] = digits[n - 1 - i];
-    }
-    n
 }
 
 fn main() -> i32 {
