@@ -12,6 +12,7 @@ pub mod loom;
 pub mod plan;
 pub mod qemu;
 pub mod report;
+pub mod setup;
 
 use std::path::PathBuf;
 

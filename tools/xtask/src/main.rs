@@ -153,6 +153,8 @@ const HOST_CRATES: [&str; 14] = [
 const FUZZ_SECONDS_IN_TEST: u64 = 20;
 
 fn test() -> Result<()> {
+    xtask::setup::toolchain()?;
+    xtask::setup::qemu()?;
     cargo(&["fmt", "--all", "--check"])?;
     let mut clippy = vec!["clippy", "--quiet", "--all-targets"];
     for c in HOST_CRATES {
@@ -179,7 +181,6 @@ fn test() -> Result<()> {
     // Each fuzz target counts as one test: it passes if no input crashes it.
     xtask::fuzz::run_all(FUZZ_SECONDS_IN_TEST)?;
     total.0 += xtask::fuzz::TARGETS.len() as u64;
-    qemu::binary()?;
     build::boot_image("qemu-virt")?;
     let boot = cargo_test(&["test", "-p", "boot-tests"])?;
     total = (total.0 + boot.0, total.1 + boot.1);
@@ -215,9 +216,12 @@ fn plan_command(dtb: &std::path::Path, json: bool) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Build => build::boot_image("qemu-virt").map(|p| println!("{}", p.display())),
+        Cmd::Build => {
+            xtask::setup::toolchain().and_then(|()| build::boot_image("qemu-virt")).map(|p| println!("{}", p.display()))
+        }
         Cmd::Run(a) => (|| {
-            qemu::binary()?;
+            xtask::setup::toolchain()?;
+            xtask::setup::qemu()?;
             let m = machine(&a)?;
             let image = build::boot_image("qemu-virt")?;
             let status = qemu::command(&m, &image)?.status().map_err(|e| e.to_string())?;
@@ -225,6 +229,7 @@ fn main() -> ExitCode {
         })(),
         Cmd::Plan { dtb, json } => return plan_command(&dtb, json),
         Cmd::Dtb => (|| {
+            xtask::setup::qemu()?;
             for p in dtb::PRESETS {
                 for gic in [2, 3] {
                     println!("{}", dtb::preset_dtb(p, gic, "cortex-a76", 1024)?.display());
@@ -237,18 +242,22 @@ fn main() -> ExitCode {
             Some(t) => xtask::fuzz::run(&t, seconds),
             None => xtask::fuzz::run_all(seconds),
         },
-        Cmd::Bench { what, runs } => match what.as_str() {
-            "boot" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
-            "channel" => xtask::bench_host::channel_host(runs.max(1)).and_then(|()| {
-                qemu::binary()?;
-                let img = build::boot_image("qemu-virt")?;
-                xtask::bench_qemu::channel(&img, runs.max(1))
-            }),
-            "processes" => {
-                build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
-            }
-            "capacity" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1))),
-            other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity)")),
+        Cmd::Bench { what, runs } => match xtask::setup::toolchain().and_then(|()| xtask::setup::qemu()) {
+            Err(e) => Err(e),
+            Ok(_) => match what.as_str() {
+                "boot" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
+                "channel" => xtask::bench_host::channel_host(runs.max(1)).and_then(|()| {
+                    let img = build::boot_image("qemu-virt")?;
+                    xtask::bench_qemu::channel(&img, runs.max(1))
+                }),
+                "processes" => {
+                    build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
+                }
+                "capacity" => {
+                    build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1)))
+                }
+                other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity)")),
+            },
         },
     };
     match result {

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 /// Oldest QEMU with what we need (`cortex-a55`, `raspi4b`, a working `dumpdtb`).
 pub const MIN_QEMU_MAJOR: u32 = 9;
-/// The one command that installs it (from bookworm-backports on Debian 12).
-pub const INSTALL_HINT: &str = "bash tools/install-qemu.sh";
+/// The one command that installs it (from bookworm-backports on Debian 12);
+/// `cargo xtask run` and `test` run it themselves when they can.
+pub const INSTALL_HINT: &str = "sudo bash tools/install-packages.sh qemu";
 
 /// The emulated machine.
 #[derive(Debug, Clone)]
