@@ -1,39 +1,46 @@
-//! Printing from a node: lines go into the node's console ring in the shared
-//! region; the boot node drains every ring to the UART (see [`crate::owner`]).
+//! Printing from a node: text goes into the node's console ring in the
+//! shared region; the console owner prints every ring on the UART (see
+//! [`crate::owner`]).
 //!
 //! Every core of the node produces into the one ring, so producers take the
-//! node's console lock. Kernel lines never wait (a full ring drops them and
-//! counts it); a program's output waits for room, so it is never lost.
+//! node's console lock. A unit of text (a kernel line, or what one `write`
+//! of a program holds) is pushed whole, so it is printed whole. Program
+//! output waits for room and is never lost; kernel lines have a reserve
+//! programs cannot take, and wait for room too, up to [`KERNEL_WAIT_US`]:
+//! only if the console owner stays away that long is one dropped (and the
+//! owner reports the count).
 
 use crate::{gic, node, time};
 use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
-use handoff::console::{DOORBELL_VALID, LINE_BYTES};
+use handoff::console::{End, Priority, DOORBELL_VALID};
 
 /// Serialises the node's cores as producers of its one console ring.
 static PRODUCER: spin::Mutex<()> = spin::Mutex::new(());
 
-/// A line being formatted; overflow is cut, never an error.
+/// How long kernel text waits for room before it is given up.
+const KERNEL_WAIT_US: u64 = 200_000;
+/// Bytes of one kernel line (longer ones are cut).
+pub const KERNEL_LINE_BYTES: usize = 512;
+
+/// A kernel line being formatted; overflow is cut, never an error.
 pub struct Line {
-    buf: [u8; LINE_BYTES],
+    buf: [u8; KERNEL_LINE_BYTES],
     len: usize,
 }
 
 impl Line {
     pub const fn new() -> Self {
-        Line { buf: [0; LINE_BYTES], len: 0 }
+        Line { buf: [0; KERNEL_LINE_BYTES], len: 0 }
     }
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
-    }
-    fn clear(&mut self) {
-        self.len = 0;
     }
 }
 
 impl Write for Line {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let n = s.len().min(LINE_BYTES - self.len);
+        let n = s.len().min(KERNEL_LINE_BYTES - self.len);
         self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
         self.len += n;
         Ok(())
@@ -49,65 +56,58 @@ pub fn print_line(args: fmt::Arguments<'_>) {
 
 /// Queues an already formatted kernel line and rings the console owner.
 pub fn emit(line: &Line) {
-    emit_text(line.as_bytes(), true, false);
+    push(0, line.as_bytes(), End::Newline, Priority::Kernel);
 }
 
-/// Queues text (followed by a newline when printed, or not); with `wait`,
-/// waits for room rather than dropping it.
-fn emit_text(bytes: &[u8], newline: bool, wait: bool) {
+/// Queues one unit of text from `source` (0: kernel, else a pid), waiting
+/// for room as its priority allows.
+fn push(source: u32, text: &[u8], end: End, priority: Priority) {
     let Some(node) = node::get() else { return };
     let Some(console) = node.own_console() else { return };
+    let give_up = time::now().saturating_add(time::ticks(KERNEL_WAIT_US));
     loop {
         let done = {
             let _producer = PRODUCER.lock();
-            if wait && console.ring.is_full() {
-                false
-            } else {
-                console.ring.push_text(bytes, newline);
-                true
-            }
+            console.ring.push(source, text, end, priority)
         };
         ring_owner(&node);
         if done {
             return;
         }
-        // The owner's first core drains the rings itself; anyone else
-        // waits for it (a doorbell woke it above).
-        if node.info.is_boot_node() && crate::sched::this_core() == 0 {
-            crate::owner::drain(&node);
-        } else {
+        if priority == Priority::Kernel && time::now() >= give_up {
+            console.ring.record_drop();
+            return;
+        }
+        // On the console owner any core may drain the rings itself; anyone
+        // else waits for the owner (the doorbell above woke it).
+        if !(node.info.is_boot_node() && crate::owner::drain(&node)) {
             time::nap(50);
         }
     }
 }
 
-/// A program's `write`: whole lines are queued as they end; the bytes of a
-/// line not yet ended stay in `line` until [`flush_partial`].
-pub fn write_user(line: &mut Line, bytes: &[u8]) {
-    for &b in bytes {
-        if b == b'\n' {
-            emit_text(line.as_bytes(), true, true);
-            line.clear();
-            continue;
-        }
-        if line.len == LINE_BYTES {
-            emit_text(line.as_bytes(), false, true);
-            line.clear();
-        }
-        line.buf[line.len] = b;
-        line.len += 1;
+/// A program's `write`: each line it holds is one unit, and what follows
+/// its last newline is pushed as an open line (a prompt, an echoed key),
+/// which the owner continues when the same program writes again.
+pub fn write_user(pid: u32, bytes: &[u8]) {
+    let max = Priority::Program.max_push();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (unit, end, used) = match rest.iter().position(|&b| b == b'\n') {
+            Some(nl) if nl <= max => (&rest[..nl], End::Newline, nl + 1),
+            _ => {
+                let n = rest.len().min(max);
+                (&rest[..n], End::Open, n)
+            }
+        };
+        push(pid, unit, end, Priority::Program);
+        rest = &rest[used..];
     }
-    flush_partial(line, true);
 }
 
-/// Queues the unended part of a program's line, without a newline (a
-/// prompt, an echoed key). Without `wait` (the program is ending, under
-/// the node lock) a full ring drops it.
-pub fn flush_partial(line: &mut Line, wait: bool) {
-    if line.len > 0 {
-        emit_text(line.as_bytes(), false, wait);
-        line.clear();
-    }
+/// Lines this node gave up on.
+pub fn dropped() -> u64 {
+    node::get().and_then(|n| n.own_console()).map_or(0, |c| u64::from(c.ring.dropped()))
 }
 
 /// Wakes the console owner, once it has published its doorbell.

@@ -1,47 +1,56 @@
 //! Console input on the console owner: the UART's receive interrupt empties
-//! the UART's FIFO into a buffer right away (the interrupt is level
-//! triggered: it stays asserted until the FIFO is read), and the scheduler
-//! later moves the bytes to programs blocked in `read`.
+//! the UART's FIFO into the typeahead queue right away (the interrupt is
+//! level triggered: it stays asserted until the FIFO is read), and the
+//! scheduler later hands the bytes to programs blocked in `read` or in a
+//! `wait` for input, or, for Ctrl-C, ends the console's foreground program.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use heapless::Deque;
+use core::sync::atomic::{AtomicBool, Ordering};
+use handoff::console::{InputQueue, Lost};
+use user_abi::TYPEAHEAD_BYTES;
 
-/// Bytes received and not yet handed to the kernel's input buffer. Only the
-/// owner's first core touches it, with interrupts masked, never nested.
-static RECEIVED: spin::Mutex<Deque<u8, 256>> = spin::Mutex::new(Deque::new());
-/// Set when bytes wait in [`RECEIVED`].
-static WAITING: AtomicBool = AtomicBool::new(false);
-/// Bytes dropped because nobody read them in time.
-pub static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Ctrl-C.
+pub const INTERRUPT: u8 = 0x03;
+
+/// Bytes received and not yet read. Taken by the owner's first core from
+/// its interrupt path (never nested) and by readers under the node lock.
+static TYPEAHEAD: spin::Mutex<InputQueue<TYPEAHEAD_BYTES>> = spin::Mutex::new(InputQueue::new());
+/// Set when input arrived that the scheduler has not looked at yet.
+static ARRIVED: AtomicBool = AtomicBool::new(false);
 
 /// The UART interrupted: take everything it holds.
 pub fn on_interrupt() {
     let Some(uart) = crate::owner::uart() else { return };
-    let mut received = RECEIVED.lock();
-    while let Some(b) = uart.read_byte() {
-        if received.push_back(b).is_err() {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
+    let mut queue = TYPEAHEAD.lock();
+    while let Some((b, overrun)) = uart.receive() {
+        if overrun {
+            queue.record_overrun();
         }
+        queue.push(b);
     }
-    WAITING.store(true, Ordering::Release);
+    ARRIVED.store(true, Ordering::Release);
 }
 
-/// Whether bytes wait to be taken.
-pub fn waiting() -> bool {
-    WAITING.load(Ordering::Acquire)
+/// Whether input arrived since the last call (for the scheduler).
+pub fn take_arrival() -> bool {
+    ARRIVED.swap(false, Ordering::Acquire)
 }
 
-/// Moves received bytes to `to` (the kernel's input buffer); returns
-/// whether there were any.
-pub fn take(to: &mut Deque<u8, 1024>) -> bool {
-    if !WAITING.swap(false, Ordering::Acquire) {
-        return false;
-    }
-    let mut received = RECEIVED.lock();
-    while let Some(b) = received.pop_front() {
-        if to.push_back(b).is_err() {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-    true
+/// Whether a reader would get something now.
+pub fn ready() -> bool {
+    TYPEAHEAD.lock().ready()
+}
+
+/// Takes waiting Ctrl-Cs out of the input; whether there was one.
+pub fn take_interrupts() -> bool {
+    TYPEAHEAD.lock().remove_all(INTERRUPT)
+}
+
+/// Reads input into `out`: bytes, or the notice that input was lost here.
+pub fn read(out: &mut [u8]) -> Result<usize, Lost> {
+    TYPEAHEAD.lock().take(out)
+}
+
+/// Input bytes refused since boot.
+pub fn dropped() -> u64 {
+    TYPEAHEAD.lock().dropped()
 }

@@ -206,12 +206,26 @@ pub fn run(node: &Node, bell: u64) -> ! {
         }
     }
     let init_status = || crate::proc::INIT_STATUS.load(Ordering::Acquire);
-    monitor.run_until(u64::MAX, |_| init_status() != 0);
-    monitor.finished(init_status() - 1);
+    let asked = || owner::power_off_request().is_some();
+    monitor.run_until(u64::MAX, |_| init_status() != 0 || asked());
+    if init_status() != 0 {
+        monitor.finished(init_status() - 1);
+    }
     if info.is_boot_node() {
-        // The machine is done when every node's init is.
-        monitor.run_until(u64::MAX, |m| m.all_finished());
-        owner::power_off_if_asked(node);
+        // The machine is done when every node's init is, or when a program
+        // asks to switch off.
+        monitor.run_until(u64::MAX, |m| asked() || m.all_finished());
+        match owner::power_off_request() {
+            Some((pid, name)) => {
+                owner::power_off(node, format_args!("asked by pid {pid} ({})", user_abi::name_str(&name)));
+            }
+            None if info.flags & handoff::bootinfo::FLAG_POWEROFF != 0 => {
+                owner::power_off(node, format_args!("every node's programs have ended (bootarg poweroff)"));
+            }
+            None => monitor.platform().print(format_args!(
+                "machine: every node's programs have ended; staying up (bootarg poweroff switches off)"
+            )),
+        }
     }
     monitor.serve()
 }

@@ -6,11 +6,14 @@ use crate::node::Node;
 use crate::{config, time};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
-use handoff::console::{DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
+use handoff::console::{Printer, DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
 use pl011::Pl011;
 
 /// The console UART's mapped address (0 until the boot node takes it).
 static UART: AtomicU64 = AtomicU64::new(0);
+/// The one reader of every ring, and what it remembers between drains.
+/// Any core of the owner may drain; whoever holds this does.
+static PRINTER: spin::Mutex<Printer> = spin::Mutex::new(Printer::new());
 
 /// The console, if this node owns it.
 pub fn uart() -> Option<Pl011> {
@@ -39,24 +42,17 @@ pub fn take_console(node: &Node, bell: u64) {
     }
 }
 
-/// Prints every waiting console line; returns true if there was any.
-/// Only the console owner's first core calls it (each ring has one reader).
+/// Prints everything waiting in every node's ring; returns true if there
+/// was anything. Returns false at once if another core of the owner is
+/// draining (each ring has one reader).
 pub fn drain(node: &Node) -> bool {
-    let mut line = [0u8; LINE_BYTES];
+    let Some(mut printer) = PRINTER.try_lock() else { return false };
     let uart = uart();
-    let mut any = false;
-    for (_, console) in node.consoles() {
-        while let Some((len, newline)) = console.ring.pop_text(&mut line) {
-            any = true;
-            if let Some(u) = &uart {
-                u.write_bytes(&line[..len]);
-                if newline {
-                    u.write_bytes(b"\n");
-                }
-            }
+    printer.drain(node.consoles().map(|(id, c)| (id, &c.ring)), &mut |bytes| {
+        if let Some(u) = &uart {
+            u.write_bytes(bytes);
         }
-    }
-    any
+    })
 }
 
 fn all_reported(node: &Node) -> bool {
@@ -160,12 +156,28 @@ fn summary(node: &Node) {
     drain(node);
 }
 
-/// Powers the machine off if the bootargs asked (`poweroff`), after
-/// printing every waiting line.
-pub fn power_off_if_asked(node: &Node) {
-    if node.info.flags & handoff::bootinfo::FLAG_POWEROFF == 0 {
-        return;
+/// A program's request to switch the machine off: its pid and name.
+static POWER_OFF: spin::Mutex<Option<(u32, [u8; user_abi::NAME_BYTES])>> = spin::Mutex::new(None);
+
+/// Records a program's request to switch off (the console owner only: it
+/// is the node that can say so on the console first).
+pub fn request_power_off(pid: u32, name: [u8; user_abi::NAME_BYTES]) -> Result<(), user_abi::Error> {
+    if uart().is_none() {
+        return Err(user_abi::Error::NotSupported);
     }
+    POWER_OFF.lock().get_or_insert((pid, name));
+    Ok(())
+}
+
+/// Who asked to switch off, if anyone did.
+pub fn power_off_request() -> Option<(u32, [u8; user_abi::NAME_BYTES])> {
+    *POWER_OFF.lock()
+}
+
+/// Says why, prints every waiting line, and switches the machine off
+/// through PSCI `SYSTEM_OFF`.
+pub fn power_off(node: &Node, why: core::fmt::Arguments<'_>) {
+    crate::println!("poweroff: {why}");
     drain(node);
     if let Some(u) = uart() {
         u.flush();

@@ -208,11 +208,10 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         k.running[core] = None;
         let written = finish(&mut k, s, exit, outcome, end >= slice_end);
         drop(k);
-        if let Some(n) = written {
+        if let Some((pid, n)) = written {
+            crate::console::write_user(pid, &write_buf[..n]);
             // SAFETY: the process stayed Running on this core for the write.
-            let st = unsafe { proc::slot_state(s) };
-            crate::console::write_user(&mut st.line, &write_buf[..n]);
-            st.frame.x[0] = n as u64;
+            unsafe { proc::slot_state(s) }.frame.x[0] = n as u64;
             let mut k = KERNEL.lock();
             requeue(&mut k, s, false);
         }
@@ -221,16 +220,16 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
 }
 
 /// Puts `s` back on its run queue after it stopped, unless it blocked or
-/// ended. Returns the bytes a `write` left to print (the process stays
-/// Running until they are).
-fn finish(k: &mut Kernel, s: Slot, exit: Exit, outcome: Outcome, slice_over: bool) -> Option<usize> {
+/// ended. Returns the writer's pid and the bytes a `write` left to print
+/// (the process stays Running until they are).
+fn finish(k: &mut Kernel, s: Slot, exit: Exit, outcome: Outcome, slice_over: bool) -> Option<(u32, usize)> {
     if k.take_kill(s) {
         k.exit(s, user_abi::ExitStatus::Killed);
         return None;
     }
     match outcome {
         Outcome::Exited | Outcome::Blocked => None,
-        Outcome::Write(n) => Some(n),
+        Outcome::Write(n) => k.procs[s].as_ref().map(|p| (p.pid, n)),
         Outcome::Yield => {
             requeue(k, s, true);
             None
@@ -259,12 +258,10 @@ fn requeue(k: &mut Kernel, s: Slot, to_back: bool) {
     }
 }
 
-/// Hands console input the UART interrupt collected to any program
-/// blocked reading it.
+/// Hands console input the UART interrupt collected to the programs
+/// waiting for it (and Ctrl-C to the foreground program).
 fn pump_input() {
-    if crate::input::waiting() {
-        let mut k = KERNEL.lock();
-        crate::input::take(&mut k.input);
-        k.feed_readers();
+    if crate::input::take_arrival() {
+        KERNEL.lock().on_input();
     }
 }

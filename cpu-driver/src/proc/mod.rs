@@ -13,7 +13,6 @@ use address_space::{Frames, Memory, UserSpace};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use handoff::{MAX_NODES, MAX_NODE_CPUS};
-use heapless::Deque;
 use run_queues::RunQueues;
 use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
 
@@ -35,10 +34,12 @@ pub enum State {
     Sleeping {
         deadline: u64,
     },
-    /// In `wait` for `pid` (0: any child), status to `status_va`.
+    /// In `wait` for `pid` (0: any child), status to `status_va`; with
+    /// `input`, console input ends the wait too.
     Waiting {
         pid: u32,
         status_va: u64,
+        input: bool,
     },
     Receiving {
         endpoint: usize,
@@ -113,11 +114,10 @@ impl Process {
     }
 }
 
-/// A program's registers and the console line it is writing, owned by the
-/// core that runs it, or by the lock holder while it does not run.
+/// A program's registers, owned by the core that runs it, or by the lock
+/// holder while it does not run.
 pub struct SlotState {
     pub frame: UserFrame,
-    pub line: crate::console::Line,
 }
 
 struct SlotCell(UnsafeCell<SlotState>);
@@ -128,10 +128,9 @@ struct SlotCell(UnsafeCell<SlotState>);
 unsafe impl Sync for SlotCell {}
 
 static SLOTS: [SlotCell; MAX_PROCS] =
-    [const { SlotCell(UnsafeCell::new(SlotState { frame: UserFrame::ZERO, line: crate::console::Line::new() })) };
-        MAX_PROCS];
+    [const { SlotCell(UnsafeCell::new(SlotState { frame: UserFrame::ZERO })) }; MAX_PROCS];
 
-/// The registers and line of slot `s`.
+/// The registers of slot `s`.
 ///
 /// # Safety
 /// The caller must own the slot (see [`SlotCell`]) for as long as it uses
@@ -178,7 +177,8 @@ pub struct Kernel {
     asids: [u64; 4],
     next_pid: u32,
     pub endpoints: endpoint::Endpoints,
-    pub input: Deque<u8, 1024>,
+    /// The console's foreground program (Ctrl-C ends it).
+    pub foreground: Option<u32>,
     pub stats: Stats,
     /// Every node as the monitor learned it (this one included).
     pub nodes: [Option<NodeInfo>; MAX_NODES],
@@ -198,7 +198,7 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     asids: [1, 0, 0, 0], // ASID 0 stays unused: it is the kernel's.
     next_pid: 1,
     endpoints: endpoint::Endpoints::new(),
-    input: Deque::new(),
+    foreground: None,
     stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
     nodes: [None; MAX_NODES],
     retired: heapless::Vec::new(),
@@ -307,8 +307,10 @@ impl Kernel {
         // SAFETY: the slot is free (no process), so no core runs it; we hold the lock.
         let st = unsafe { slot_state(slot) };
         st.frame = UserFrame::start(loaded.entry, user_abi::STACK_TOP);
-        st.line = crate::console::Line::new();
         self.procs[slot] = Some(p);
+        if options.foreground {
+            self.foreground = Some(pid);
+        }
         self.make_ready(slot, false);
         Ok(pid)
     }
@@ -409,10 +411,10 @@ impl Kernel {
         let Some(p) = self.procs[s].as_mut() else { return };
         let (pid, parent) = (p.pid, p.parent);
         self.unqueue(s);
-        // SAFETY: the process no longer runs (the caller took it off its
-        // core, or it was never on one); we hold the lock.
-        crate::console::flush_partial(unsafe { &mut slot_state(s).line }, false);
         self.release_memory(s);
+        if self.foreground == Some(pid) {
+            self.foreground = None;
+        }
         // Orphans: nobody will wait for them, so they are reaped when they
         // end, and those that already ended are reaped now.
         for c in self.procs.iter_mut().filter(|c| c.as_ref().is_some_and(|c| c.parent == pid)) {
@@ -530,6 +532,9 @@ impl Kernel {
 
     /// Ends process `pid` at another's request.
     pub fn kill(&mut self, pid: u32) -> Result<(), user_abi::Error> {
+        if pid == 1 {
+            return Err(user_abi::Error::NotPermitted);
+        }
         let s = self.slot_of(pid).ok_or(user_abi::Error::NoSuchProcess)?;
         let p = self.procs[s].as_mut().ok_or(user_abi::Error::NoSuchProcess)?;
         match p.state {
@@ -559,15 +564,20 @@ impl Kernel {
         self.procs[s].as_ref().map_or(0, |p| p.space.ttbr0())
     }
 
-    /// Satisfies a blocked `read` from the console input buffer.
+    /// Hands waiting console input to the programs blocked for it: a
+    /// `read` gets the bytes, a `wait` for input returns 0.
     pub fn feed_readers(&mut self) {
         for s in 0..MAX_PROCS {
-            if self.input.is_empty() {
+            if !crate::input::ready() {
                 return;
             }
-            if let Some(State::Reading { va, len }) = self.procs[s].as_ref().map(|p| p.state) {
-                let result = self.take_input(s, va, len);
-                self.resume(s, result);
+            match self.procs[s].as_ref().map(|p| p.state) {
+                Some(State::Reading { va, len }) => {
+                    let result = self.take_input(s, va, len);
+                    self.resume(s, result);
+                }
+                Some(State::Waiting { input: true, .. }) => self.resume(s, Ok(0)),
+                _ => {}
             }
         }
     }
@@ -575,11 +585,21 @@ impl Kernel {
     /// Copies up to `len` bytes of console input to `va` of process `s`.
     pub fn take_input(&mut self, s: Slot, va: u64, len: usize) -> Result<u64, user_abi::Error> {
         let mut buf = [0u8; 256];
-        let n = len.min(buf.len()).min(self.input.len());
-        for b in buf.iter_mut().take(n) {
-            *b = self.input.pop_front().unwrap_or(0);
-        }
+        let n = len.min(buf.len());
+        let n = crate::input::read(&mut buf[..n]).map_err(|_| user_abi::Error::InputLost)?;
         self.copy_out(s, va, &buf[..n])?;
         Ok(n as u64)
+    }
+
+    /// Console input arrived: Ctrl-C ends the foreground program (if there
+    /// is one; otherwise it is input like any other), the rest goes to
+    /// whoever waits for it.
+    pub fn on_input(&mut self) {
+        if let Some(fg) = self.foreground {
+            if crate::input::take_interrupts() {
+                let _ = self.kill(fg);
+            }
+        }
+        self.feed_readers();
     }
 }

@@ -22,8 +22,7 @@ pub enum Outcome {
     Write(usize),
 }
 
-/// Largest single `write`; longer ones are cut (the count says so).
-pub const WRITE_MAX: usize = 4096;
+pub use user_abi::WRITE_MAX;
 
 /// Handles the call in `s`'s registers; `core` runs it; `out` receives
 /// what a `write` prints.
@@ -74,7 +73,7 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         }
         Call::Read => read(k, s, a[0], a[1]),
         Call::Spawn => Return(spawn(k, s, a)),
-        Call::Wait => wait(k, s, a[0], a[1]),
+        Call::Wait => wait(k, s, a[0], a[1], a[2]),
         Call::Id => Return(match Id::from_number(a[0]) {
             Some(Id::Process) => Ok(u64::from(p.pid)),
             Some(Id::Node) => Ok(crate::node::get().map_or(0, |n| u64::from(n.info.node_id))),
@@ -92,6 +91,14 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Ps => Return(ps(k, s, a[0], a[1])),
         Call::Nodes => Return(nodes(k, s, a[0], a[1])),
         Call::SysInfo => Return(sysinfo(k, s, a[0])),
+        Call::PowerOff => {
+            let requested = crate::owner::request_power_off(p.pid, p.name);
+            if requested.is_ok() {
+                // The monitor, on the node's first core, switches off.
+                crate::gic::ring(k.bells[0]);
+            }
+            Return(requested.map(|()| 0))
+        }
         Call::Args => Return(len_of(a[1]).and_then(|len| {
             // The whole buffer (up to the longest argument string) must be
             // the caller's to write, however long the string is.
@@ -110,9 +117,13 @@ fn block(k: &mut Kernel, s: Slot, state: State) -> Outcome {
     Outcome::Blocked
 }
 
+/// Whether this node has console input (it owns the UART).
+fn has_console_input() -> bool {
+    crate::node::get().is_some_and(|n| n.info.is_boot_node() && n.info.uart_va != 0)
+}
+
 fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
-    let owner = crate::node::get().is_some_and(|n| n.info.is_boot_node() && n.info.uart_va != 0);
-    if !owner {
+    if !has_console_input() {
         return Outcome::Return(Err(Error::NotSupported));
     }
     let len = match len_of(len) {
@@ -123,7 +134,7 @@ fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
     if let Err(e) = k.check_user(s, va, len.min(256), true) {
         return Outcome::Return(Err(e));
     }
-    if k.input.is_empty() {
+    if !crate::input::ready() {
         return block(k, s, State::Reading { va, len });
     }
     Outcome::Return(k.take_input(s, va, len))
@@ -144,9 +155,17 @@ fn spawn(k: &mut Kernel, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
     k.spawn(name, &args[..args_len], parent, options).map(u64::from)
 }
 
-fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64) -> Outcome {
+fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcome {
+    use user_abi::{WAIT_INPUT, WAIT_NOHANG};
     use Outcome::Return;
     let Ok(pid) = u32::try_from(pid) else { return Return(Err(Error::NoSuchProcess)) };
+    if flags & !(WAIT_NOHANG | WAIT_INPUT) != 0 {
+        return Return(Err(Error::BadArgument));
+    }
+    let input = flags & WAIT_INPUT != 0;
+    if input && !has_console_input() {
+        return Return(Err(Error::NotSupported));
+    }
     let me = k.procs[s].as_ref().map_or(0, |p| p.pid);
     if status_va != 0 {
         if let Err(e) = k.check_user(s, status_va, 8, true) {
@@ -170,8 +189,14 @@ fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64) -> Outcome {
         k.procs[i] = None;
         return Return(k.write_status(s, status_va, status).map(|()| u64::from(child)));
     }
-    match (any, pid) {
-        (true, _) => block(k, s, State::Waiting { pid, status_va }),
+    if input && crate::input::ready() {
+        return Return(Ok(0));
+    }
+    // With input, a wait for any child can wait for input alone.
+    let can_wait = any || (input && pid == 0);
+    match (can_wait, pid) {
+        (true, _) if flags & WAIT_NOHANG != 0 => Return(Err(Error::WouldBlock)),
+        (true, _) => block(k, s, State::Waiting { pid, status_va, input }),
         (false, 0) => Return(Err(Error::NoChild)),
         (false, _) => Return(Err(Error::NoSuchProcess)),
     }
@@ -350,6 +375,8 @@ fn sysinfo(k: &mut Kernel, s: Slot, va: u64) -> Result<u64, Error> {
         failed_calls: k.stats.failed_calls,
         faults: k.stats.faults,
         counter_hz: crate::time::frequency(),
+        console_dropped: crate::console::dropped(),
+        input_dropped: crate::input::dropped(),
     };
     copy_array(k, s, va, 1, core::iter::once(si)).map(|_| 0)
 }

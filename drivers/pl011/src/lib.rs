@@ -27,6 +27,12 @@ register_bitfields! { u32,
         TXE OFFSET(8) NUMBITS(1) [],
         RXE OFFSET(9) NUMBITS(1) []
     ],
+    /// Data register as read: the byte and its receive errors.
+    DR [
+        DATA OFFSET(0) NUMBITS(8) [],
+        /// The receive FIFO was full and a byte was lost before this one.
+        OE OFFSET(11) NUMBITS(1) []
+    ],
     /// Interrupt mask set/clear, and interrupt clear.
     INT [
         /// Receive (FIFO at its trigger level).
@@ -38,7 +44,7 @@ register_bitfields! { u32,
 
 register_structs! {
     Registers {
-        (0x00 => dr: ReadWrite<u32>),
+        (0x00 => dr: ReadWrite<u32, DR::Register>),
         (0x04 => _reserved0),
         (0x18 => fr: ReadOnly<u32, FR::Register>),
         (0x1c => _reserved1),
@@ -81,13 +87,15 @@ impl Pl011 {
         self.regs().imsc.modify(INT::RX::SET + INT::RT::SET);
     }
 
-    /// The next received byte, if any (a read empties the FIFO, which
-    /// drops the receive interrupts).
-    pub fn read_byte(&self) -> Option<u8> {
+    /// The next received byte, if any, and whether input was lost before
+    /// it because the FIFO overran (a read empties the FIFO, which drops
+    /// the receive interrupts).
+    pub fn receive(&self) -> Option<(u8, bool)> {
         if self.regs().fr.is_set(FR::RXFE) {
             return None;
         }
-        Some(self.regs().dr.get() as u8)
+        let dr = self.regs().dr.extract();
+        Some((dr.read(DR::DATA) as u8, dr.is_set(DR::OE)))
     }
 
     /// Enables the UART and its transmitter if the firmware left them off.

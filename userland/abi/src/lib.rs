@@ -39,14 +39,20 @@ pub enum Call {
     Write = 4,
     /// `read(ptr, len) -> len`: reads console input, blocking until at least
     /// one byte is there. Only the node that owns the console has input
-    /// ([`Error::NotSupported`] elsewhere).
+    /// ([`Error::NotSupported`] elsewhere). Typeahead beyond
+    /// [`TYPEAHEAD_BYTES`] is dropped; the reader then gets
+    /// [`Error::InputLost`] once, where the dropped bytes were.
     Read = 5,
     /// `spawn(name_ptr, name_len, args_ptr, args_len, options) -> pid`:
     /// starts a program of the boot image as a child of the caller.
     /// `options` is [`SpawnOptions::encode`].
     Spawn = 6,
-    /// `wait(pid, status_ptr) -> pid`: waits for child `pid` (0: any child)
-    /// to end and writes its [`ExitStatus::encode`] at `status_ptr` (0: don't).
+    /// `wait(pid, status_ptr, flags) -> pid`: waits for child `pid` (0: any
+    /// child) to end and writes its [`ExitStatus::encode`] at `status_ptr`
+    /// (0: don't). `flags`: [`WAIT_NOHANG`] (don't block:
+    /// [`Error::WouldBlock`] while the children run), [`WAIT_INPUT`]
+    /// (also return 0 as soon as console input waits; with no child, wait
+    /// for input alone).
     Wait = 7,
     /// `id(which: Id) -> u64`.
     Id = 8,
@@ -63,7 +69,8 @@ pub enum Call {
     /// message of a local endpoint, blocking up to `timeout_ns`
     /// (`u64::MAX`: forever; 0: don't block).
     Recv = 12,
-    /// `kill(pid)`: ends a program of this node.
+    /// `kill(pid)`: ends a program of this node ([`Error::NotPermitted`]
+    /// for `init`, pid 1).
     Kill = 13,
     /// `ps(buf, max) -> count`: up to `max` [`ProcessInfo`] of this node.
     Ps = 14,
@@ -76,11 +83,15 @@ pub enum Call {
     /// spawned with (bytes beyond `len` are cut; the full length is
     /// returned).
     Args = 17,
+    /// `poweroff()`: switches the machine off, on the console node, after
+    /// the console says who asked (and, with `trace`, every node's trace is
+    /// out). [`Error::NotSupported`] on other nodes.
+    PowerOff = 18,
 }
 
 impl Call {
     /// Every call, by number.
-    pub const ALL: [Call; 18] = [
+    pub const ALL: [Call; 19] = [
         Call::Exit,
         Call::Yield,
         Call::Sleep,
@@ -99,6 +110,7 @@ impl Call {
         Call::Nodes,
         Call::SysInfo,
         Call::Args,
+        Call::PowerOff,
     ];
 
     /// The call numbered `n`, if any.
@@ -135,11 +147,15 @@ pub enum Error {
     TooBig = 11,
     /// `recv` reached its timeout.
     TimedOut = 12,
+    /// Refused: `init` cannot be killed.
+    NotPermitted = 13,
+    /// Console input was dropped here (typeahead overflowed).
+    InputLost = 14,
 }
 
 impl Error {
     /// Every error, by number minus one.
-    pub const ALL: [Error; 12] = [
+    pub const ALL: [Error; 14] = [
         Error::BadCall,
         Error::BadPointer,
         Error::BadArgument,
@@ -152,6 +168,8 @@ impl Error {
         Error::NoChild,
         Error::TooBig,
         Error::TimedOut,
+        Error::NotPermitted,
+        Error::InputLost,
     ];
 
     /// The error numbered `n`.
@@ -178,6 +196,8 @@ impl Error {
             Error::NoChild => "no child",
             Error::TooBig => "too big",
             Error::TimedOut => "timed out",
+            Error::NotPermitted => "not permitted",
+            Error::InputLost => "input lost",
         }
     }
 }
@@ -208,6 +228,15 @@ pub fn encode_result(r: Result<u64, Error>) -> u64 {
         Err(e) => e.to_result(),
     }
 }
+
+/// `flags` of [`Call::Wait`]: don't block.
+pub const WAIT_NOHANG: u64 = 1;
+/// `flags` of [`Call::Wait`]: also return (0) when console input waits.
+pub const WAIT_INPUT: u64 = 2;
+/// Largest single `write`; longer ones are cut (the count says so).
+pub const WRITE_MAX: usize = 4096;
+/// Bytes of console input kept for a reader that is not reading.
+pub const TYPEAHEAD_BYTES: usize = 4096;
 
 /// `prot` of [`Call::Map`].
 pub const PROT_READ: u64 = 1;
@@ -253,7 +282,7 @@ mod tests {
             assert_eq!(decode_result(encode_result(Ok(v))), Ok(v));
         }
         assert_eq!(Error::from_number(0), None);
-        assert_eq!(Error::from_number(13), None);
+        assert_eq!(Error::from_number(Error::ALL.len() as u64 + 1), None);
         assert_eq!(decode_result(u64::MAX - 99), Err(Error::BadCall), "unknown error numbers stay errors");
     }
 

@@ -103,20 +103,24 @@ pub struct SpawnOptions {
     /// Keep the program on this core of the node; `None`: any core, and it
     /// may move between them.
     pub core: Option<u8>,
+    /// The console's foreground program: Ctrl-C typed while it runs ends it
+    /// (console node only; until it ends or another takes its place).
+    pub foreground: bool,
 }
 
 impl SpawnOptions {
-    /// Bits 0..8: priority + 1 (0: default); bits 8..16: core + 1 (0: any).
+    /// Bits 0..8: priority + 1 (0: default); bits 8..16: core + 1 (0: any);
+    /// bit 16: foreground.
     pub fn encode(self) -> u64 {
         let p = self.priority.map_or(0, |p| u64::from(p) + 1);
         let c = self.core.map_or(0, |c| u64::from(c) + 1);
-        p | (c << 8)
+        p | (c << 8) | (u64::from(self.foreground) << 16)
     }
 
     /// Rejects unknown bits and priorities out of range (cores are checked
     /// by the kernel, which knows how many it has).
     pub fn decode(raw: u64) -> Option<SpawnOptions> {
-        if raw >> 16 != 0 {
+        if raw >> 17 != 0 {
             return None;
         }
         let p = (raw & 0xff) as u8;
@@ -124,7 +128,7 @@ impl SpawnOptions {
         if p > PRIORITIES {
             return None;
         }
-        Some(SpawnOptions { priority: p.checked_sub(1), core: c.checked_sub(1) })
+        Some(SpawnOptions { priority: p.checked_sub(1), core: c.checked_sub(1), foreground: raw & (1 << 16) != 0 })
     }
 }
 
@@ -249,6 +253,12 @@ pub struct SysInfo {
     pub faults: u64,
     /// The generic counter's frequency.
     pub counter_hz: u64,
+    /// Console lines this node gave up on (the console owner stayed away
+    /// too long); the owner also reports them on the console.
+    pub console_dropped: u64,
+    /// Console input bytes refused since boot (typeahead beyond
+    /// `TYPEAHEAD_BYTES`, or a UART overrun); console node only.
+    pub input_dropped: u64,
 }
 
 /// The text of a NUL-padded name (up to the first NUL; invalid UTF-8 reads as "?").
@@ -276,12 +286,14 @@ mod tests {
     fn spawn_options_round_trip_and_reject() {
         for priority in [None, Some(0), Some(3)] {
             for core in [None, Some(0), Some(15)] {
-                let o = SpawnOptions { priority, core };
-                assert_eq!(SpawnOptions::decode(o.encode()), Some(o));
+                for foreground in [false, true] {
+                    let o = SpawnOptions { priority, core, foreground };
+                    assert_eq!(SpawnOptions::decode(o.encode()), Some(o));
+                }
             }
         }
         assert_eq!(SpawnOptions::decode(5), None, "priority 4 is out of range");
-        assert_eq!(SpawnOptions::decode(1 << 16), None, "unknown bits");
+        assert_eq!(SpawnOptions::decode(1 << 17), None, "unknown bits");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use core::fmt;
 
 /// Bytes formatted before a `write` is forced; longer output is written in
 /// several calls.
-const BUFFER: usize = 512;
+const BUFFER: usize = user_abi::WRITE_MAX;
 
 /// A formatting buffer that writes itself to the console when full and when
 /// dropped.
@@ -70,7 +70,7 @@ pub fn _print(args: fmt::Arguments<'_>) {
     let _ = fmt::Write::write_fmt(&mut console, args);
 }
 
-/// Prints to the console with one `write` (for up to 512 bytes).
+/// Prints to the console with one `write` (for up to `WRITE_MAX` bytes).
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => {
@@ -78,7 +78,7 @@ macro_rules! print {
     };
 }
 
-/// Prints a line to the console with one `write` (for up to 512 bytes).
+/// Prints a line to the console with one `write` (for up to `WRITE_MAX` bytes).
 #[macro_export]
 macro_rules! println {
     () => {

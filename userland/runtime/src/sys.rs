@@ -113,10 +113,24 @@ pub fn spawn(name: &str, args: &str, options: SpawnOptions) -> Result<Pid, Error
 /// Waits for child `pid` (0: any child) to end. A status the runtime cannot
 /// decode (a kernel newer than this ABI) is reported as `Faulted(Other)`.
 pub fn wait(pid: Pid) -> Result<(Pid, ExitStatus), Error> {
+    wait_with(pid, 0)?.ok_or(Error::BadCall)
+}
+
+/// [`wait`] with `flags` ([`user_abi::WAIT_NOHANG`], [`user_abi::WAIT_INPUT`]):
+/// `Ok(None)` when it returned because console input waits.
+pub fn wait_with(pid: Pid, flags: u64) -> Result<Option<(Pid, ExitStatus)>, Error> {
     let mut raw = 0u64;
-    let pid = call2(Call::Wait, u64::from(pid), &mut raw as *mut u64 as u64)?;
+    let pid = call(Call::Wait, [u64::from(pid), &mut raw as *mut u64 as u64, flags, 0, 0, 0])?;
+    if pid == 0 {
+        return Ok(None);
+    }
     let status = ExitStatus::decode(raw).unwrap_or(ExitStatus::Faulted(user_abi::Fault::Other));
-    Ok((pid as Pid, status))
+    Ok(Some((pid as Pid, status)))
+}
+
+/// Switches the machine off (console node only); returns only on failure.
+pub fn poweroff() -> Result<(), Error> {
+    call0(Call::PowerOff).map(drop)
 }
 
 /// One of the caller's ids.

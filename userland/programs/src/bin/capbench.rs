@@ -36,7 +36,7 @@ fn run_on(cores: &[u8], units: u64) -> Result<Vec<(u8, u64)>, &'static str> {
     let args = format!("worker {units}");
     let mut pids = Vec::new();
     for &core in cores {
-        let options = SpawnOptions { core: Some(core), priority: None };
+        let options = SpawnOptions { core: Some(core), ..SpawnOptions::default() };
         pids.push((core, urt::spawn("capbench", &args, options).map_err(|_| "spawn failed")?));
     }
     let mut out = Vec::new();

@@ -4,6 +4,9 @@
 //!
 //! `run=PROG[:ARG...]` runs PROG on the console node, `run@N=PROG[:ARG...]`
 //! on node N; the ARGs become PROG's argument string, joined by spaces.
+//! When the command line asks for nothing on the console node and is not
+//! a scripted boot (`poweroff`, `ktest=`, `bench=`), the console node's
+//! `init` starts the shell, so an interactive boot ends at a prompt.
 
 #![no_std]
 #![no_main]
@@ -29,21 +32,27 @@ fn main() -> i32 {
         }
     };
     let mut children: Vec<(Pid, &str)> = Vec::new();
+    let mut start = |prog, args: &str| match urt::spawn(prog, args, SpawnOptions::default()) {
+        Ok(pid) => {
+            println!("init: node {node} started {prog} (pid {pid})");
+            children.push((pid, prog));
+        }
+        Err(e) => println!("init: node {node} cannot start {prog}: {e}"),
+    };
+    let mut asked = false;
     for word in cmdline.split_whitespace() {
         let Some((target, spec)) = parse_run(word, console) else { continue };
         if target != node {
             continue;
         }
+        asked = true;
         let mut parts = spec.split(':');
         let prog = parts.next().unwrap_or("");
         let args: String = parts.collect::<Vec<_>>().join(" ");
-        match urt::spawn(prog, &args, SpawnOptions::default()) {
-            Ok(pid) => {
-                println!("init: node {node} started {prog} (pid {pid})");
-                children.push((pid, prog));
-            }
-            Err(e) => println!("init: node {node} cannot start {prog}: {e}"),
-        }
+        start(prog, &args);
+    }
+    if node == console && !asked && !scripted(cmdline) {
+        start("shell", "");
     }
     loop {
         match urt::wait(0) {
@@ -59,6 +68,11 @@ fn main() -> i32 {
         }
     }
     0
+}
+
+/// Whether the command line runs a script to its end (no shell wanted).
+fn scripted(cmdline: &str) -> bool {
+    cmdline.split_whitespace().any(|w| w == "poweroff" || w.starts_with("ktest=") || w.starts_with("bench="))
 }
 
 /// The target node and `PROG[:ARG...]` of a `run=` or `run@N=` word.

@@ -1,19 +1,25 @@
 //! `shell`: the interactive shell on the serial console (only the console
-//! node has input). Line editing is the minimum a serial terminal needs:
-//! echo, backspace, and CR, LF or CR LF ending a line.
+//! node has input). The line discipline is `line_edit`'s; typed and pasted
+//! text is kept until every line of it has run. A program runs in the
+//! foreground (Ctrl-C ends it; what is typed meanwhile waits, up to the
+//! kernel's typeahead) or, with `&`, in the background, and is reported
+//! when it ends.
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
-use urt::{print, println, NodeInfo, ProcessInfo, ProcessState, SpawnOptions};
+use line_edit::{Action, LineEditor};
+use urt::{print, println, Error, NodeInfo, ProcessInfo, ProcessState, SpawnOptions};
+use user_abi::{TYPEAHEAD_BYTES, WAIT_INPUT, WAIT_NOHANG};
 
 const PROMPT: &str = "mk> ";
-/// Longest command line kept; further characters are dropped (not echoed).
-const LINE_BYTES: usize = 256;
+/// Longest command line.
+const LINE_BYTES: usize = 255;
 const MAX_PROCESSES: usize = 64;
 const MAX_NODES: usize = 64;
 
@@ -21,10 +27,79 @@ const HELP: &[(&str, &str)] = &[
     ("help", "show this list"),
     ("ps", "list the processes of this node"),
     ("nodes", "list the nodes of the machine"),
-    ("run PROGRAM [ARGS...] [&]", "start a program and wait for it (& : don't wait)"),
+    ("sysinfo", "this node's memory, calls, faults and console drops"),
+    ("run PROGRAM [ARGS...] [&]", "start a program and wait for it (Ctrl-C ends it; & : don't wait)"),
     ("kill PID", "end a process of this node"),
+    ("poweroff", "switch the machine off"),
     ("exit", "leave the shell"),
 ];
+
+/// Console input: what was read and not yet edited, and the editor.
+struct Input {
+    pending: VecDeque<u8>,
+    editor: LineEditor<LINE_BYTES>,
+}
+
+impl Input {
+    /// The next command line, echoing it as it is edited. While nothing
+    /// is typed, background jobs that end are reported.
+    fn next_line(&mut self) -> Result<String, Error> {
+        let mut echo = Vec::new();
+        loop {
+            while let Some(b) = self.pending.pop_front() {
+                let action = self.editor.feed(b, &mut |e| echo.extend_from_slice(e));
+                match action {
+                    Some(Action::Line) => {
+                        flush(&mut echo);
+                        return Ok(String::from(self.editor.line()));
+                    }
+                    Some(Action::Cancel) => {
+                        flush(&mut echo);
+                        print!("{PROMPT}");
+                    }
+                    Some(Action::TooLong) => {
+                        flush(&mut echo);
+                        println!("shell: line longer than {LINE_BYTES} bytes: ignored up to its end");
+                    }
+                    Some(Action::TooLongEnded) => {
+                        flush(&mut echo);
+                        print!("{PROMPT}");
+                    }
+                    None => {}
+                }
+            }
+            flush(&mut echo);
+            self.fill()?;
+        }
+    }
+
+    /// Waits for input (reporting background jobs that end meanwhile) and
+    /// reads what there is.
+    fn fill(&mut self) -> Result<(), Error> {
+        while let Some((pid, status)) = urt::wait_with(0, WAIT_INPUT)? {
+            println!("\n[pid {pid}] {status}");
+            print!("{PROMPT}{}", self.editor.typed());
+        }
+        let mut buf = [0u8; 256];
+        match urt::read(&mut buf) {
+            Ok(n) => self.pending.extend(&buf[..n]),
+            Err(Error::InputLost) => {
+                self.editor.discard();
+                println!("\nshell: typeahead over {TYPEAHEAD_BYTES} bytes: input was dropped; the line in progress is discarded");
+                print!("{PROMPT}");
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+fn flush(echo: &mut Vec<u8>) {
+    if !echo.is_empty() {
+        let _ = urt::write(echo);
+        echo.clear();
+    }
+}
 
 fn main() -> i32 {
     let info = match urt::sysinfo() {
@@ -38,57 +113,44 @@ fn main() -> i32 {
         println!("shell: node {} has no console input (it is on node {})", info.node, info.console_node);
         return 1;
     }
-    let mut line = String::new();
+    println!("shell: type help for the commands");
+    let mut input = Input { pending: VecDeque::new(), editor: LineEditor::new() };
     loop {
+        reap_background();
         print!("{PROMPT}");
-        if let Err(e) = read_line(&mut line) {
-            println!("shell: read: {e}");
-            return 1;
-        }
+        let line = match input.next_line() {
+            Ok(l) => l,
+            Err(e) => {
+                println!("shell: read: {e}");
+                return 1;
+            }
+        };
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             [] => {}
             ["help", ..] => help(),
             ["ps", ..] => ps(),
             ["nodes", ..] => nodes(),
+            ["sysinfo", ..] => sysinfo(),
             ["run", rest @ ..] => run(rest),
             ["kill", rest @ ..] => kill(rest),
+            ["poweroff", ..] => {
+                if let Err(e) = urt::poweroff() {
+                    println!("poweroff: {e}");
+                }
+                // The machine is going off; nothing more to read.
+                let _ = urt::sleep_ns(u64::MAX);
+            }
             ["exit", ..] => return 0,
             [other, ..] => println!("unknown command: {other} (try help)"),
         }
     }
 }
 
-/// Reads one line into `line`, echoing it.
-fn read_line(line: &mut String) -> Result<(), urt::Error> {
-    line.clear();
-    // A CR ends the line; an LF right after it belongs to the same end.
-    let mut after_cr = false;
-    let mut buf = [0u8; 64];
-    loop {
-        let n = urt::read(&mut buf)?;
-        for &b in &buf[..n] {
-            let was_cr = core::mem::replace(&mut after_cr, b == b'\r');
-            match b {
-                b'\n' if was_cr => {}
-                b'\r' | b'\n' => {
-                    print!("\n");
-                    // Bytes after the end of line in this read are dropped:
-                    // a human types one line at a time.
-                    return Ok(());
-                }
-                0x7f | 0x08 if !line.is_empty() => {
-                    line.pop();
-                    print!("\x08 \x08");
-                }
-                0x20..=0x7e if line.len() < LINE_BYTES => {
-                    line.push(b as char);
-                    let echo = [b];
-                    let _ = urt::write(&echo);
-                }
-                _ => {}
-            }
-        }
+/// Reports every background job that has ended.
+fn reap_background() {
+    while let Ok(Some((pid, status))) = urt::wait_with(0, WAIT_NOHANG) {
+        println!("[pid {pid}] {status}");
     }
 }
 
@@ -136,6 +198,27 @@ fn nodes() {
     println!("{n} nodes");
 }
 
+fn sysinfo() {
+    let s = match urt::sysinfo() {
+        Ok(s) => s,
+        Err(e) => return println!("sysinfo: {e}"),
+    };
+    println!(
+        "node {} of {}: cores={} processes={} free_pages={}/{} calls={} failed_calls={} faults={} console_dropped={} input_dropped={}",
+        s.node,
+        s.nodes,
+        s.cores,
+        s.processes,
+        s.free_pages,
+        s.total_pages,
+        s.calls,
+        s.failed_calls,
+        s.faults,
+        s.console_dropped,
+        s.input_dropped
+    );
+}
+
 fn run(words: &[&str]) {
     let (background, words) = match words {
         [rest @ .., "&"] => (true, rest),
@@ -145,9 +228,10 @@ fn run(words: &[&str]) {
         return println!("run: usage: run PROGRAM [ARGS...] [&]");
     };
     let args = args.join(" ");
-    let pid = match urt::spawn(prog, &args, SpawnOptions::default()) {
+    let options = SpawnOptions { foreground: !background, ..SpawnOptions::default() };
+    let pid = match urt::spawn(prog, &args, options) {
         Ok(pid) => pid,
-        Err(e) => return println!("run: {e}"),
+        Err(e) => return println!("run: {prog}: {e}"),
     };
     if background {
         return println!("[pid {pid}] started");
@@ -164,7 +248,8 @@ fn kill(words: &[&str]) {
     };
     match urt::kill(pid) {
         Ok(()) => println!("killed {pid}"),
-        Err(e) => println!("kill: {e}"),
+        Err(Error::NotPermitted) => println!("kill: {pid} is init: it cannot be killed"),
+        Err(e) => println!("kill: {pid}: {e}"),
     }
 }
 

@@ -47,7 +47,7 @@ fn yielder(n: u64) -> i32 {
 /// ns per yield.
 fn yielders(count: usize, core: u8) -> Result<u64, &'static str> {
     let args = format!("yield {YIELDS}");
-    let options = SpawnOptions { core: Some(core), priority: None };
+    let options = SpawnOptions { core: Some(core), ..SpawnOptions::default() };
     let mut pids = [0; 2];
     for pid in pids.iter_mut().take(count) {
         *pid = urt::spawn("sysbench", &args, options).map_err(|_| "spawn failed")?;

@@ -161,7 +161,7 @@ fn main() -> i32 {
     for _ in 0..count {
         let n = loop {
             let n = r.below(MAX_CALL + 1);
-            if ![Call::Exit as u64, Call::Kill as u64, Call::Read as u64].contains(&n) {
+            if ![Call::Exit as u64, Call::Kill as u64, Call::Read as u64, Call::PowerOff as u64].contains(&n) {
                 break n;
             }
         };

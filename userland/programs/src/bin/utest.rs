@@ -161,7 +161,7 @@ fn spawn_exit_wait() -> Outcome {
 
 fn pinned_cpu_bound_both_progress() -> Outcome {
     let core = last_core()?;
-    let options = SpawnOptions { priority: None, core: Some(core) };
+    let options = SpawnOptions { core: Some(core), ..SpawnOptions::default() };
     let start = urt::clock_ns();
     let a = Child::spawn("spin", "1500", options)?;
     let b = Child::spawn("spin", "1500", options)?;
@@ -322,10 +322,14 @@ fn kill_ends_a_program() -> Outcome {
 /// this test gets to run.
 fn priorities_prefer_higher() -> Outcome {
     let core = Some(last_core()?);
-    let low = Child::spawn("spin", "3000", SpawnOptions { priority: Some(0), core })?;
+    let low = Child::spawn("spin", "3000", SpawnOptions { priority: Some(0), core, ..SpawnOptions::default() })?;
     urt::sleep_ns(20 * MS).map_err(|e| format!("sleep: {e}"))?;
     let start = urt::clock_ns();
-    let high = Child::spawn("watch", &format!("{} 300", low.pid), SpawnOptions { priority: Some(3), core })?;
+    let high = Child::spawn(
+        "watch",
+        &format!("{} 300", low.pid),
+        SpawnOptions { priority: Some(3), core, ..SpawnOptions::default() },
+    )?;
     let watched = high.wait()?;
     let took = urt::clock_ns() - start;
     let low_status = low.wait()?;
