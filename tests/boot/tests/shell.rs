@@ -1,0 +1,162 @@
+//! The README's boot command (`cargo xtask run --topology 4+2+2`, no
+//! bootargs) as a newcomer uses it: it lands in the shell, and the shell
+//! handles what a serial console sends.
+
+use boot_tests::{assert_kernel_survived, preset_machine, session};
+use std::time::Duration;
+use xtask::qemu::Session;
+
+const STEP: Duration = Duration::from_secs(60);
+const PROMPT: &str = "mk> ";
+
+/// The README's boot command's machine.
+fn interactive() -> Session {
+    let mut m = preset_machine("4+2+2", 3);
+    m.append = String::new();
+    let mut s = session(&m);
+    expect(&mut s, "shell: type help for the commands\n");
+    prompt(&mut s);
+    let boot = s.console();
+    assert!(boot.contains("init: node 0 started shell (pid 2)"), "init starts the shell itself:\n{boot}");
+    s
+}
+
+fn expect(s: &mut Session, text: &str) -> String {
+    s.expect(text, STEP).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Waits for the prompt; returns what the console printed before it.
+fn prompt(s: &mut Session) -> String {
+    expect(s, PROMPT)
+}
+
+fn send(s: &mut Session, text: &str) {
+    s.send(text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Types `line` and Enter; returns what it printed up to the next prompt.
+fn command(s: &mut Session, line: &str) -> String {
+    send(s, &format!("{line}\r"));
+    prompt(s)
+}
+
+/// `poweroff` says who asked and QEMU exits cleanly.
+fn power_off(mut s: Session) {
+    send(&mut s, "poweroff\r");
+    expect(&mut s, "poweroff: asked by pid 2 (shell)");
+    let c = s.finish(STEP).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.exit_code, Some(0), "QEMU must power off; console:\n{}", c.console);
+    assert_kernel_survived(&c.console);
+}
+
+#[test]
+fn lands_in_the_shell_and_edits_lines() {
+    let mut s = interactive();
+    let help = command(&mut s, "help");
+    for cmd in ["help", "ps", "nodes", "sysinfo", "run PROGRAM", "kill PID", "poweroff", "exit"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "help must list {cmd:?}:\n{help}");
+    }
+    // Backspace and DEL both erase.
+    let nodes = command(&mut s, "nodz\x7fe\x08es");
+    assert!(nodes.lines().any(|l| l == "3 nodes"), "an edited `nodes` runs:\n{nodes}");
+    let unknown = command(&mut s, "frobnicate now");
+    assert!(unknown.contains("unknown command: frobnicate"), "{unknown}");
+    // Ctrl-C at the prompt drops the line.
+    send(&mut s, "kill 1\x03");
+    let after = command(&mut s, "");
+    assert!(!after.contains("kill:"), "a cancelled line does not run:\n{after}");
+
+    // 4 KiB without a line end: refused, and the shell still answers.
+    send(&mut s, &"x".repeat(4096));
+    expect(&mut s, "shell: line longer than 255 bytes: ignored up to its end");
+    send(&mut s, "\r");
+    prompt(&mut s);
+    let help = command(&mut s, "help");
+    assert!(help.contains("show this list"), "{help}");
+    power_off(s);
+}
+
+#[test]
+fn pasted_commands_all_run_in_order_whatever_their_line_ends() {
+    let mut s = interactive();
+    for end in ["\r", "\n", "\r\n"] {
+        let commands = ["run exitcode 11", "nodes", "run exitcode 12", "sysinfo", "run exitcode 13"];
+        let paste: String = commands.iter().map(|c| format!("{c}{end}")).collect();
+        send(&mut s, &paste);
+        let mut out = String::new();
+        for _ in &commands {
+            out += &prompt(&mut s);
+        }
+        let at = |what: &str| out.find(what).unwrap_or_else(|| panic!("{what:?} missing ({end:?}):\n{out}"));
+        let order =
+            [at("exited with 11"), at("3 nodes"), at("exited with 12"), at("console_dropped="), at("exited with 13")];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order with {end:?}:\n{out}");
+        assert!(!out.contains("unknown command"), "no command lost a letter ({end:?}):\n{out}");
+    }
+    power_off(s);
+}
+
+#[test]
+fn background_jobs_are_reaped() {
+    let mut s = interactive();
+    const JOBS: usize = 200;
+    let exits = |text: &str| text.matches("] exited with 0").count();
+    // Reports come as jobs end (with a new prompt) or before the next
+    // prompt: count them wherever they are.
+    let mut seen = 0;
+    for _ in 0..JOBS {
+        send(&mut s, "run exitcode 0 &\r");
+        seen += exits(&expect(&mut s, "] started\n"));
+    }
+    while seen < JOBS {
+        seen += exits(&s.expect(|l: &str| l.ends_with("] exited with 0"), STEP).unwrap_or_else(|e| panic!("{e}"))) + 1;
+    }
+    send(&mut s, "\r");
+    prompt(&mut s);
+    let ps = command(&mut s, "ps");
+    assert!(!ps.contains("zombie"), "every job was reaped:\n{ps}");
+    assert_eq!(ps.lines().filter(|l| l.trim_end().ends_with("exitcode")).count(), 0, "{ps}");
+    power_off(s);
+}
+
+#[test]
+fn foreground_jobs_stop_on_ctrl_c_and_typeahead_waits() {
+    let mut s = interactive();
+    // Typed while a job runs: kept, and run once it ends.
+    send(&mut s, "run heavy 20000\r");
+    expect(&mut s, "run heavy 20000\n");
+    send(&mut s, "nodes\r");
+    let out = prompt(&mut s);
+    assert!(out.contains("exited with 0"), "{out}");
+    let out = prompt(&mut s);
+    assert!(out.contains("3 nodes"), "the typeahead ran after the job:\n{out}");
+
+    // Ctrl-C ends the foreground job, not the shell.
+    send(&mut s, "run heavy 100000000\r");
+    expect(&mut s, "run heavy 100000000\n");
+    std::thread::sleep(Duration::from_millis(500));
+    send(&mut s, "\x03");
+    let out = prompt(&mut s);
+    assert!(out.contains("] killed"), "Ctrl-C stops the job:\n{out}");
+
+    // Typeahead beyond its size is refused with a message, never merged.
+    send(&mut s, "run heavy 200000\r");
+    expect(&mut s, "run heavy 200000\n");
+    send(&mut s, &format!("{}\r", "y".repeat(5000)));
+    let out = expect(&mut s, "input was dropped; the line in progress is discarded");
+    assert!(out.contains("exited with 0"), "{out}");
+    prompt(&mut s);
+    let out = command(&mut s, "sysinfo");
+    let dropped = out
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("input_dropped=")?.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("sysinfo has input_dropped:\n{out}"));
+    assert!(dropped > 0, "{out}");
+    assert!(!out.contains("unknown command"), "{out}");
+
+    let out = command(&mut s, "kill 1");
+    assert!(out.contains("kill: 1 is init: it cannot be killed"), "{out}");
+    let ps = command(&mut s, "ps");
+    assert!(ps.lines().any(|l| l.trim_end().ends_with(" init")), "init still runs:\n{ps}");
+    power_off(s);
+}
