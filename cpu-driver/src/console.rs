@@ -59,6 +59,13 @@ pub fn emit(line: &Line) {
     push(0, line.as_bytes(), End::Newline, Priority::Kernel);
 }
 
+/// Queues a kernel line that may wait for room as long as program output
+/// does (a trace dump: many lines, none of them to be lost), leaving the
+/// kernel's reserve to reports.
+pub fn emit_bulk(line: &Line) {
+    push(0, line.as_bytes(), End::Newline, Priority::Program);
+}
+
 /// Queues one unit of text from `source` (0: kernel, else a pid), waiting
 /// for room as its priority allows.
 fn push(source: u32, text: &[u8], end: End, priority: Priority) {

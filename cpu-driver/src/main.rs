@@ -23,6 +23,7 @@ mod programs;
 mod sched;
 mod selftest;
 mod time;
+mod trace;
 mod trap;
 
 use handoff::CoreStart;

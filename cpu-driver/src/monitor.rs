@@ -6,7 +6,7 @@ use crate::node::Node;
 use crate::{config, gic, owner, time};
 use channel::Channel;
 use core::sync::atomic::Ordering;
-use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS};
+use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS, FLAG_TRACE};
 use monitor::{Identity, Link, Mode, Monitor, Platform, MAX_NODES};
 
 /// Messages per ordered pair of nodes and per mode in `ktest=channels`.
@@ -80,6 +80,12 @@ impl Platform for Kernel<'_> {
             }
             Mode::Polling => time::nap(POLL_SLEEP_US),
         }
+    }
+    fn trace_message(&self, sent: bool, peer: u32, kind: u8, seq: u64) {
+        crate::trace::message(sent, peer, kind, seq);
+    }
+    fn dump_trace(&self) -> (u64, u64) {
+        crate::trace::dump(self.node)
     }
     fn poll_spins(&self) -> u32 {
         // Programs wait for this core: hand it to them at once rather than
@@ -164,6 +170,21 @@ fn publish_nodes(node: &Node, monitor: &Monitor<'_, Kernel<'_>>) {
     }
 }
 
+/// How long the coordinator waits for every node's trace.
+const TRACE_TIMEOUT_S: u64 = 30;
+
+/// The coordinator's loop: runs the monitor until `done`, and prints every
+/// node's trace whenever a program asks (the shell's `trace`).
+fn serve_until(monitor: &mut Monitor<'_, Kernel<'_>>, mut done: impl FnMut(&Monitor<'_, Kernel<'_>>) -> bool) {
+    loop {
+        monitor.run_until(u64::MAX, |m| done(m) || owner::trace_requested());
+        if !owner::take_trace_request() {
+            return;
+        }
+        monitor.collect_traces(TRACE_TIMEOUT_S);
+    }
+}
+
 /// The node's first core from here on: never returns.
 pub fn run(node: &Node, bell: u64) -> ! {
     let info = node.info;
@@ -207,25 +228,33 @@ pub fn run(node: &Node, bell: u64) -> ! {
     }
     let init_status = || crate::proc::INIT_STATUS.load(Ordering::Acquire);
     let asked = || owner::power_off_request().is_some();
-    monitor.run_until(u64::MAX, |_| init_status() != 0 || asked());
+    serve_until(&mut monitor, |_| init_status() != 0 || asked());
     if init_status() != 0 {
         monitor.finished(init_status() - 1);
     }
     if info.is_boot_node() {
         // The machine is done when every node's init is, or when a program
         // asks to switch off.
-        monitor.run_until(u64::MAX, |m| asked() || m.all_finished());
+        serve_until(&mut monitor, |m| asked() || m.all_finished());
+        let traced = info.flags & FLAG_TRACE != 0;
+        let power_off = |monitor: &mut Monitor<'_, Kernel<'_>>, why: core::fmt::Arguments<'_>| {
+            if traced {
+                monitor.collect_traces(TRACE_TIMEOUT_S);
+            }
+            owner::power_off(node, why);
+        };
         match owner::power_off_request() {
             Some((pid, name)) => {
-                owner::power_off(node, format_args!("asked by pid {pid} ({})", user_abi::name_str(&name)));
+                power_off(&mut monitor, format_args!("asked by pid {pid} ({})", user_abi::name_str(&name)));
             }
             None if info.flags & handoff::bootinfo::FLAG_POWEROFF != 0 => {
-                owner::power_off(node, format_args!("every node's programs have ended (bootarg poweroff)"));
+                power_off(&mut monitor, format_args!("every node's programs have ended (bootarg poweroff)"));
             }
             None => monitor.platform().print(format_args!(
                 "machine: every node's programs have ended; staying up (bootarg poweroff switches off)"
             )),
         }
+        serve_until(&mut monitor, |_| false);
     }
     monitor.serve()
 }

@@ -5,7 +5,7 @@
 use crate::node::Node;
 use crate::{config, time};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use handoff::console::{Printer, DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
 use pl011::Pl011;
 
@@ -154,6 +154,29 @@ fn summary(node: &Node) {
         ktap(node);
     }
     drain(node);
+}
+
+/// A program asked for every node's trace (the shell's `trace`).
+static TRACE_REQUEST: AtomicBool = AtomicBool::new(false);
+
+/// Records a program's request to print every node's trace (the console
+/// owner only, where the coordinator runs; with bootarg `trace`).
+pub fn request_trace(node: &Node) -> Result<(), user_abi::Error> {
+    if uart().is_none() || node.info.flags & handoff::bootinfo::FLAG_TRACE == 0 {
+        return Err(user_abi::Error::NotSupported);
+    }
+    TRACE_REQUEST.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Whether a trace was asked for.
+pub fn trace_requested() -> bool {
+    TRACE_REQUEST.load(Ordering::Acquire)
+}
+
+/// Takes the request for a trace, if there was one.
+pub fn take_trace_request() -> bool {
+    TRACE_REQUEST.swap(false, Ordering::AcqRel)
 }
 
 /// A program's request to switch the machine off: its pid and name.

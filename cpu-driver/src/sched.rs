@@ -143,6 +143,7 @@ pub fn run(until: Option<u64>) -> Woken {
             p.state = State::Running;
             p.core = core;
             p.running_since = now;
+            crate::trace::run(p.pid);
         }
         k.running[core] = Some(s);
         let ttbr0 = k.ttbr0(s);
@@ -171,10 +172,13 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let doorbell = exit == Exit::Interrupt && gic::drain();
 
         let mut k = KERNEL.lock();
+        let mut pid = 0;
         if let Some(p) = k.procs[s].as_mut() {
             p.cpu_ticks += end.saturating_sub(p.running_since);
             p.running_since = end;
+            pid = p.pid;
         }
+        let mut faulted = false;
         let outcome = match exit {
             Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, write_buf),
             // WFI or WFE at EL0 (trapped): a program that wants to wait
@@ -194,6 +198,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
                     _ => (Fault::Other, far),
                 };
                 k.fault(s, core, fault, esr, at, pc);
+                faulted = true;
                 Outcome::Exited
             }
             Exit::Interrupt => Outcome::Return(Ok(u64::MAX)),
@@ -206,6 +211,8 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
             }
         }
         k.running[core] = None;
+        let killed = k.procs[s].as_ref().is_some_and(|p| p.pid == pid && p.kill_pending());
+        crate::trace::stop(pid, stop_reason(exit, &outcome, faulted, killed));
         let written = finish(&mut k, s, exit, outcome, end >= slice_end);
         drop(k);
         if let Some((pid, n)) = written {
@@ -216,6 +223,21 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
             requeue(&mut k, s, false);
         }
         return doorbell;
+    }
+}
+
+/// Why a program's stretch on its core ended, for the trace.
+fn stop_reason(exit: Exit, outcome: &Outcome, faulted: bool, killed: bool) -> crate::trace::Why {
+    use crate::trace::Why;
+    match (exit, outcome) {
+        _ if faulted => Why::Faulted,
+        _ if killed => Why::Killed,
+        (Exit::Interrupt, _) => Why::Preempted,
+        (_, Outcome::Exited) => Why::Exited,
+        (_, Outcome::Blocked) => Why::Blocked,
+        (_, Outcome::Yield) => Why::Yielded,
+        (_, Outcome::Write(_)) => Why::Wrote,
+        (_, Outcome::Return(_)) => Why::Preempted,
     }
 }
 

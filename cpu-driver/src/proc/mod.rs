@@ -112,6 +112,11 @@ impl Process {
     pub fn name(&self) -> &str {
         user_abi::name_str(&self.name)
     }
+
+    /// Whether it was asked to end while it ran (and has not yet).
+    pub fn kill_pending(&self) -> bool {
+        self.kill_pending
+    }
 }
 
 /// A program's registers, owned by the core that runs it, or by the lock
@@ -215,8 +220,16 @@ impl Kernel {
     pub fn init(&mut self, info: &handoff::NodeBootInfo) {
         let pa = info.memory.start + (info.free_va - handoff::KERNEL_VA);
         self.ram = NodeRam { pa, va: info.free_va };
-        self.frames = Some(Frames::new(pa, info.free_size));
         self.cores = info.cpu_count as usize;
+        // With `trace`, the cores' trace rings take the top of free RAM.
+        let traced = info.flags & handoff::bootinfo::FLAG_TRACE != 0;
+        let trace_bytes = if traced { crate::trace::area_bytes(self.cores) } else { 0 };
+        let trace_bytes = trace_bytes.next_multiple_of(address_space::PAGE).min(info.free_size);
+        let programs = info.free_size - trace_bytes;
+        if trace_bytes != 0 {
+            crate::trace::init(info.free_va + programs, self.cores);
+        }
+        self.frames = Some(Frames::new(pa, programs));
     }
 
     fn slot_of(&self, pid: u32) -> Option<Slot> {
@@ -279,6 +292,7 @@ impl Kernel {
         };
         let pid = self.next_pid;
         self.next_pid = self.next_pid.wrapping_add(1).max(1);
+        crate::trace::spawn(pid, parent, name);
         let mut p = Process {
             pid,
             parent,
@@ -334,6 +348,7 @@ impl Kernel {
             let idle = (0..self.cores.min(MAX_NODE_CPUS))
                 .find(|&c| online & (1 << c) != 0 && running[c].is_none() && queues.waiting(c) == 0);
             if let Some(idle) = idle {
+                crate::trace::moved(p.pid, core, idle);
                 core = idle;
                 p.core = idle;
                 p.migrations = p.migrations.saturating_add(1);
@@ -351,6 +366,7 @@ impl Kernel {
         let procs = &self.procs;
         let (s, from) = self.queues.pick(core, self.cores, |s| procs[s].as_ref().is_some_and(|p| !p.pinned))?;
         if let Some(p) = self.procs[s].as_mut().filter(|_| from != core) {
+            crate::trace::moved(p.pid, from, core);
             p.core = core;
             p.migrations = p.migrations.saturating_add(1);
         }
@@ -402,6 +418,9 @@ impl Kernel {
     pub fn resume(&mut self, s: Slot, result: Result<u64, user_abi::Error>) {
         // SAFETY: `s` is blocked (not Running), so the lock holder owns its slot.
         unsafe { slot_state(s) }.frame.x[0] = user_abi::encode_result(result);
+        if let Some(p) = self.procs[s].as_ref() {
+            crate::trace::wake(p.pid);
+        }
         self.make_ready(s, false);
     }
 
@@ -410,6 +429,7 @@ impl Kernel {
     pub fn exit(&mut self, s: Slot, status: ExitStatus) {
         let Some(p) = self.procs[s].as_mut() else { return };
         let (pid, parent) = (p.pid, p.parent);
+        crate::trace::exit(pid, status.encode());
         self.unqueue(s);
         self.release_memory(s);
         if self.foreground == Some(pid) {

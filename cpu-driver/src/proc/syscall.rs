@@ -91,6 +91,13 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Ps => Return(ps(k, s, a[0], a[1])),
         Call::Nodes => Return(nodes(k, s, a[0], a[1])),
         Call::SysInfo => Return(sysinfo(k, s, a[0])),
+        Call::Trace => {
+            let requested = crate::node::get().ok_or(Error::NotSupported).and_then(|n| crate::owner::request_trace(&n));
+            if requested.is_ok() {
+                crate::gic::ring(k.bells[0]);
+            }
+            Return(requested.map(|()| 0))
+        }
         Call::PowerOff => {
             let requested = crate::owner::request_power_off(p.pid, p.name);
             if requested.is_ok() {

@@ -117,7 +117,8 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
         | if args("ktest=boot") { handoff::bootinfo::FLAG_KTEST_BOOT } else { 0 }
         | if args("ktest=channels") { handoff::bootinfo::FLAG_KTEST_CHANNELS } else { 0 }
-        | if args("bench=channels") { handoff::bootinfo::FLAG_BENCH_CHANNELS } else { 0 };
+        | if args("bench=channels") { handoff::bootinfo::FLAG_BENCH_CHANNELS } else { 0 }
+        | if args("trace") { handoff::bootinfo::FLAG_TRACE } else { 0 };
     let show_plan = args("plan");
     let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {
         Ok(p) => p,

@@ -18,6 +18,8 @@ pub const FLAG_KTEST_BOOT: u32 = 1 << 2;
 pub const FLAG_KTEST_CHANNELS: u32 = 1 << 3;
 /// `flags`: measure the channels between the first two nodes (`bench=channels`).
 pub const FLAG_BENCH_CHANNELS: u32 = 1 << 4;
+/// `flags`: every core records scheduling and message events (`trace`).
+pub const FLAG_TRACE: u32 = 1 << 5;
 
 /// `enable` of a [`CoreEntry`].
 pub const ENABLE_PSCI: u32 = 0;

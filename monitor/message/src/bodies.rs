@@ -34,6 +34,26 @@ pub struct Finished {
     pub status: U64,
 }
 
+/// The coordinator asks a monitor to print its node's trace (bootarg
+/// `trace`) through its console, before power-off or on a shell command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct TraceDump {
+    /// Which request this is, echoed in [`TraceDone`].
+    pub request: U32,
+}
+
+/// A monitor tells the coordinator its trace is out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct TraceDone {
+    pub node: U32,
+    pub request: U32,
+    /// Events printed, and events lost (overwritten or caught being written).
+    pub events: U64,
+    pub lost: U64,
+}
+
 /// The coordinator starts a test or benchmark phase on every node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
 #[repr(C)]
@@ -194,4 +214,8 @@ messages! {
     Pong(Pong) = 7,
     /// See [`Finished`].
     Finished(Finished) = 8,
+    /// See [`TraceDump`].
+    TraceDump(TraceDump) = 9,
+    /// See [`TraceDone`].
+    TraceDone(TraceDone) = 10,
 }

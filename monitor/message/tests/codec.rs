@@ -8,6 +8,13 @@ fn samples() -> Vec<Message> {
         Message::Hello(Hello { node: U32::new(2), build: U32::new(1), capacity: U32::new(1024), cpus: U32::new(2) }),
         Message::Linked(Linked { node: U32::new(1), peers: U32::new(2) }),
         Message::Finished(Finished { node: U32::new(2), status: U64::new(1 << 32 | 3) }),
+        Message::TraceDump(TraceDump { request: U32::new(7) }),
+        Message::TraceDone(TraceDone {
+            node: U32::new(1),
+            request: U32::new(7),
+            events: U64::new(12_345),
+            lost: U64::new(6),
+        }),
         Message::TestStart(TestStart {
             test: U32::new(1),
             mode: U32::new(1),

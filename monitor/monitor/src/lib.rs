@@ -28,7 +28,7 @@ pub use stream::INJECTED;
 
 use heapless::Vec;
 use message::le::{U32, U64};
-use message::{decode, Finished, Hello, Linked, Message, Payload, TestReport, TestStart};
+use message::{decode, Finished, Hello, Kind, Linked, Message, Payload, TestReport, TestStart, TraceDone, TraceDump};
 
 /// Most nodes (as `handoff::MAX_NODES`).
 pub const MAX_NODES: usize = 16;
@@ -81,6 +81,9 @@ pub struct Monitor<'a, P: Platform> {
     pings_left: u64,
     /// Coordinator: each node's finished status, once it reported.
     pub(crate) finished: [Option<u64>; MAX_NODES],
+    /// Coordinator: the last trace request, and who has answered it.
+    trace_request: u32,
+    traces_done: [Option<(u64, u64)>; MAX_NODES],
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -103,6 +106,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
             next_seq: 0,
             pings_left: 0,
             finished: [None; MAX_NODES],
+            trace_request: 0,
+            traces_done: [None; MAX_NODES],
         }
     }
 
@@ -137,10 +142,43 @@ impl<'a, P: Platform> Monitor<'a, P> {
     /// Sends a raw payload to `peer`, valid or not: for tests that feed a
     /// peer garbage.
     pub fn send_raw(&mut self, peer: u32, p: &Payload) {
-        let queued = self.links.iter_mut().find(|l| l.peer == peer).is_some_and(|l| l.post_raw(p));
-        if !queued {
+        let Some(link) = self.links.iter_mut().find(|l| l.peer == peer) else {
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        };
+        let seq = link.next_seq();
+        if link.post_raw(p) {
+            self.platform.trace_message(true, peer, p[1], seq);
+        } else {
             self.dropped = self.dropped.saturating_add(1);
         }
+    }
+
+    /// Coordinator: every node prints its trace (this one first), then the
+    /// coordinator waits up to `timeout_s` seconds for every linked peer to
+    /// say it is done, and prints one line with the totals.
+    pub fn collect_traces(&mut self, timeout_s: u64) {
+        self.trace_request = self.trace_request.wrapping_add(1);
+        self.traces_done = [None; MAX_NODES];
+        let ask = Message::TraceDump(TraceDump { request: U32::new(self.trace_request) });
+        let peers: Vec<u32, MAX_NODES> = self.links.iter().filter(|l| l.hello.is_some()).map(|l| l.peer).collect();
+        for &peer in &peers {
+            self.send(peer, &ask);
+        }
+        let own = self.platform.dump_trace();
+        if let Some(slot) = self.traces_done.get_mut(self.me.node as usize) {
+            *slot = Some(own);
+        }
+        let deadline = self.platform.now().saturating_add(self.ticks(timeout_s));
+        self.run_until(deadline, |m| peers.iter().all(|&p| m.traces_done.get(p as usize).is_some_and(Option::is_some)));
+        let (mut nodes, mut events, mut lost) = (0, 0, 0);
+        for (e, l) in self.traces_done.iter().flatten() {
+            nodes += 1;
+            events += e;
+            lost += l;
+        }
+        let missing = peers.len() as u32 + 1 - nodes;
+        self.platform.print(format_args!("trace: done nodes={nodes} events={events} lost={lost} missing={missing}"));
     }
 
     /// Greets every peer, waits up to `timeout_s` seconds for their
@@ -277,8 +315,15 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 continue;
             }
             let mut frames = [[0u8; message::PAYLOAD]; 16];
+            // The channel's sequence numbers (exact unless a slot was
+            // corrupt, which also takes a number).
+            let first = self.links[i].rx.received();
             let n = self.links[i].rx.recv_batch(&mut frames);
-            for p in &frames[..n] {
+            let peer = self.links[i].peer;
+            for (k, p) in frames[..n].iter().enumerate() {
+                if p[1] != Kind::StreamData as u8 {
+                    self.platform.trace_message(false, peer, p[1], first + k as u64);
+                }
                 self.handle(i, p);
             }
             busy |= n > 0;
@@ -330,6 +375,23 @@ impl<'a, P: Platform> Monitor<'a, P> {
             Message::Finished(f) if self.is_coordinator() && f.node.get() == peer => {
                 if let Some(slot) = self.finished.get_mut(peer as usize) {
                     *slot = Some(f.status.get());
+                }
+            }
+            Message::TraceDump(t) if from_coordinator => {
+                let (events, lost) = self.platform.dump_trace();
+                let done = TraceDone {
+                    node: U32::new(self.me.node),
+                    request: t.request,
+                    events: U64::new(events),
+                    lost: U64::new(lost),
+                };
+                self.send(peer, &Message::TraceDone(done));
+            }
+            Message::TraceDone(d)
+                if self.is_coordinator() && d.node.get() == peer && d.request.get() == self.trace_request =>
+            {
+                if let Some(slot) = self.traces_done.get_mut(peer as usize) {
+                    *slot = Some((d.events.get(), d.lost.get()));
                 }
             }
             _ => self.links[i].unexpected = self.links[i].unexpected.saturating_add(1),

@@ -43,6 +43,12 @@ impl<'a, N: Notifier> Link<'a, N> {
         }
     }
 
+    /// The channel sequence number the next queued message will have: the
+    /// outbox drains in order, and stream frames go only when it is empty.
+    pub fn next_seq(&self) -> u64 {
+        self.tx.sent() + self.outbox.len() as u64
+    }
+
     /// Queues a control message; it goes out now if the ring has room.
     /// Returns false if even the outbox is full (the message is dropped
     /// and the caller counts it).

@@ -63,4 +63,11 @@ pub trait Platform {
     fn poll_spins(&self) -> u32 {
         1024
     }
+    /// Records a message sent (`sent`) to or received from `peer`: its
+    /// kind byte and the channel's sequence number, the same at both ends.
+    fn trace_message(&self, _sent: bool, _peer: u32, _kind: u8, _seq: u64) {}
+    /// Prints the node's trace; returns (events printed, events lost).
+    fn dump_trace(&self) -> (u64, u64) {
+        (0, 0)
+    }
 }

@@ -7,10 +7,15 @@ use monitor::{Identity, Link, Mode, Monitor, Platform, INJECTED, MAX_NODES};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// A message end as traced: (from, to, kind, seq, sent).
+type Traced = (u32, u32, u8, u64, bool);
+
 #[derive(Clone)]
 struct Host {
     start: Instant,
     lines: Arc<Mutex<Vec<String>>>,
+    node: u32,
+    traced: Arc<Mutex<Vec<Traced>>>,
 }
 
 impl Platform for Host {
@@ -32,6 +37,14 @@ impl Platform for Host {
     }
     fn poll_spins(&self) -> u32 {
         64
+    }
+    fn trace_message(&self, sent: bool, peer: u32, kind: u8, seq: u64) {
+        let (from, to) = if sent { (self.node, peer) } else { (peer, self.node) };
+        self.traced.lock().expect("traced").push((from, to, kind, seq, sent));
+    }
+    fn dump_trace(&self) -> (u64, u64) {
+        self.print(format_args!("dumped node {}", self.node));
+        (u64::from(self.node) + 1, 0)
     }
 }
 
@@ -63,7 +76,12 @@ fn run_nodes(
     garbage: impl FnOnce(&mut Monitor<'_, Host>) + Send,
 ) -> Vec<String> {
     let fabric = Fabric::new(n, 61);
-    let host = Host { start: Instant::now(), lines: Arc::new(Mutex::new(Vec::new())) };
+    let host = Host {
+        start: Instant::now(),
+        lines: Arc::new(Mutex::new(Vec::new())),
+        node: 0,
+        traced: Arc::new(Mutex::new(Vec::new())),
+    };
     let mut coordinate = Some(coordinate);
     let mut garbage = Some(garbage);
     std::thread::scope(|s| {
@@ -75,7 +93,7 @@ fn run_nodes(
                 assert!(links.push(link).is_ok());
             }
             let id = Identity { node: me as u32, nodes: n as u32, coordinator: 0, build: 1, capacity: 1024, cpus: 1 };
-            let mut m = Monitor::new(host.clone(), id, links);
+            let mut m = Monitor::new(Host { node: me as u32, ..host.clone() }, id, links);
             if me == 0 {
                 let c = coordinate.take().expect("one coordinator");
                 handles.push(s.spawn(move || {
@@ -211,4 +229,31 @@ fn a_node_that_never_finishes_holds_the_machine_up() {
         |m| m.finished(0),
     );
     assert!(lines.contains(&"all finished: false".to_string()), "{lines:#?}");
+}
+
+#[test]
+fn traces_are_collected_from_every_node_and_message_ends_pair_up() {
+    let host_traced = std::sync::OnceLock::new();
+    let lines = run_nodes(
+        3,
+        |m| {
+            m.wait_all_linked(10);
+            m.collect_traces(10);
+            let _ = host_traced.set(Arc::clone(&m.platform().traced));
+        },
+        |_| {},
+    );
+    for node in 0..3 {
+        assert!(lines.iter().any(|l| *l == format!("dumped node {node}")), "{lines:#?}");
+    }
+    assert!(lines.iter().any(|l| l == "trace: done nodes=3 events=6 lost=0 missing=0"), "{lines:#?}");
+    let traced = host_traced.get().expect("ran").lock().expect("traced").clone();
+    let received: Vec<&Traced> = traced.iter().filter(|t| !t.4).collect();
+    assert!(received.len() >= 3 * 2 + 2 * 2, "hellos, links, dumps and dones: {traced:?}");
+    for r in received {
+        assert!(
+            traced.iter().any(|s| s.4 && (s.0, s.1, s.2, s.3) == (r.0, r.1, r.2, r.3)),
+            "received {r:?} was never sent: {traced:?}"
+        );
+    }
 }

@@ -19,5 +19,6 @@ pub fn channel_host(runs: usize) -> Result<()> {
         .arg(runs.to_string())
         .arg("--json")
         .arg(&json);
-    run(cmd, "the channel host benchmark")
+    run(cmd, "the channel host benchmark")?;
+    crate::charts::beside("channel-host.json", &crate::plot::read_json(&json)?, crate::charts::channel_host)
 }

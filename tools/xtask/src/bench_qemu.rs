@@ -103,7 +103,9 @@ pub fn channel(image: &std::path::Path, runs: usize) -> Result<()> {
         obj.insert("unit".into(), json!("QEMU TCG guest time (emulator time, not hardware)"));
         out.push(Value::Object(obj));
     }
-    write_json("channel-qemu.json", &Value::Array(out))
+    let out = Value::Array(out);
+    write_json("channel-qemu.json", &out)?;
+    crate::charts::beside("channel-qemu.json", &out, crate::charts::channel_qemu)
 }
 
 /// The figures of the `bench: processes` line, with what each means.
@@ -149,7 +151,9 @@ pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
         obj.insert("unit".into(), json!("guest nanoseconds (QEMU TCG emulator time, not hardware)"));
         out.push(Value::Object(obj));
     }
-    write_json("processes.json", &Value::Array(out))
+    let out = Value::Array(out);
+    write_json("processes.json", &out)?;
+    crate::charts::beside("processes.json", &out, crate::charts::processes)
 }
 
 /// Work units per core in `bench capacity` (about a second per LITTLE core
@@ -240,5 +244,7 @@ pub fn capacity(image: &std::path::Path, runs: usize) -> Result<()> {
             }
         }
     }
-    write_json("capacity.json", &Value::Array(out))
+    let out = Value::Array(out);
+    write_json("capacity.json", &out)?;
+    crate::charts::beside("capacity.json", &out, crate::charts::capacity)
 }

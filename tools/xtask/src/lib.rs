@@ -5,14 +5,18 @@ pub mod asym;
 pub mod bench_host;
 pub mod bench_qemu;
 pub mod build;
+pub mod charts;
 pub mod dtb;
 pub mod fuzz;
+pub mod gdb;
 pub mod image;
 pub mod loom;
 pub mod plan;
+pub mod plot;
 pub mod qemu;
 pub mod report;
 pub mod setup;
+pub mod trace;
 
 use std::path::PathBuf;
 

@@ -56,8 +56,24 @@ struct MachineArgs {
 enum Cmd {
     /// Build both CPU-driver builds and the boot image.
     Build,
-    /// Boot under QEMU with the console on this terminal (Ctrl-C quits).
-    Run(MachineArgs),
+    /// Boot under QEMU with the console on this terminal (Ctrl-C goes to
+    /// the guest; Ctrl-A X quits QEMU).
+    Run {
+        #[command(flatten)]
+        machine: MachineArgs,
+        /// Start with the vCPUs stopped and QEMU's gdb stub listening; print
+        /// the gdb command line that attaches with every symbol file.
+        #[arg(long)]
+        gdb: bool,
+        /// The gdb stub's TCP port (on 127.0.0.1).
+        #[arg(long, default_value_t = xtask::gdb::DEFAULT_PORT, requires = "gdb")]
+        gdb_port: u16,
+        /// Boot with the bootarg `trace` and write every node's trace, as it
+        /// comes out (at power-off, or the shell's `trace`), to this file as
+        /// Chrome trace JSON (Perfetto opens it).
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
     /// Print the boot plan of a device tree.
     Plan {
         #[arg(long)]
@@ -86,6 +102,14 @@ enum Cmd {
         what: String,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+    },
+    /// Draw the schedule of a Chrome trace-event file: PREFIX.svg and PREFIX.png.
+    Plot {
+        /// The trace (`traceEvents` with run slices, metadata, message flows).
+        trace: PathBuf,
+        /// Output path without extension (default: TRACE without its extension).
+        #[arg(long, value_name = "PREFIX")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -132,7 +156,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 /// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 14] = [
+const HOST_CRATES: [&str; 16] = [
     "topology",
     "boot-plan",
     "handoff",
@@ -147,6 +171,8 @@ const HOST_CRATES: [&str; 14] = [
     "address-space",
     "run-queues",
     "qemu-pacer",
+    "line-edit",
+    "trace-ring",
 ];
 
 /// Seconds each fuzz target runs in `cargo xtask test`.
@@ -219,13 +245,21 @@ fn main() -> ExitCode {
         Cmd::Build => {
             xtask::setup::toolchain().and_then(|()| build::boot_image("qemu-virt")).map(|p| println!("{}", p.display()))
         }
-        Cmd::Run(a) => (|| {
+        Cmd::Run { machine: a, gdb, gdb_port, trace } => (|| {
             xtask::setup::toolchain()?;
             xtask::setup::qemu()?;
-            let m = machine(&a)?;
+            if gdb {
+                xtask::setup::gdb()?;
+            }
+            let mut m = machine(&a)?;
             let image = build::boot_image("qemu-virt")?;
-            let status = qemu::command(&m, &image)?.status().map_err(|e| e.to_string())?;
-            status.success().then_some(()).ok_or_else(|| format!("QEMU exited with {status}"))
+            if gdb {
+                xtask::gdb::listen(&mut m, "qemu-virt", gdb_port)?;
+            }
+            if trace.is_some() {
+                m.append = format!("{} trace", m.append).trim().to_string();
+            }
+            qemu::run_at_terminal(&m, &image, trace.as_deref())
         })(),
         Cmd::Plan { dtb, json } => return plan_command(&dtb, json),
         Cmd::Dtb => (|| {
@@ -259,6 +293,7 @@ fn main() -> ExitCode {
                 other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity)")),
             },
         },
+        Cmd::Plot { trace, out } => xtask::plot::command(&trace, out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

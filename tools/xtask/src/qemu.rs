@@ -29,6 +29,8 @@ pub struct Machine {
     pub virtualization: bool,
     /// A TCG plugin and its arguments (`-plugin` value), e.g. the pacer.
     pub plugin: Option<String>,
+    /// Start with the vCPUs stopped and the gdb stub on this port (`--gdb`).
+    pub gdb_port: Option<u16>,
 }
 
 impl Default for Machine {
@@ -43,6 +45,7 @@ impl Default for Machine {
             append: String::new(),
             virtualization: false,
             plugin: None,
+            gdb_port: None,
         }
     }
 }
@@ -91,11 +94,24 @@ pub fn machine_args(m: &Machine, extra_machine: &str) -> Vec<String> {
     ]
 }
 
-/// The full command that boots `kernel` on `m`, console on stdio.
+/// The full command that boots `kernel` on `m`, console on stdio (for
+/// programs that drive the console: tests, benchmarks).
 pub fn command(m: &Machine, kernel: &Path) -> Result<Command> {
+    command_with(m, kernel, &["-serial", "stdio", "-monitor", "none"])
+}
+
+/// The command for a person at a terminal: Ctrl-C goes to the guest (the
+/// shell stops its foreground program), and QEMU's own keys are behind
+/// Ctrl-A (Ctrl-A X quits, Ctrl-A C is QEMU's monitor).
+pub fn interactive_command(m: &Machine, kernel: &Path) -> Result<Command> {
+    let console = ["-chardev", "stdio,id=console,mux=on,signal=off", "-serial", "chardev:console", "-mon", "console"];
+    command_with(m, kernel, &console)
+}
+
+fn command_with(m: &Machine, kernel: &Path, console: &[&str]) -> Result<Command> {
     let mut cmd = Command::new(binary()?);
     cmd.args(machine_args(m, ""));
-    cmd.args(["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]);
+    cmd.args(["-display", "none"]).args(console).arg("-no-reboot");
     cmd.arg("-kernel").arg(kernel);
     if let Some(dtb) = &m.dtb {
         cmd.arg("-dtb").arg(dtb);
@@ -106,7 +122,47 @@ pub fn command(m: &Machine, kernel: &Path) -> Result<Command> {
     if let Some(plugin) = &m.plugin {
         cmd.args(["-plugin", plugin]);
     }
+    if let Some(port) = m.gdb_port {
+        cmd.args(crate::gdb::qemu_args(port));
+    }
     Ok(cmd)
+}
+
+/// Runs QEMU at this terminal (stdin is the guest's console input) until
+/// it exits; with `trace`, also collects the console's `trace:` lines and
+/// writes them to that file as Chrome trace JSON.
+pub fn run_at_terminal(m: &Machine, kernel: &Path, trace: Option<&Path>) -> Result<()> {
+    let mut cmd = interactive_command(m, kernel)?;
+    let Some(path) = trace else {
+        let status = cmd.status().map_err(|e| format!("cannot start QEMU: {e}"))?;
+        return status.success().then_some(()).ok_or_else(|| format!("QEMU exited with {status}"));
+    };
+    cmd.stdout(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
+    let mut stdout = child.stdout.take().ok_or("no QEMU stdout")?;
+    // Everything still goes to the terminal as it comes; a copy is kept.
+    let mut console = Output::default();
+    let mut buf = [0u8; 4096];
+    let mut out = std::io::stdout();
+    loop {
+        let n = stdout.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+        console.push(&buf[..n]);
+    }
+    let status = child.wait().map_err(|e| format!("waiting for QEMU: {e}"))?;
+    let sum = crate::trace::write(&console.text, path)?;
+    println!(
+        "xtask: trace written to {} ({} slices, {} message flows, {} events lost); open it in https://ui.perfetto.dev, draw it with cargo xtask plot {}",
+        path.display(),
+        sum.slices,
+        sum.flows,
+        sum.lost,
+        path.display()
+    );
+    status.success().then_some(()).ok_or_else(|| format!("QEMU exited with {status}"))
 }
 
 /// What a captured run produced.

@@ -87,11 +87,14 @@ pub enum Call {
     /// the console says who asked (and, with `trace`, every node's trace is
     /// out). [`Error::NotSupported`] on other nodes.
     PowerOff = 18,
+    /// `trace()`: every node prints its trace events since the last time
+    /// (bootarg `trace`; console node only, else [`Error::NotSupported`]).
+    Trace = 19,
 }
 
 impl Call {
     /// Every call, by number.
-    pub const ALL: [Call; 19] = [
+    pub const ALL: [Call; 20] = [
         Call::Exit,
         Call::Yield,
         Call::Sleep,
@@ -111,6 +114,7 @@ impl Call {
         Call::SysInfo,
         Call::Args,
         Call::PowerOff,
+        Call::Trace,
     ];
 
     /// The call numbered `n`, if any.

@@ -128,6 +128,11 @@ pub fn wait_with(pid: Pid, flags: u64) -> Result<Option<(Pid, ExitStatus)>, Erro
     Ok(Some((pid as Pid, status)))
 }
 
+/// Every node prints its trace (bootarg `trace`, console node only).
+pub fn trace() -> Result<(), Error> {
+    call0(Call::Trace).map(drop)
+}
+
 /// Switches the machine off (console node only); returns only on failure.
 pub fn poweroff() -> Result<(), Error> {
     call0(Call::PowerOff).map(drop)

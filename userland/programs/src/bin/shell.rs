@@ -30,6 +30,7 @@ const HELP: &[(&str, &str)] = &[
     ("sysinfo", "this node's memory, calls, faults and console drops"),
     ("run PROGRAM [ARGS...] [&]", "start a program and wait for it (Ctrl-C ends it; & : don't wait)"),
     ("kill PID", "end a process of this node"),
+    ("trace", "every node prints its trace since the last one (bootarg trace)"),
     ("poweroff", "switch the machine off"),
     ("exit", "leave the shell"),
 ];
@@ -134,6 +135,11 @@ fn main() -> i32 {
             ["sysinfo", ..] => sysinfo(),
             ["run", rest @ ..] => run(rest),
             ["kill", rest @ ..] => kill(rest),
+            ["trace", ..] => {
+                if let Err(e) = urt::trace() {
+                    println!("trace: {e} (boot with the bootarg trace)");
+                }
+            }
             ["poweroff", ..] => {
                 if let Err(e) = urt::poweroff() {
                     println!("poweroff: {e}");
