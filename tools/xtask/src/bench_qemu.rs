@@ -47,7 +47,9 @@ pub fn boot(image: &std::path::Path, runs: usize) -> Result<()> {
         out.push(json!({"topology": name, "gic": gic, "cpus": cpus, "runs_us": t, "median_us": med,
             "unit": "guest microseconds (QEMU TCG emulator time)"}));
     }
-    write_json("boot.json", &Value::Array(out))
+    write_json("boot.json", &Value::Array(out))?;
+    let m = dtb::machine(dtb::preset("4+2+2")?, Machine { gic: 3, append: "poweroff".into(), ..Machine::default() })?;
+    traced_boot("boot", &m, image, Duration::from_secs(60))
 }
 
 /// The figure `key` of a benchmark line's `key=number` fields.
@@ -105,7 +107,8 @@ pub fn channel(image: &std::path::Path, runs: usize) -> Result<()> {
     }
     let out = Value::Array(out);
     write_json("channel-qemu.json", &out)?;
-    crate::charts::beside("channel-qemu.json", &out, crate::charts::channel_qemu)
+    crate::charts::beside("channel-qemu.json", &out, crate::charts::channel_qemu)?;
+    traced_boot("channel-qemu", &m, image, Duration::from_secs(120))
 }
 
 /// The figures of the `bench: processes` line, with what each means.
@@ -121,39 +124,67 @@ const PROCESS_FIELDS: [(&str, &str); 4] = [
 /// context switch against a plain function call measured in the same run.
 pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
     let mut out = Vec::new();
-    println!("system calls and context switches, QEMU TCG guest ns (emulator time), {runs} boots: min / median / max");
-    println!("{:<8} {:<44} {:>24}", "topology", "what", "ns");
+    println!(
+        "system calls and context switches, QEMU TCG guest ns (emulator time), {runs} boots each with the bootarg \
+         trace off and on, interleaved: min / median / max"
+    );
+    println!("{:<8} {:<6} {:<44} {:>24}", "topology", "trace", "what", "ns");
     for name in ["1x4", "4+2+2"] {
         let base = Machine { gic: 3, append: "poweroff run=sysbench".into(), ..Machine::default() };
         let m = dtb::machine(dtb::preset(name)?, base)?;
-        let mut samples = vec![Vec::new(); PROCESS_FIELDS.len()];
-        for _ in 0..runs {
-            let run = run_captured(&m, image, Duration::from_secs(120))?;
-            let fields = run
-                .console
-                .lines()
-                .find_map(report::bench_processes_line)
-                .ok_or_else(|| format!("no `bench: processes` line; console:\n{}", run.console))?;
-            for (i, (key, _)) in PROCESS_FIELDS.iter().enumerate() {
-                let v = field(&fields, key)?;
-                samples[i].push(v);
+        let traced = Machine { append: format!("{} trace", m.append), ..m.clone() };
+        let mut samples = [vec![Vec::new(); PROCESS_FIELDS.len()], vec![Vec::new(); PROCESS_FIELDS.len()]];
+        for r in 0..runs {
+            for (t, machine) in [&m, &traced].into_iter().enumerate() {
+                let run = run_captured(machine, image, Duration::from_secs(120))?;
+                let fields = run
+                    .console
+                    .lines()
+                    .find_map(report::bench_processes_line)
+                    .ok_or_else(|| format!("no `bench: processes` line; console:\n{}", run.console))?;
+                for (i, (key, _)) in PROCESS_FIELDS.iter().enumerate() {
+                    samples[t][i].push(field(&fields, key)?);
+                }
+                if t == 1 && r + 1 == runs {
+                    write_trace(&format!("processes-{name}"), &run.console)?;
+                }
             }
         }
-        let mut obj = serde_json::Map::new();
-        for (i, values) in samples.iter_mut().enumerate() {
-            values.sort_unstable();
-            let (min, med, max) = spread(values);
-            let (key, what) = PROCESS_FIELDS[i];
-            println!("{name:<8} {what:<44} {:>24}", format!("{min} / {med} / {max}"));
-            obj.insert(key.into(), json!({"runs": values, "median": med, "what": what}));
+        for (t, samples) in samples.iter_mut().enumerate() {
+            let trace = if t == 1 { "on" } else { "off" };
+            let mut obj = serde_json::Map::new();
+            for (i, values) in samples.iter_mut().enumerate() {
+                values.sort_unstable();
+                let (min, med, max) = spread(values);
+                let (key, what) = PROCESS_FIELDS[i];
+                println!("{name:<8} {trace:<6} {what:<44} {:>24}", format!("{min} / {med} / {max}"));
+                obj.insert(key.into(), json!({"runs": values, "median": med, "what": what}));
+            }
+            obj.insert("topology".into(), json!(name));
+            obj.insert("trace".into(), json!(t == 1));
+            obj.insert("unit".into(), json!("guest nanoseconds (QEMU TCG emulator time, not hardware)"));
+            out.push(Value::Object(obj));
         }
-        obj.insert("topology".into(), json!(name));
-        obj.insert("unit".into(), json!("guest nanoseconds (QEMU TCG emulator time, not hardware)"));
-        out.push(Value::Object(obj));
     }
     let out = Value::Array(out);
     write_json("processes.json", &out)?;
     crate::charts::beside("processes.json", &out, crate::charts::processes)
+}
+
+/// Writes the trace in a benchmark run's console (booted with `trace`)
+/// beside the benchmark's JSON, as `NAME-trace.json`.
+fn write_trace(name: &str, console: &str) -> Result<()> {
+    let path = crate::target_dir().join("bench").join(format!("{name}-trace.json"));
+    crate::trace::write(console, &path)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// One more boot of `m` with the bootarg `trace`, for the trace of a
+/// benchmark that measures without it.
+fn traced_boot(name: &str, m: &Machine, image: &std::path::Path, timeout: Duration) -> Result<()> {
+    let m = Machine { append: format!("{} trace", m.append), ..m.clone() };
+    write_trace(name, &run_captured(&m, image, timeout)?.console)
 }
 
 /// Work units per core in `bench capacity` (about a second per LITTLE core
@@ -246,5 +277,13 @@ pub fn capacity(image: &std::path::Path, runs: usize) -> Result<()> {
     }
     let out = Value::Array(out);
     write_json("capacity.json", &out)?;
-    crate::charts::beside("capacity.json", &out, crate::charts::capacity)
+    crate::charts::beside("capacity.json", &out, crate::charts::capacity)?;
+    // The schedule of one busy run on the really asymmetric RK3588 shape.
+    let mut m = dtb::machine(dtb::preset("4+2+2")?, Machine { gic: 3, ..Machine::default() })?;
+    crate::asym::apply(&mut m, crate::asym::DEFAULT_RATE)?;
+    m.append = format!(
+        "poweroff {}",
+        (0..3).map(|n| format!("run@{n}=capbench:busy:{CAPACITY_UNITS}")).collect::<Vec<_>>().join(" ")
+    );
+    traced_boot("capacity", &m, image, Duration::from_secs(300))
 }

@@ -101,7 +101,10 @@ pub fn processes(value: &Value) -> Result<Chart> {
     keys.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut runs = 0;
     for e in list {
-        let topology = text(e, "topology")?;
+        let mut topology = text(e, "topology")?;
+        if e.get("trace").and_then(Value::as_bool) == Some(true) {
+            topology += " traced";
+        }
         for (_, key) in &keys {
             let f = e.get(key.as_str()).ok_or(format!("processes: {topology} has no {key}"))?;
             let what = f.get("what").and_then(Value::as_str).unwrap_or(key);

@@ -78,6 +78,6 @@ fn converts_a_trace_into_tracks_slices_and_flows() {
 fn refuses_consoles_without_a_trace_or_with_bad_lines() {
     assert!(parse("boot: 1 nodes\n").is_err());
     let bad = "trace: node 0 begin build=big capacity=1024 cores=1 hz=1 mpidr=0x0\ntrace: 0 0 x run 3\n";
-    assert!(parse(bad).unwrap_err().contains("trace: 0 0 x run 3"));
+    assert!(parse(bad).expect_err("a bad time").contains("trace: 0 0 x run 3"));
     assert!(parse("trace: node 0 begin build=big\n").is_err());
 }
