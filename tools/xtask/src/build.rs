@@ -119,19 +119,33 @@ pub fn user_programs() -> Result<PathBuf> {
     std::path::absolute(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Where one CPU-driver build's cargo output goes (each build has its own
+/// target dir: different codegen flags).
+fn cpu_driver_dir(build: &str) -> PathBuf {
+    target_dir().join(format!("cpu-driver-{build}"))
+}
+
+/// The linked ELF of CPU-driver build `build` (with its symbols).
+pub fn cpu_driver_elf(build: &str) -> PathBuf {
+    cpu_driver_dir(build).join(TARGET).join("release").join("cpu-driver")
+}
+
+/// The linked ELF of `board`'s boot image (the boot driver, with symbols).
+pub fn boot_elf(board: &str) -> PathBuf {
+    target_dir().join("boot").join(TARGET).join("release").join(board)
+}
+
 /// Builds one CPU-driver build, carrying the program archive at
 /// `programs`; returns its flat image.
 pub fn cpu_driver(build: &str, cpu: &str, programs: &Path) -> Result<PathBuf> {
-    // Each build has its own target dir: different codegen flags.
-    let dir = target_dir().join(format!("cpu-driver-{build}"));
+    let dir = cpu_driver_dir(build);
     let mut cmd = cargo();
     cmd.args(["build", "--quiet", "--release", "-p", "cpu-driver", "--target", TARGET, "--features", build])
         .env("CARGO_TARGET_DIR", &dir)
         .env("CARGO_ENCODED_RUSTFLAGS", format!("-Ctarget-cpu={cpu}"))
         .env(USER_PROGRAMS_ENV, programs);
     run(cmd, &format!("building the {build} CPU driver"))?;
-    let elf = dir.join(TARGET).join("release").join("cpu-driver");
-    flatten_to(elf, images_dir()?.join(format!("cpu-driver-{build}.bin")))
+    flatten_to(cpu_driver_elf(build), images_dir()?.join(format!("cpu-driver-{build}.bin")))
 }
 
 /// Builds the `qemu-pacer` TCG plugin for the host; returns the library.
@@ -159,8 +173,7 @@ pub fn boot_image(board: &str) -> Result<PathBuf> {
         .env("MK_CPU_DRIVER_BIG", &drivers[0])
         .env("MK_CPU_DRIVER_LITTLE", &drivers[1]);
     run(cmd, &format!("building the {board} boot image"))?;
-    let elf = dir.join(TARGET).join("release").join(board);
-    flatten_to(elf, images_dir()?.join(format!("{board}.img")))
+    flatten_to(boot_elf(board), images_dir()?.join(format!("{board}.img")))
 }
 
 /// Runs a `cargo test` command from the workspace root, passing its output

@@ -10,7 +10,7 @@
 //! with the MMU off, at physical addresses no CPU driver uses) and defines
 //! `mk-little` and `mk-big` to swap the CPU-driver symbols.
 
-use crate::{build::CPU_DRIVER_BUILDS, qemu::Machine, target_dir, Result};
+use crate::{build, build::CPU_DRIVER_BUILDS, qemu::Machine, target_dir, Result};
 use std::path::{Path, PathBuf};
 
 /// Port of the gdb stub unless `--gdb-port` says otherwise (gdb's usual).
@@ -22,8 +22,6 @@ pub const GDB: &str = "gdb-multiarch";
 /// The stub listens on loopback only: it can read and write all guest
 /// memory and has no authentication.
 const HOST: &str = "127.0.0.1";
-
-const TARGET: &str = "aarch64-unknown-none";
 
 /// QEMU arguments: vCPUs stopped until gdb continues them (`-S`), and the
 /// stub on `port`. QEMU shows every vCPU as a thread (thread N is vCPU N-1).
@@ -43,12 +41,10 @@ pub struct Symbols {
 impl Symbols {
     /// Where `build::boot_image(board)` leaves the ELF files.
     pub fn of_board(board: &str) -> Symbols {
-        let release = |dir: &str| target_dir().join(dir).join(TARGET).join("release");
-        let cpu_driver = |build: &str| release(&format!("cpu-driver-{build}")).join("cpu-driver");
         Symbols {
-            boot: release("boot").join(board),
-            big: cpu_driver(CPU_DRIVER_BUILDS[0].0),
-            little: cpu_driver(CPU_DRIVER_BUILDS[1].0),
+            boot: build::boot_elf(board),
+            big: build::cpu_driver_elf(CPU_DRIVER_BUILDS[0].0),
+            little: build::cpu_driver_elf(CPU_DRIVER_BUILDS[1].0),
         }
     }
 
