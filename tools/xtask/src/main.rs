@@ -181,6 +181,8 @@ const FUZZ_SECONDS_IN_TEST: u64 = 20;
 fn test() -> Result<()> {
     xtask::setup::toolchain()?;
     xtask::setup::qemu()?;
+    // For the gdb boot test.
+    xtask::setup::gdb()?;
     cargo(&["fmt", "--all", "--check"])?;
     let mut clippy = vec!["clippy", "--quiet", "--all-targets"];
     for c in HOST_CRATES {
