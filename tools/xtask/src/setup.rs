@@ -91,12 +91,12 @@ fn is_root() -> bool {
 
 /// Runs `bash tools/install-packages.sh WHAT` as root, after saying so in
 /// one line; without root, the error is the command to run.
-fn install(what: &str, says: &str) -> Result<()> {
+fn install(what: &str, says: &str, why: &str) -> Result<()> {
     let command = format!("bash tools/install-packages.sh {what}");
     if !is_root() {
-        return Err(format!("{says} is missing; install it with: sudo {command}"));
+        return Err(format!("{why}; install {says} with: sudo {command}"));
     }
-    println!("xtask: installing {says} with apt-get (`{command}`)");
+    println!("xtask: {why}: installing {says} with apt-get (`{command}`)");
     let status = Command::new("bash")
         .args(["tools/install-packages.sh", what])
         .current_dir(crate::root())
@@ -110,8 +110,8 @@ pub fn qemu() -> Result<std::path::PathBuf> {
     match crate::qemu::binary() {
         Ok(bin) => Ok(bin),
         Err(why) => {
-            println!("xtask: {why}");
-            install("qemu", "qemu-system-aarch64 9 or newer (Debian package qemu-system-arm, about 100 MB)")?;
+            let why = why.split(';').next().unwrap_or(&why).to_string();
+            install("qemu", "QEMU 9 or newer (qemu-system-arm and ipxe-qemu, about 10 MB to download)", &why)?;
             crate::qemu::binary()
         }
     }
@@ -123,7 +123,7 @@ pub fn gdb() -> Result<()> {
     if found {
         return Ok(());
     }
-    install("gdb", "gdb-multiarch (Debian package gdb-multiarch)")
+    install("gdb", "gdb-multiarch (about 4 MB to download)", "gdb-multiarch not found")
 }
 
 #[cfg(test)]
