@@ -43,7 +43,8 @@ fn a_traced_run_converts_into_a_whole_consistent_trace() {
         .filter(|e| e["name"] == "thread_name")
         .filter_map(|e| Some((e["pid"].as_u64()?, e["tid"].as_u64()?)))
         .collect();
-    let want: BTreeSet<(u64, u64)> = [(0, 0), (0, 1), (0, 2), (0, 3), (1, 4), (1, 5), (2, 6), (2, 7)].into();
+    // Node N is process N + 1; cores are threads 1..8.
+    let want: BTreeSet<(u64, u64)> = [(1, 1), (1, 2), (1, 3), (1, 4), (2, 5), (2, 6), (3, 7), (3, 8)].into();
     assert_eq!(tracks, want);
     let processes: Vec<&str> =
         events.iter().filter(|e| e["name"] == "process_name").filter_map(|e| e["args"]["name"].as_str()).collect();
@@ -57,7 +58,8 @@ fn a_traced_run_converts_into_a_whole_consistent_trace() {
         assert!(dur >= 0.0, "{e}");
         runs.entry(e["tid"].as_u64().expect("tid")).or_default().push((ts, ts + dur));
         let program = e["args"]["program"].as_str().unwrap_or("?").to_string();
-        ran.insert((e["pid"].as_u64().expect("node"), e["args"]["pid"].as_u64().expect("pid"), program));
+        let node = e["pid"].as_u64().expect("node") - 1;
+        ran.insert((node, e["args"]["pid"].as_u64().expect("pid"), program));
     }
     for (tid, slices) in &mut runs {
         slices.sort_by(|a, b| a.0.total_cmp(&b.0));

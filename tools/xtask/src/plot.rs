@@ -116,9 +116,14 @@ pub fn parse(doc: &Value) -> Result<Trace> {
     // Rows: from otherData.nodes, the metadata, then any core that ran a slice.
     let mut rows: BTreeMap<(u64, u64), RowInfo> = BTreeMap::new();
     let mut process_names: BTreeMap<u64, String> = BTreeMap::new();
+    // The node each process id stands for (the same number unless said).
+    let mut node_of: BTreeMap<u64, u64> = BTreeMap::new();
     let nodes = doc.pointer("/otherData/nodes").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     for n in nodes {
         let Some(node) = n.get("node").and_then(Value::as_u64) else { continue };
+        // Events name the node by their process id, which may differ.
+        let pid = n.get("pid").and_then(Value::as_u64).unwrap_or(node);
+        node_of.insert(pid, node);
         let mut name = format!("node {node}");
         if let Some(build) = n.get("build").and_then(Value::as_str) {
             name += &format!(" {build}");
@@ -130,7 +135,7 @@ pub fn parse(doc: &Value) -> Result<Trace> {
             let Some(tid) = c.get("tid").and_then(Value::as_u64) else { continue };
             let core = c.get("core").and_then(Value::as_u64);
             let core_name = core.map_or_else(|| format!("tid {tid}"), |i| format!("core {i}"));
-            let info = rows.entry((node, tid)).or_default();
+            let info = rows.entry((pid, tid)).or_default();
             info.core = core.or(info.core);
             info.label = Some(format!("{name} / {core_name}"));
         }
@@ -201,7 +206,8 @@ pub fn parse(doc: &Value) -> Result<Trace> {
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     for p in &mut programs {
         if labels.iter().filter(|l| **l == p.label).count() > 1 {
-            p.label = format!("{} (pid {}, node {})", p.name, p.pid, p.node);
+            let node = node_of.get(&p.node).copied().unwrap_or(p.node);
+            p.label = format!("{} (pid {}, node {node})", p.name, p.pid);
         }
     }
     let program_of: HashMap<(u64, u64), usize> =

@@ -4,6 +4,13 @@
 //! capacity), one thread per core, one slice per stretch a program ran,
 //! instants for wake-ups, spawns, exits and moves, and a flow arrow from
 //! each message's send to its receipt.
+//!
+//! Process and thread ids start at 1 (node N is process N + 1, and cores
+//! are threads numbered machine-wide from 1): Perfetto's JSON importer
+//! takes id 0 for the idle task and drops thread instants on it. A flow
+//! binds to the slice that encloses it, so every message end is a short
+//! slice of its own (up to 1 us, never reaching the core's next event) with
+//! the flow event in its middle.
 
 use crate::Result;
 use serde_json::{json, Value};
@@ -89,10 +96,15 @@ pub fn parse(console: &str) -> Result<Trace> {
 }
 
 impl Trace {
-    /// The machine-wide core number of `core` of `node` (cores numbered in
-    /// node order): the thread id of its track.
+    /// The thread id of `core` of `node`'s track: cores numbered in node
+    /// order, machine-wide, from 1.
     pub fn tid(&self, node: u32, core: u32) -> u32 {
-        self.nodes.range(..node).map(|(_, h)| h.cores).sum::<u32>() + core
+        self.nodes.range(..node).map(|(_, h)| h.cores).sum::<u32>() + core + 1
+    }
+
+    /// The process id of `node`'s tracks.
+    pub fn pid(node: u32) -> u32 {
+        node + 1
     }
 
     fn micros(&self, node: u32, time: u64) -> f64 {
@@ -104,6 +116,9 @@ impl Trace {
 fn arg<T: std::str::FromStr>(e: &Event, i: usize) -> Option<T> {
     e.args.get(i)?.parse().ok()
 }
+
+/// The longest a message end's own slice lasts (guest microseconds).
+const MESSAGE_US: f64 = 1.0;
 
 /// What [`chrome`] saw while converting.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -123,20 +138,21 @@ pub fn chrome(t: &Trace) -> (Value, Summary) {
     let mut nodes_meta = Vec::new();
     for (&node, h) in &t.nodes {
         let name = format!("node {node} {} capacity={}", h.build, h.capacity);
-        out.push(json!({"ph": "M", "name": "process_name", "pid": node, "args": {"name": name}}));
-        out.push(json!({"ph": "M", "name": "process_sort_index", "pid": node, "args": {"sort_index": node}}));
+        let pid = Trace::pid(node);
+        out.push(json!({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}}));
+        out.push(json!({"ph": "M", "name": "process_sort_index", "pid": pid, "args": {"sort_index": pid}}));
         let mut cores = Vec::new();
         for core in 0..h.cores {
             let tid = t.tid(node, core);
             let mpidr = h.mpidrs.get(core as usize).cloned().unwrap_or_default();
             let name = format!("core {core} mpidr={mpidr}");
-            out.push(json!({"ph": "M", "name": "thread_name", "pid": node, "tid": tid, "args": {"name": name}}));
+            out.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": name}}));
             out.push(
-                json!({"ph": "M", "name": "thread_sort_index", "pid": node, "tid": tid, "args": {"sort_index": tid}}),
+                json!({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid, "args": {"sort_index": tid}}),
             );
             cores.push(json!({"core": core, "tid": tid, "mpidr": mpidr}));
         }
-        nodes_meta.push(json!({"node": node, "build": h.build, "capacity": h.capacity, "cores": cores}));
+        nodes_meta.push(json!({"node": node, "pid": pid, "build": h.build, "capacity": h.capacity, "cores": cores}));
     }
     // Program names by (node, pid), from spawn events.
     let mut names = BTreeMap::new();
@@ -151,8 +167,11 @@ pub fn chrome(t: &Trace) -> (Value, Summary) {
     let mut open: BTreeMap<(u32, u32), (u32, f64)> = BTreeMap::new();
     let mut sends: BTreeMap<(u32, u32, u64), (f64, u32, String)> = BTreeMap::new();
     let mut receipts = Vec::new();
-    for e in &t.events {
-        let (ts, tid, pid) = (t.micros(e.node, e.time), t.tid(e.node, e.core), e.node);
+    for (i, e) in t.events.iter().enumerate() {
+        let (ts, tid, pid) = (t.micros(e.node, e.time), t.tid(e.node, e.core), Trace::pid(e.node));
+        // Up to the core's next event (events are sorted by node, core, time).
+        let next = t.events.get(i + 1).filter(|n| (n.node, n.core) == (e.node, e.core));
+        let room = next.map_or(MESSAGE_US, |n| (t.micros(n.node, n.time) - ts).clamp(0.0, MESSAGE_US));
         let slice = |out: &mut Vec<Value>, start: f64, prog: u32, end: &str, ts: f64| {
             let name = format!("{} (pid {prog})", program(e.node, prog));
             out.push(json!({"ph": "X", "cat": "run", "name": name, "pid": pid, "tid": tid, "ts": start,
@@ -185,11 +204,12 @@ pub fn chrome(t: &Trace) -> (Value, Summary) {
                 };
                 let name = message_name(kind);
                 out.push(json!({"ph": "X", "cat": "message", "name": format!("{} {name}", e.kind), "pid": pid,
-                    "tid": tid, "ts": ts, "dur": 0.0, "args": {"peer": peer, "seq": seq}}));
+                    "tid": tid, "ts": ts, "dur": room, "args": {"peer": peer, "seq": seq}}));
+                let at = ts + room / 2.0;
                 if e.kind == "send" {
-                    sends.insert((e.node, peer, seq), (ts, tid, name));
+                    sends.insert((e.node, peer, seq), (at, tid, name));
                 } else {
-                    receipts.push(((peer, e.node, seq), ts, tid, pid));
+                    receipts.push(((peer, e.node, seq), at, tid, pid));
                 }
             }
             _ => {}
@@ -198,7 +218,7 @@ pub fn chrome(t: &Trace) -> (Value, Summary) {
     for ((node, core), (prog, start)) in open {
         let tid = t.tid(node, core);
         let name = format!("{} (pid {prog})", program(node, prog));
-        out.push(json!({"ph": "X", "cat": "run", "name": name, "pid": node, "tid": tid, "ts": start,
+        out.push(json!({"ph": "X", "cat": "run", "name": name, "pid": Trace::pid(node), "tid": tid, "ts": start,
             "dur": (end_of_trace - start).max(0.0), "args": {"pid": prog, "program": program(node, prog), "end": "still running"}}));
         sum.slices += 1;
     }
@@ -210,7 +230,7 @@ pub fn chrome(t: &Trace) -> (Value, Summary) {
         // Small numbers: JSON readers in JavaScript lose integers past 2^53.
         let id = sum.flows + 1;
         out.push(
-            json!({"ph": "s", "cat": "message", "name": name, "id": id, "pid": key.0, "tid": from_tid, "ts": sent_at}),
+            json!({"ph": "s", "cat": "message", "name": name, "id": id, "pid": Trace::pid(key.0), "tid": from_tid, "ts": sent_at}),
         );
         out.push(
             json!({"ph": "f", "bp": "e", "cat": "message", "name": name, "id": id, "pid": pid, "tid": tid, "ts": ts}),

@@ -51,7 +51,7 @@ fn console() -> String {
 fn converts_a_trace_into_tracks_slices_and_flows() {
     let t = parse(&console()).expect("parses");
     assert_eq!(t.nodes.len(), 2);
-    assert_eq!(t.tid(1, 0), 2, "cores are numbered machine-wide in node order");
+    assert_eq!(t.tid(1, 0), 3, "cores are numbered machine-wide in node order, from 1");
     let (doc, sum) = chrome(&t);
     assert_eq!((sum.slices, sum.flows, sum.unmatched_sends, sum.unmatched_receipts, sum.lost), (2, 1, 1, 0, 2));
     let events = doc["traceEvents"].as_array().expect("events");
@@ -63,13 +63,24 @@ fn converts_a_trace_into_tracks_slices_and_flows() {
     assert_eq!((runs[0]["ts"].as_f64(), runs[0]["dur"].as_f64()), (Some(20.0), Some(10.0)));
     assert_eq!(runs[0]["args"]["end"], "preempted");
     assert_eq!(runs[1]["args"]["end"], "still running", "a run with no stop ends at the end of the trace");
-    assert_eq!(runs[1]["tid"], 1);
+    assert_eq!(runs[1]["tid"], 2);
     let flow: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "s" || e["ph"] == "f").collect();
     assert_eq!(flow.len(), 2);
     assert_eq!(flow[0]["id"], flow[1]["id"]);
-    assert_eq!((flow[0]["pid"].as_u64(), flow[1]["pid"].as_u64()), (Some(0), Some(1)));
+    assert_eq!((flow[0]["pid"].as_u64(), flow[1]["pid"].as_u64()), (Some(1), Some(2)), "node N is process N + 1");
+    // Each flow end sits inside its message slice (which Perfetto binds it to).
+    for f in &flow {
+        let inside = events.iter().any(|e| {
+            let (ts, dur) = (e["ts"].as_f64().unwrap_or(-1.0), e["dur"].as_f64().unwrap_or(-1.0));
+            e["cat"] == "message" && e["ph"] == "X" && e["tid"] == f["tid"] && {
+                let at = f["ts"].as_f64().unwrap_or(-1.0);
+                ts < at && at < ts + dur
+            }
+        });
+        assert!(inside, "{f} lies in no message slice");
+    }
     assert_eq!(flow[0]["name"], "Finished");
-    assert!(events.iter().any(|e| e["cat"] == "migrate" && e["tid"] == 1));
+    assert!(events.iter().any(|e| e["cat"] == "migrate" && e["tid"] == 2));
     assert_eq!(doc["otherData"]["dropped_events"], 2);
     assert_eq!(doc["otherData"]["nodes"][1]["capacity"], 1024);
 }
