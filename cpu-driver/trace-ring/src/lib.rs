@@ -21,97 +21,74 @@ pub const EVENTS_PER_CORE: usize = 4096;
 /// Bytes of a program's name kept in a spawn event.
 pub const NAME_BYTES: usize = 16;
 
-/// What happened.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `pid` starts running on the core.
-    Run = 1,
-    /// `pid` stops running; `reason` says why ([`StopReason`]).
-    Stop = 2,
-    /// `pid` was woken (a sleep, wait, receive or read ended).
-    Wake = 3,
-    /// `pid` was spawned; `arg` is its parent, `name` its program.
-    Spawn = 4,
-    /// `pid` ended; `arg` is its encoded exit status.
-    Exit = 5,
-    /// `pid` moved from core `arg` to core `peer` of the node.
-    Move = 6,
-    /// The monitor sent message `arg` (the channel's sequence number) of
-    /// kind `reason` to node `peer`.
-    Send = 7,
-    /// The monitor received message `arg` of kind `reason` from node `peer`.
-    Recv = 8,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 8] =
-        [Kind::Run, Kind::Stop, Kind::Wake, Kind::Spawn, Kind::Exit, Kind::Move, Kind::Send, Kind::Recv];
-
-    pub fn from_u8(n: u8) -> Option<Kind> {
-        Kind::ALL.iter().copied().find(|k| *k as u8 == n)
-    }
-
-    /// The word in the console line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Run => "run",
-            Kind::Stop => "stop",
-            Kind::Wake => "wake",
-            Kind::Spawn => "spawn",
-            Kind::Exit => "exit",
-            Kind::Move => "move",
-            Kind::Send => "send",
-            Kind::Recv => "recv",
+/// A `u8` enum with every value in `ALL`, `from_u8`, and the word it is
+/// printed as in a console line.
+macro_rules! words {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $v:ident = $n:literal => $word:literal,)* }) => {
+        $(#[$doc])*
+        #[repr(u8)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $v = $n,)*
         }
-    }
-}
 
-/// Why a program stopped running on a core.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
-    /// Its slice ended or an interrupt came.
-    Preempted = 1,
-    /// It blocked (sleep, wait, receive, read).
-    Blocked = 2,
-    /// It gave the core away (`yield`, WFI).
-    Yielded = 3,
-    /// It ended.
-    Exited = 4,
-    /// It faulted and was killed.
-    Faulted = 5,
-    /// It was killed.
-    Killed = 6,
-    /// Its console output is being queued (it goes on right after).
-    Wrote = 7,
-}
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
 
-impl StopReason {
-    pub const ALL: [StopReason; 7] = [
-        StopReason::Preempted,
-        StopReason::Blocked,
-        StopReason::Yielded,
-        StopReason::Exited,
-        StopReason::Faulted,
-        StopReason::Killed,
-        StopReason::Wrote,
-    ];
+            pub fn from_u8(n: u8) -> Option<$name> {
+                $name::ALL.iter().copied().find(|k| *k as u8 == n)
+            }
 
-    pub fn from_u8(n: u8) -> Option<StopReason> {
-        StopReason::ALL.iter().copied().find(|r| *r as u8 == n)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::Preempted => "preempted",
-            StopReason::Blocked => "blocked",
-            StopReason::Yielded => "yielded",
-            StopReason::Exited => "exited",
-            StopReason::Faulted => "faulted",
-            StopReason::Killed => "killed",
-            StopReason::Wrote => "wrote",
+            /// The word in the console line.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$v => $word,)*
+                }
+            }
         }
+    };
+}
+
+words! {
+    /// What happened.
+    Kind {
+        /// `pid` starts running on the core.
+        Run = 1 => "run",
+        /// `pid` stops running; `reason` says why ([`StopReason`]).
+        Stop = 2 => "stop",
+        /// `pid` was woken (a sleep, wait, receive or read ended).
+        Wake = 3 => "wake",
+        /// `pid` was spawned; `arg` is its parent, `name` its program.
+        Spawn = 4 => "spawn",
+        /// `pid` ended; `arg` is its encoded exit status.
+        Exit = 5 => "exit",
+        /// `pid` moved from core `arg` to core `peer` of the node.
+        Move = 6 => "move",
+        /// The monitor sent message `arg` (the channel's sequence number) of
+        /// kind `reason` to node `peer`.
+        Send = 7 => "send",
+        /// The monitor received message `arg` of kind `reason` from node `peer`.
+        Recv = 8 => "recv",
+    }
+}
+
+words! {
+    /// Why a program stopped running on a core.
+    StopReason {
+        /// Its slice ended or an interrupt came.
+        Preempted = 1 => "preempted",
+        /// It blocked (sleep, wait, receive, read).
+        Blocked = 2 => "blocked",
+        /// It gave the core away (`yield`, WFI).
+        Yielded = 3 => "yielded",
+        /// It ended.
+        Exited = 4 => "exited",
+        /// It faulted and was killed.
+        Faulted = 5 => "faulted",
+        /// It was killed.
+        Killed = 6 => "killed",
+        /// Its console output is being queued (it goes on right after).
+        Wrote = 7 => "wrote",
     }
 }
 

@@ -105,3 +105,16 @@ fn every_kind_has_its_line() {
     write_line(&mut line, 1, 0, &Event { kind: 99, ..Event::default() }).expect("fmt");
     assert_eq!(line, "trace: 1 0 0 unknown 99");
 }
+
+#[test]
+fn kinds_and_reasons_round_trip_with_distinct_words() {
+    for k in Kind::ALL {
+        assert_eq!(Kind::from_u8(*k as u8), Some(*k));
+        assert_eq!(Kind::ALL.iter().filter(|o| o.name() == k.name()).count(), 1);
+    }
+    for r in StopReason::ALL {
+        assert_eq!(StopReason::from_u8(*r as u8), Some(*r));
+        assert_eq!(StopReason::ALL.iter().filter(|o| o.name() == r.name()).count(), 1);
+    }
+    assert_eq!((Kind::from_u8(0), StopReason::from_u8(0)), (None, None));
+}
