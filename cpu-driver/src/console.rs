@@ -71,7 +71,7 @@ pub fn emit_bulk(line: &Line) {
 fn push(source: u32, text: &[u8], end: End, priority: Priority) {
     let Some(node) = node::get() else { return };
     let Some(console) = node.own_console() else { return };
-    let give_up = time::now().saturating_add(time::ticks(KERNEL_WAIT_US));
+    let give_up = time::now().saturating_add(time::ticks_us(KERNEL_WAIT_US));
     loop {
         let done = {
             let _producer = PRODUCER.lock();

@@ -9,10 +9,7 @@
 use core::mem::{offset_of, size_of};
 use handoff::{CoreEntry, CoreStart, NodeBootInfo, ABI_VERSION};
 
-#[cfg(feature = "big")]
-const BUILD_ID: u32 = handoff::BUILD_BIG;
-#[cfg(feature = "little")]
-const BUILD_ID: u32 = handoff::BUILD_LITTLE;
+const BUILD_ID: u32 = crate::config::BUILD;
 
 core::arch::global_asm!(
     ".section .text.entry, \"ax\"",

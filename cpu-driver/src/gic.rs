@@ -2,8 +2,10 @@
 //! redistributor), doorbell SGIs, and acknowledging wake-up interrupts.
 //!
 //! The distributor belongs to the boot node; the boot driver set it up on
-//! that node's behalf before any other node started, so here we only touch
-//! banked, per-core state.
+//! that node's behalf before any other node started. Every node touches
+//! only banked, per-core state, with two exceptions: any node sends SGIs
+//! (GICv2's write-only `GICD_SGIR`), and the boot node, as the console
+//! owner, routes and enables the UART's SPI ([`route_uart_here`]).
 
 use arm_gic::gicv2::{self, GicV2};
 use arm_gic::gicv3::{GicCpuInterface, GicRedistributorIterator, SgiTarget, SgiTargetGroup};
@@ -79,7 +81,7 @@ pub fn init_core(info: &NodeBootInfo) -> Result<u64, &'static str> {
                 unsafe { GicRedistributorIterator::new(base) }.map_err(|_| "bad GICv3 redistributor layout")?;
             let mut found = false;
             for mut frame in frames {
-                if frame.typer().core_mpidr() & 0xff_00ff_ffff != me {
+                if frame.typer().core_mpidr() & handoff::MPIDR_AFFINITY != me {
                     continue;
                 }
                 frame.mark_core_awake().map_err(|_| "redistributor did not wake")?;

@@ -5,7 +5,6 @@
 use crate::node::Node;
 use crate::{config, gic, owner, time};
 use channel::Channel;
-use core::sync::atomic::Ordering;
 use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS, FLAG_TRACE};
 use monitor::{Identity, Link, Mode, Monitor, Platform, MAX_NODES};
 
@@ -42,13 +41,13 @@ impl channel::Notifier for Sgi {
 }
 
 /// The CPU driver as the monitor's platform.
-struct Kernel<'n> {
+struct MonitorPlatform<'n> {
     node: &'n Node,
     bell: u64,
     owns_console: bool,
 }
 
-impl Platform for Kernel<'_> {
+impl Platform for MonitorPlatform<'_> {
     type Notifier = Sgi;
 
     fn notifier(&self) -> Sgi {
@@ -100,7 +99,6 @@ impl Platform for Kernel<'_> {
     }
 }
 
-/// Opens the channels to and from `peer`, checking their headers.
 /// Why a channel to or from a peer could not be used.
 enum LinkError {
     Open(channel::OpenError),
@@ -120,6 +118,7 @@ impl core::fmt::Display for LinkError {
     }
 }
 
+/// Opens the channels to and from `peer`, checking their headers.
 fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, LinkError> {
     let info = node.info;
     let bytes = info.channel_bytes as usize;
@@ -141,7 +140,7 @@ fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, Li
 }
 
 /// Tells the kernel every node the monitor knows (for the `nodes` call).
-fn publish_nodes(node: &Node, monitor: &Monitor<'_, Kernel<'_>>) {
+fn publish_nodes(node: &Node, monitor: &Monitor<'_, MonitorPlatform<'_>>) {
     let info = node.info;
     let mut k = crate::proc::KERNEL.lock();
     let me = user_abi::NodeInfo {
@@ -175,7 +174,10 @@ const TRACE_TIMEOUT_S: u64 = 30;
 
 /// The coordinator's loop: runs the monitor until `done`, and prints every
 /// node's trace whenever a program asks (the shell's `trace`).
-fn serve_until(monitor: &mut Monitor<'_, Kernel<'_>>, mut done: impl FnMut(&Monitor<'_, Kernel<'_>>) -> bool) {
+fn serve_until(
+    monitor: &mut Monitor<'_, MonitorPlatform<'_>>,
+    mut done: impl FnMut(&Monitor<'_, MonitorPlatform<'_>>) -> bool,
+) {
     loop {
         monitor.run_until(u64::MAX, |m| done(m) || owner::trace_requested());
         if !owner::take_trace_request() {
@@ -188,7 +190,7 @@ fn serve_until(monitor: &mut Monitor<'_, Kernel<'_>>, mut done: impl FnMut(&Moni
 /// The node's first core from here on: never returns.
 pub fn run(node: &Node, bell: u64) -> ! {
     let info = node.info;
-    let platform = Kernel { node, bell, owns_console: info.is_boot_node() };
+    let platform = MonitorPlatform { node, bell, owns_console: info.is_boot_node() };
     let sgi = platform.notifier();
     let mut links = heapless::Vec::new();
     for peer in (0..(info.node_count as usize).min(MAX_NODES)).filter(|&p| p != info.node_id as usize) {
@@ -226,18 +228,18 @@ pub fn run(node: &Node, bell: u64) -> ! {
             monitor.bench(BENCH_ROUND_TRIPS, BENCH_MESSAGES);
         }
     }
-    let init_status = || crate::proc::INIT_STATUS.load(Ordering::Acquire);
+    let init_status = || crate::proc::INIT_STATUS.get();
     let asked = || owner::power_off_request().is_some();
-    serve_until(&mut monitor, |_| init_status() != 0 || asked());
-    if init_status() != 0 {
-        monitor.finished(init_status() - 1);
+    serve_until(&mut monitor, |_| init_status().is_some() || asked());
+    if let Some(status) = init_status() {
+        monitor.finished(status);
     }
     if info.is_boot_node() {
         // The machine is done when every node's init is, or when a program
         // asks to switch off.
         serve_until(&mut monitor, |m| asked() || m.all_finished());
         let traced = info.flags & FLAG_TRACE != 0;
-        let power_off = |monitor: &mut Monitor<'_, Kernel<'_>>, why: core::fmt::Arguments<'_>| {
+        let power_off = |monitor: &mut Monitor<'_, MonitorPlatform<'_>>, why: core::fmt::Arguments<'_>| {
             if traced {
                 monitor.collect_traces(TRACE_TIMEOUT_S);
             }

@@ -4,7 +4,7 @@
 
 use crate::{config, gic, println, time};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use handoff::bootinfo::{ENABLE_SPIN_TABLE, PSCI_HVC, PSCI_SMC};
 use handoff::console::{mapped_consoles, node_console_offset, NodeConsole, NODE_CONSOLE_BYTES, NODE_FAILED, NODE_UP};
 use handoff::{CoreStart, NodeBootInfo, MAX_NODE_CPUS};
@@ -15,8 +15,6 @@ pub struct Node {
 }
 
 static INFO: AtomicPtr<NodeBootInfo> = AtomicPtr::new(core::ptr::null_mut());
-/// Bit per core index that has come up.
-static ONLINE: AtomicU32 = AtomicU32::new(0);
 /// MPIDR each core read from its own MPIDR_EL1.
 static MPIDRS: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
 /// Each core's calibration figure (see [`crate::calibrate`]).
@@ -92,7 +90,6 @@ pub fn start(core: &'static CoreStart) -> ! {
         let mut k = crate::proc::KERNEL.lock();
         if let Some(b) = k.bells.get_mut(index) {
             *b = bell;
-            k.online |= 1 << index;
         }
     }
     if let Some(slot) = SCORES.get(index) {
@@ -103,13 +100,13 @@ pub fn start(core: &'static CoreStart) -> ! {
         slot.store(gic::own_mpidr(), Ordering::Relaxed);
     }
     if index != 0 {
-        ONLINE.fetch_or(1 << index, Ordering::Release);
+        mark_online(index);
         gic::ring(LEADER_BELL.load(Ordering::Acquire));
         crate::sched::run(None);
         time::idle();
     }
     LEADER_BELL.store(bell, Ordering::Release);
-    ONLINE.fetch_or(1, Ordering::Release);
+    mark_online(0);
     let Some(node) = get() else { time::idle() };
     if info.is_boot_node() {
         crate::owner::take_console(&node, bell);
@@ -119,6 +116,14 @@ pub fn start(core: &'static CoreStart) -> ! {
         crate::owner::report_boot(&node);
     }
     crate::monitor::run(&node, bell)
+}
+
+/// Core `index` is up and runs its scheduler: work may be placed on it.
+/// The kernel's `online` is the node's one bitmap of cores that are up.
+fn mark_online(index: usize) {
+    if index < MAX_NODE_CPUS {
+        crate::proc::KERNEL.lock().online |= 1 << index;
+    }
 }
 
 /// Starts this node's `init` with the command line as its arguments.
@@ -133,7 +138,7 @@ pub fn start_init(node: &Node) {
             crate::programs::count()
         );
         // Nothing will run: the node has finished.
-        crate::proc::INIT_STATUS.store(user_abi::ExitStatus::Exited(127).encode() + 1, Ordering::Release);
+        crate::proc::INIT_STATUS.set(user_abi::ExitStatus::Exited(127));
     }
 }
 
@@ -162,8 +167,10 @@ fn lead(node: &Node, core: &CoreStart) {
             Err(e) => println!("node {id}: cpu {:#x} did not start: {e}", cpu.mpidr),
         }
     }
-    let all = time::wait_until(|| ONLINE.load(Ordering::Acquire) & expected == expected, Some(config::BOOT_TIMEOUT_US));
-    let online = ONLINE.load(Ordering::Acquire);
+    // Never waits for the lock: a core coming up takes it to mark itself.
+    let online = || crate::proc::KERNEL.try_lock().map_or(0, |k| k.online);
+    let all = time::wait_until(|| online() & expected == expected, Some(config::BOOT_TIMEOUT_US));
+    let online = crate::proc::KERNEL.lock().online;
     let up_at = time::now();
     if !all {
         println!("node {id}: only {} of {} cpus came up", online.count_ones(), info.cpu_count);

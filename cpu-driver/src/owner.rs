@@ -63,7 +63,7 @@ fn all_reported(node: &Node) -> bool {
 /// summary and, with `ktest=boot`, the self-checks.
 pub fn report_boot(node: &Node) {
     let info = node.info;
-    let deadline = info.boot_counter.saturating_add(time::ticks(config::BOOT_TIMEOUT_US));
+    let deadline = info.boot_counter.saturating_add(time::ticks_us(config::BOOT_TIMEOUT_US));
     time::wait_until(|| all_reported(node) || time::now() >= deadline, None);
     drain(node);
     summary(node);

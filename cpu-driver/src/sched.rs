@@ -9,7 +9,8 @@ use crate::trap::{self, Exit};
 use crate::{gic, time};
 use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
 
-/// A program's time slice: also the kernel's tick.
+/// A program's time slice: its core's timer ends it (the kernel has no
+/// periodic tick; an idle core's timer is set for its next deadline only).
 pub const SLICE_US: u64 = 10_000;
 
 /// This core's index in its node (the entry code keeps it in TPIDR_EL1).
@@ -136,7 +137,7 @@ pub fn run(until: Option<u64>) -> Woken {
         };
         let slice_end = match slice {
             Some((last, end)) if last == s && now < end => end,
-            _ => now.saturating_add(time::ticks(SLICE_US)),
+            _ => now.saturating_add(time::ticks_us(SLICE_US)),
         };
         slice = Some((s, slice_end));
         if let Some(p) = k.procs[s].as_mut() {
@@ -201,7 +202,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
                 faulted = true;
                 Outcome::Exited
             }
-            Exit::Interrupt => Outcome::Return(Ok(u64::MAX)),
+            Exit::Interrupt => Outcome::Interrupted,
         };
         if let (Exit::Sync, Outcome::Return(r)) = (exit, &outcome) {
             if end < slice_end && !k.more_urgent(core, s) {
@@ -212,8 +213,8 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         }
         k.running[core] = None;
         let killed = k.procs[s].as_ref().is_some_and(|p| p.pid == pid && p.kill_pending());
-        crate::trace::stop(pid, stop_reason(exit, &outcome, faulted, killed));
-        let written = finish(&mut k, s, exit, outcome, end >= slice_end);
+        crate::trace::stop(pid, stop_reason(&outcome, faulted, killed));
+        let written = finish(&mut k, s, outcome, end >= slice_end);
         drop(k);
         if let Some((pid, n)) = written {
             crate::console::write_user(pid, &write_buf[..n]);
@@ -227,24 +228,23 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
 }
 
 /// Why a program's stretch on its core ended, for the trace.
-fn stop_reason(exit: Exit, outcome: &Outcome, faulted: bool, killed: bool) -> crate::trace::Why {
+fn stop_reason(outcome: &Outcome, faulted: bool, killed: bool) -> crate::trace::Why {
     use crate::trace::Why;
-    match (exit, outcome) {
+    match outcome {
         _ if faulted => Why::Faulted,
         _ if killed => Why::Killed,
-        (Exit::Interrupt, _) => Why::Preempted,
-        (_, Outcome::Exited) => Why::Exited,
-        (_, Outcome::Blocked) => Why::Blocked,
-        (_, Outcome::Yield) => Why::Yielded,
-        (_, Outcome::Write(_)) => Why::Wrote,
-        (_, Outcome::Return(_)) => Why::Preempted,
+        Outcome::Exited => Why::Exited,
+        Outcome::Blocked => Why::Blocked,
+        Outcome::Yield => Why::Yielded,
+        Outcome::Write(_) => Why::Wrote,
+        Outcome::Return(_) | Outcome::Interrupted => Why::Preempted,
     }
 }
 
 /// Puts `s` back on its run queue after it stopped, unless it blocked or
 /// ended. Returns the writer's pid and the bytes a `write` left to print
 /// (the process stays Running until they are).
-fn finish(k: &mut Kernel, s: Slot, exit: Exit, outcome: Outcome, slice_over: bool) -> Option<(u32, usize)> {
+fn finish(k: &mut Kernel, s: Slot, outcome: Outcome, slice_over: bool) -> Option<(u32, usize)> {
     if k.take_kill(s) {
         k.exit(s, user_abi::ExitStatus::Killed);
         return None;
@@ -257,10 +257,12 @@ fn finish(k: &mut Kernel, s: Slot, exit: Exit, outcome: Outcome, slice_over: boo
             None
         }
         Outcome::Return(r) => {
-            if exit != Exit::Interrupt {
-                // SAFETY: as above.
-                unsafe { proc::slot_state(s) }.frame.x[0] = user_abi::encode_result(r);
-            }
+            // SAFETY: as above.
+            unsafe { proc::slot_state(s) }.frame.x[0] = user_abi::encode_result(r);
+            requeue(k, s, slice_over);
+            None
+        }
+        Outcome::Interrupted => {
             requeue(k, s, slice_over);
             None
         }

@@ -15,7 +15,7 @@ pub fn now() -> u64 {
 }
 
 /// Counter ticks in `us` microseconds.
-pub fn ticks(us: u64) -> u64 {
+pub fn ticks_us(us: u64) -> u64 {
     us.saturating_mul(frequency()) / 1_000_000
 }
 
@@ -59,7 +59,7 @@ pub fn disarm() {
 
 /// Sleeps in WFI until an interrupt or for at most `us` microseconds.
 pub fn nap(us: u64) {
-    sleep_until_interrupt_or(now().saturating_add(ticks(us)));
+    sleep_until_interrupt_or(now().saturating_add(ticks_us(us)));
 }
 
 /// Sleeps in WFI until an interrupt or the counter reaches `deadline`
@@ -82,7 +82,7 @@ pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bo
         }
         core::hint::spin_loop();
     }
-    let deadline = timeout_us.map(|us| now().saturating_add(ticks(us)));
+    let deadline = timeout_us.map(|us| now().saturating_add(ticks_us(us)));
     loop {
         if cond() {
             return true;
@@ -91,7 +91,7 @@ pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bo
         if deadline.is_some_and(|d| t >= d) {
             return false;
         }
-        let tick = t.saturating_add(ticks(config::TICK_US));
+        let tick = t.saturating_add(ticks_us(config::TICK_US));
         sleep_until_interrupt_or(deadline.map_or(tick, |d| d.min(tick)));
     }
 }

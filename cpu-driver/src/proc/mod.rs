@@ -209,8 +209,24 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     retired: heapless::Vec::new(),
 });
 
-/// How this node's `init` ended: 0 while it runs, else its status + 1.
-pub static INIT_STATUS: AtomicU64 = AtomicU64::new(0);
+/// How this node's `init` ended, once it has. A static of its own because
+/// the monitor polls it on every step and must not take the node lock.
+pub static INIT_STATUS: InitStatus = InitStatus(AtomicU64::new(0));
+
+/// `init`'s end: 0 while it runs, else its encoded status + 1.
+pub struct InitStatus(AtomicU64);
+
+impl InitStatus {
+    /// Records how `init` ended.
+    pub fn set(&self, status: ExitStatus) {
+        self.0.store(status.encode() + 1, Ordering::Release);
+    }
+
+    /// `init`'s encoded status (`ExitStatus::encode`), once it ended.
+    pub fn get(&self) -> Option<u64> {
+        self.0.load(Ordering::Acquire).checked_sub(1)
+    }
+}
 
 /// Why a spawn failed.
 pub type SpawnError = user_abi::Error;
@@ -445,7 +461,7 @@ impl Kernel {
             }
         }
         if pid == 1 {
-            INIT_STATUS.store(status.encode() + 1, Ordering::Release);
+            INIT_STATUS.set(status);
             crate::gic::ring(self.bells[0]);
         }
         let parent_slot = self.slot_of(parent);

@@ -6,8 +6,10 @@ use super::{slot_state, Kernel, Mapping, Slot, State, MAX_MAPS};
 use address_space::{Perm, PAGE};
 use user_abi::{Call, Error, ExitStatus, Id, NodeInfo, ProcessInfo, SpawnOptions, SysInfo};
 
-/// What the core does with the caller after a call.
+/// What the core does with the program after it stopped (a call, a trap).
 pub enum Outcome {
+    /// An interrupt stopped it: nothing to return, it goes on where it was.
+    Interrupted,
     /// Return this to the caller.
     Return(Result<u64, Error>),
     /// The caller blocks; whoever wakes it sets its result.
@@ -17,8 +19,8 @@ pub enum Outcome {
     /// Give the core to another program (the call returns 0; a trapped
     /// WFI goes on unchanged).
     Yield,
-    /// Print these many bytes of `WRITE_BUF`, outside the lock, then
-    /// return the count.
+    /// Print these many bytes of the caller's write buffer, outside the
+    /// lock, then return the count.
     Write(usize),
 }
 
@@ -322,14 +324,20 @@ fn recv(k: &mut Kernel, s: Slot, a: [u64; 5], now: u64) -> Outcome {
 }
 
 /// Copies `items` to the caller's array at `va` of up to `max` entries.
-fn copy_array<T: Copy>(k: &Kernel, s: Slot, va: u64, max: u64, items: impl Iterator<Item = T>) -> Result<u64, Error> {
+/// Only plain-data ABI structs without padding qualify (`IntoBytes`), so no
+/// byte of kernel memory beyond their fields can reach the program.
+fn copy_array<T: zerocopy::IntoBytes + zerocopy::Immutable>(
+    k: &Kernel,
+    s: Slot,
+    va: u64,
+    max: u64,
+    items: impl Iterator<Item = T>,
+) -> Result<u64, Error> {
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     let size = core::mem::size_of::<T>();
     let mut n = 0usize;
     for item in items.take(max) {
-        // SAFETY: T is a repr(C) plain-data ABI struct; viewing it as bytes is sound.
-        let bytes = unsafe { core::slice::from_raw_parts((&raw const item).cast::<u8>(), size) };
-        k.copy_out(s, va.wrapping_add((n * size) as u64), bytes)?;
+        k.copy_out(s, va.wrapping_add((n * size) as u64), item.as_bytes())?;
         n += 1;
     }
     Ok(n as u64)

@@ -68,13 +68,13 @@ pub fn park() -> ! {
 /// Copies the loader's DTB at `dtb_pa` into the boot image.
 fn copy_dtb(dtb_pa: usize) -> Result<&'static [u8], topology::Error> {
     if dtb_pa == 0 || !dtb_pa.is_multiple_of(8) {
-        return Err(topology::Error::Empty);
+        return Err(topology::Error::BadAddress { addr: dtb_pa as u64 });
     }
     let head = dtb_pa as *const u32;
     // SAFETY: the boot protocol hands us the DTB's physical address in x0 and
     // the MMU is off, so the first 8 bytes (magic and size) are readable.
     let (magic, size) = unsafe { (u32::from_be(head.read_volatile()), u32::from_be(head.add(1).read_volatile())) };
-    if magic != 0xd00d_feed {
+    if magic != topology::DTB_MAGIC {
         return Err(topology::Error::BadMagic { found: magic });
     }
     let size = size as usize;

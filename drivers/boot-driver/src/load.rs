@@ -18,6 +18,8 @@ pub enum LoadError {
     Map(paging::MapError),
     Start(cpu_start::StartError),
     TooManyCpus,
+    /// The plan gave a node no cpu, or one the topology does not have.
+    NoCpu,
     NoGic,
     NoPsci,
 }
@@ -30,6 +32,7 @@ impl fmt::Display for LoadError {
             LoadError::Map(e) => write!(f, "{e}"),
             LoadError::Start(e) => write!(f, "{e}"),
             LoadError::TooManyCpus => write!(f, "more than {MAX_NODE_CPUS} cpus in one cluster"),
+            LoadError::NoCpu => write!(f, "the node has no cpu the device tree describes"),
             LoadError::NoGic => write!(f, "device tree has no supported GIC (need GICv2 or GICv3)"),
             LoadError::NoPsci => write!(f, "core needs PSCI but the device tree has no /psci"),
         }
@@ -284,8 +287,8 @@ pub fn load_node(
 
 /// Starts the first core of a non-boot node at its image.
 pub fn start_leader(plan: &BootPlan<'_>, node: &NodePlan) -> Result<(), LoadError> {
-    let &cpu = node.cpus.first().ok_or(LoadError::TooManyCpus)?;
-    let Some(c) = plan.topology.cpus.get(usize::from(cpu)) else { return Err(LoadError::TooManyCpus) };
+    let &cpu = node.cpus.first().ok_or(LoadError::NoCpu)?;
+    let Some(c) = plan.topology.cpus.get(usize::from(cpu)) else { return Err(LoadError::NoCpu) };
     let method = match c.enable_method {
         EnableMethod::SpinTable { release_addr } => cpu_start::Method::SpinTable { release: release_addr as *mut u64 },
         EnableMethod::Psci => cpu_start::Method::Psci(match plan.topology.psci.ok_or(LoadError::NoPsci)? {

@@ -56,7 +56,7 @@ pub fn current_mpidr() -> (u64, bool) {
     let m: u64;
     // SAFETY: reading MPIDR_EL1 has no side effects.
     unsafe { core::arch::asm!("mrs {}, mpidr_el1", out(reg) m, options(nomem, nostack, preserves_flags)) };
-    ((m & 0xff_ffff) | (m & (0xff << 32)), m & (1 << 24) != 0)
+    (m & handoff::MPIDR_AFFINITY, m & (1 << 24) != 0)
 }
 
 /// Starts core `mpidr` at physical `entry` with `context` in x0 (PSCI only;

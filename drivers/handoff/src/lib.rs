@@ -62,6 +62,9 @@ pub const IMAGE_MAGIC: [u8; 8] = *b"MKCPUDRV";
 pub const IMAGE_HEADER_OFFSET: usize = 8;
 /// Bumped whenever any structure in this crate changes layout.
 pub const ABI_VERSION: u32 = 4;
+/// The affinity fields of MPIDR_EL1 (Aff3, Aff2, Aff1, Aff0), as a device
+/// tree's cpu `reg` holds them: everything but the MT and U bits.
+pub const MPIDR_AFFINITY: u64 = 0xff_00ff_ffff;
 /// Build id of the `big` CPU driver.
 pub const BUILD_BIG: u32 = 1;
 /// Build id of the `little` CPU driver.

@@ -131,11 +131,6 @@ impl<'m> Tables<'m> {
         Ok(self.base_pa + (self.used as u64 - 1) * PAGE)
     }
 
-    /// Pages handed out so far.
-    pub fn used_pages(&self) -> usize {
-        self.used
-    }
-
     fn slot(&self, table_pa: u64, i: usize) -> Option<usize> {
         self.view().slot(table_pa, i)
     }

@@ -10,6 +10,9 @@ use core::fmt;
 pub enum Error {
     /// The blob is empty.
     Empty,
+    /// The loader handed over no device tree, or one at an address that is
+    /// not 8-byte aligned (the boot protocol requires it).
+    BadAddress { addr: u64 },
     /// The blob is shorter than an FDT header.
     TooShort { len: usize },
     /// The first word is not the FDT magic `0xd00dfeed`.
@@ -48,6 +51,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::Empty => write!(f, "device tree is empty"),
+            Error::BadAddress { addr } => {
+                write!(f, "no device tree: the loader passed address {addr:#x} (must be non-zero and 8-byte aligned)")
+            }
             Error::TooShort { len } => {
                 write!(f, "device tree is truncated: {len} bytes is shorter than the 40-byte FDT header")
             }

@@ -7,7 +7,8 @@ use crate::Error;
 
 /// Size of the FDT header (version 17).
 pub const HEADER_LEN: usize = 40;
-const MAGIC: u32 = 0xd00d_feed;
+/// The first word of every flattened device tree.
+pub const DTB_MAGIC: u32 = 0xd00d_feed;
 const MIN_STRUCT_LEN: usize = 16;
 
 /// The header fields the topology reader needs, already bounds-checked.
@@ -33,7 +34,7 @@ pub fn check(blob: &[u8]) -> Result<Header, Error> {
         return Err(Error::TooShort { len: blob.len() });
     }
     let magic = be32(blob, 0);
-    if magic != MAGIC {
+    if magic != DTB_MAGIC {
         return Err(Error::BadMagic { found: magic });
     }
     let total_size = be32(blob, 4);

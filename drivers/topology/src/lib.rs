@@ -18,6 +18,7 @@ mod error;
 mod header;
 
 pub use error::Error;
+pub use header::DTB_MAGIC;
 use heapless::Vec;
 
 /// Most CPUs a topology holds.

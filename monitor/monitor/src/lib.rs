@@ -30,8 +30,7 @@ use heapless::Vec;
 use message::le::{U32, U64};
 use message::{decode, Finished, Hello, Kind, Linked, Message, Payload, TestReport, TestStart, TraceDone, TraceDump};
 
-/// Most nodes (as `handoff::MAX_NODES`).
-pub const MAX_NODES: usize = 16;
+pub use handoff::MAX_NODES;
 
 /// `TestStart::test`: every node streams to every other.
 pub const TEST_STREAMS: u32 = 1;
@@ -216,7 +215,6 @@ impl<'a, P: Platform> Monitor<'a, P> {
         peers
     }
 
-    /// Serves the channels for ever.
     /// Reports that this node finished (its `init` ended with `status`) to
     /// the coordinator, or records it on the coordinator.
     pub fn finished(&mut self, status: u64) {
@@ -241,6 +239,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 .all(|l| l.hello.is_none() || self.finished.get(l.peer as usize).is_some_and(Option::is_some))
     }
 
+    /// Serves the channels for ever.
     pub fn serve(&mut self) -> ! {
         loop {
             // Sleep without a timer unless a phase has a deadline; start

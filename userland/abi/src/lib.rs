@@ -6,7 +6,7 @@
 //! Everything here is plain data, `#[repr(C)]` and tested on the host.
 //!
 //! **Calling convention.** `svc #0` with the call number ([`Call`]) in `x8`
-//! and up to six arguments in `x0`..`x5`. The result comes back in `x0`: a
+//! and up to five arguments in `x0`..`x4`. The result comes back in `x0`: a
 //! non-negative value on success, or `-(Error as i64)` on failure
 //! ([`decode_result`]). Every other register is preserved.
 

@@ -2,6 +2,7 @@
 //! into registers.
 
 use crate::{NAME_BYTES, PRIORITIES};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// Why a program was killed for a fault.
 #[repr(u32)]
@@ -179,7 +180,7 @@ impl ProcessState {
 
 /// One process, as `ps` reports it.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, IntoBytes, FromBytes, Immutable, KnownLayout)]
 pub struct ProcessInfo {
     pub pid: u32,
     pub parent: u32,
@@ -207,10 +208,10 @@ impl ProcessInfo {
 
 /// One node, as `nodes` reports it.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, IntoBytes, FromBytes, Immutable, KnownLayout)]
 pub struct NodeInfo {
     pub id: u32,
-    /// 1: big, 2: LITTLE (as the boot plan numbers builds).
+    /// `handoff::BUILD_BIG` or `BUILD_LITTLE`.
     pub build: u32,
     /// `capacity-dmips-mhz` normalised to 1024.
     pub capacity: u32,
@@ -224,8 +225,8 @@ pub struct NodeInfo {
 impl NodeInfo {
     pub fn build_name(&self) -> &'static str {
         match self.build {
-            1 => "big",
-            2 => "little",
+            handoff::BUILD_BIG => "big",
+            handoff::BUILD_LITTLE => "little",
             _ => "unknown",
         }
     }
@@ -233,7 +234,7 @@ impl NodeInfo {
 
 /// The caller's node, as `sysinfo` reports it.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, IntoBytes, FromBytes, Immutable, KnownLayout)]
 pub struct SysInfo {
     pub node: u32,
     pub nodes: u32,
