@@ -83,6 +83,9 @@ impl Platform for MonitorPlatform<'_> {
     fn trace_message(&self, sent: bool, peer: u32, kind: u8, seq: u64) {
         crate::trace::message(sent, peer, kind, seq);
     }
+    fn publish_status(&self, status: &monitor::Status) {
+        crate::proc::KERNEL.lock().monitor = *status;
+    }
     fn dump_trace(&self) -> (u64, u64) {
         crate::trace::dump(self.node)
     }

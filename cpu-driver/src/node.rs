@@ -188,6 +188,7 @@ fn lead(node: &Node, core: &CoreStart) {
     let _ = write!(line, " capacity={}", info.capacity);
     if let Some(status) = node.own_console().map(|c| &c.status) {
         status.cpus_up.store(online.count_ones(), Ordering::Relaxed);
+        status.capacity.store(info.capacity, Ordering::Relaxed);
         status.up_at.store(up_at, Ordering::Relaxed);
         if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {
             status.checks_passed.store(crate::selftest::run(node, core, online), Ordering::Relaxed);

@@ -127,8 +127,8 @@ fn node_lines(node: &Node) {
         }
         let per_core = core::str::from_utf8(per_core.as_bytes()).unwrap_or("");
         crate::println!("calibration: node {id} measured={per_core}");
-        let capacity = line.split_whitespace().find_map(|w| w.strip_prefix("capacity=")?.parse::<u32>().ok());
-        if let Some(dt) = capacity.filter(|&dt| dt.abs_diff(middle) > CAPACITY_TOLERANCE) {
+        let dt = c.status.capacity.load(Ordering::Relaxed);
+        if dt.abs_diff(middle) > CAPACITY_TOLERANCE {
             crate::println!("boot: warning: node {id} measured capacity {middle}, the device tree says {dt}");
         }
         drain(node);

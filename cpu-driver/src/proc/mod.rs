@@ -184,6 +184,8 @@ pub struct Kernel {
     pub endpoints: endpoint::Endpoints,
     /// The console's foreground program (Ctrl-C ends it).
     pub foreground: Option<u32>,
+    /// What the node's monitor counted, as it last said.
+    pub monitor: monitor::Status,
     pub stats: Stats,
     /// Every node as the monitor learned it (this one included).
     pub nodes: [Option<NodeInfo>; MAX_NODES],
@@ -204,6 +206,7 @@ pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
     next_pid: 1,
     endpoints: endpoint::Endpoints::new(),
     foreground: None,
+    monitor: monitor::Status { dropped: 0, rejected: 0, unexpected: 0, corrupt_slots: 0 },
     stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
     nodes: [None; MAX_NODES],
     retired: heapless::Vec::new(),

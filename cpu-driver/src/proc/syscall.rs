@@ -392,6 +392,10 @@ fn sysinfo(k: &mut Kernel, s: Slot, va: u64) -> Result<u64, Error> {
         counter_hz: crate::time::frequency(),
         console_dropped: crate::console::dropped(),
         input_dropped: crate::input::dropped(),
+        messages_dropped: u64::from(k.monitor.dropped),
+        messages_rejected: k.monitor.rejected,
+        messages_unexpected: k.monitor.unexpected,
+        channel_corrupt: k.monitor.corrupt_slots,
     };
     copy_array(k, s, va, 1, core::iter::once(si)).map(|_| 0)
 }

@@ -39,6 +39,20 @@ pub const BENCH_STREAM: u32 = 2;
 /// `TestStart::test`: the coordinator pings one peer (round trip).
 pub const BENCH_PING: u32 = 3;
 
+/// What a monitor counted about its messages since boot, for the kernel to
+/// report (`sysinfo`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Control messages dropped because a link's outbox was full.
+    pub dropped: u32,
+    /// Frames that failed validation (checksum, version, kind, length...).
+    pub rejected: u64,
+    /// Valid messages that made no sense here (wrong sender, wrong time).
+    pub unexpected: u64,
+    /// Channel slots that were not even a message (overwritten sequence words).
+    pub corrupt_slots: u64,
+}
+
 /// Who this node is.
 #[derive(Debug, Clone, Copy)]
 pub struct Identity {
@@ -80,6 +94,10 @@ pub struct Monitor<'a, P: Platform> {
     pings_left: u64,
     /// Coordinator: each node's finished status, once it reported.
     pub(crate) finished: [Option<u64>; MAX_NODES],
+    /// Frames rejected since boot (each link's `rejects` restarts per phase).
+    rejected: u64,
+    /// The status last handed to the platform.
+    published: Status,
     /// Coordinator: the last trace request, and who has answered it.
     trace_request: u32,
     traces_done: [Option<(u64, u64)>; MAX_NODES],
@@ -105,6 +123,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
             next_seq: 0,
             pings_left: 0,
             finished: [None; MAX_NODES],
+            rejected: 0,
+            published: Status::default(),
             trace_request: 0,
             traces_done: [None; MAX_NODES],
         }
@@ -328,7 +348,22 @@ impl<'a, P: Platform> Monitor<'a, P> {
             busy |= n > 0;
         }
         self.check_phase();
+        let status = self.status();
+        if status != self.published {
+            self.platform.publish_status(&status);
+            self.published = status;
+        }
         busy
+    }
+
+    /// What this monitor has counted since boot.
+    pub fn status(&self) -> Status {
+        Status {
+            dropped: self.dropped,
+            rejected: self.rejected,
+            unexpected: self.links.iter().map(|l| u64::from(l.unexpected)).sum(),
+            corrupt_slots: self.links.iter().map(Link::corrupt_slots).sum(),
+        }
     }
 
     /// A node reads a peer's channel while linking, during a phase, or when
@@ -344,6 +379,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             Ok(m) => m,
             Err(e) => {
                 self.links[i].rejects.record(&e);
+                self.rejected += 1;
                 return;
             }
         };

@@ -66,6 +66,8 @@ pub trait Platform {
     /// Records a message sent (`sent`) to or received from `peer`: its
     /// kind byte and the channel's sequence number, the same at both ends.
     fn trace_message(&self, _sent: bool, _peer: u32, _kind: u8, _seq: u64) {}
+    /// Records what the monitor counted, whenever it changes.
+    fn publish_status(&self, _status: &crate::Status) {}
     /// Prints the node's trace; returns (events printed, events lost).
     fn dump_trace(&self) -> (u64, u64) {
         (0, 0)

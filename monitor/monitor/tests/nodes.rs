@@ -16,6 +16,7 @@ struct Host {
     lines: Arc<Mutex<Vec<String>>>,
     node: u32,
     traced: Arc<Mutex<Vec<Traced>>>,
+    status: Arc<Mutex<monitor::Status>>,
 }
 
 impl Platform for Host {
@@ -41,6 +42,9 @@ impl Platform for Host {
     fn trace_message(&self, sent: bool, peer: u32, kind: u8, seq: u64) {
         let (from, to) = if sent { (self.node, peer) } else { (peer, self.node) };
         self.traced.lock().expect("traced").push((from, to, kind, seq, sent));
+    }
+    fn publish_status(&self, status: &monitor::Status) {
+        *self.status.lock().expect("status") = *status;
     }
     fn dump_trace(&self) -> (u64, u64) {
         self.print(format_args!("dumped node {}", self.node));
@@ -81,6 +85,7 @@ fn run_nodes(
         lines: Arc::new(Mutex::new(Vec::new())),
         node: 0,
         traced: Arc::new(Mutex::new(Vec::new())),
+        status: Arc::default(),
     };
     let mut coordinate = Some(coordinate);
     let mut garbage = Some(garbage);
@@ -93,7 +98,7 @@ fn run_nodes(
                 assert!(links.push(link).is_ok());
             }
             let id = Identity { node: me as u32, nodes: n as u32, coordinator: 0, build: 1, capacity: 1024, cpus: 1 };
-            let mut m = Monitor::new(Host { node: me as u32, ..host.clone() }, id, links);
+            let mut m = Monitor::new(Host { node: me as u32, status: Arc::default(), ..host.clone() }, id, links);
             if me == 0 {
                 let c = coordinate.take().expect("one coordinator");
                 handles.push(s.spawn(move || {
@@ -158,6 +163,11 @@ fn garbage_on_one_channel_is_rejected_and_the_others_keep_working() {
             let rejects = m.links()[1].rejects;
             m.platform().print(format_args!("garbage rejected: {}", rejects.total()));
             m.channel_tests(2_000, all);
+            // The monitor's own status counts them since boot (the links'
+            // counts restart with each phase), and hands it to the platform.
+            let status = m.status();
+            assert!(status.rejected >= 4 + 2 * 4 * 2, "the 4 garbage frames and the tests' forged ones: {status:?}");
+            assert_eq!(*m.platform().status.lock().expect("status"), status);
         },
         |m| {
             // Node 2 feeds node 0 garbage: random bytes, another version,

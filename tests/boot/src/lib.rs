@@ -22,7 +22,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(90);
 /// The boot image, built once per test process.
 pub fn image() -> PathBuf {
     static IMAGE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match IMAGE.get_or_init(|| xtask::build::boot_image("qemu-virt")) {
+    match IMAGE.get_or_init(|| xtask::build::boot_image(xtask::build::DEFAULT_BOARD)) {
         Ok(p) => p.clone(),
         Err(e) => panic!("cannot build the boot image: {e}"),
     }

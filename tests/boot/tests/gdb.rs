@@ -145,9 +145,9 @@ fn gdb_stops_on_a_big_node_and_reads_its_statics() {
     xtask::setup::gdb().unwrap_or_else(|e| panic!("{e}"));
     // Building the image builds the ELF files gdb reads.
     image();
-    let symbols = Symbols::of_board("qemu-virt");
+    let symbols = Symbols::of_board(xtask::build::DEFAULT_BOARD);
     symbols.check().unwrap_or_else(|e| panic!("{e}"));
-    let script = gdb::write_script("qemu-virt", &symbols).unwrap_or_else(|e| panic!("{e}"));
+    let script = gdb::write_script(xtask::build::DEFAULT_BOARD, &symbols).unwrap_or_else(|e| panic!("{e}"));
 
     let port = free_port();
     let mut m = preset_machine("4+2+2", 3);

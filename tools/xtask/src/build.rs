@@ -7,6 +7,10 @@ use std::process::Command;
 
 const TARGET: &str = "aarch64-unknown-none";
 
+/// The board `cargo xtask` builds for unless `--board` says otherwise: the
+/// one QEMU boots.
+pub const DEFAULT_BOARD: &str = "qemu-virt";
+
 /// The two builds of the CPU driver, with the core each is tuned for.
 pub const CPU_DRIVER_BUILDS: [(&str, &str); 2] = [("big", "cortex-a76"), ("little", "cortex-a55")];
 
@@ -68,6 +72,34 @@ pub fn binaries_of(metadata: &str, package: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The workspace's packages that build for the host: every member but
+/// those whose `[package.metadata.multikernel]` names a target (they only
+/// build for the board). From `cargo metadata --no-deps` output.
+pub fn host_packages(metadata: &str) -> Result<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_str(metadata).map_err(|e| format!("cargo metadata: bad JSON: {e}"))?;
+    let packages = v["packages"].as_array().ok_or("cargo metadata: no `packages`")?;
+    let mut names: Vec<String> = packages
+        .iter()
+        .filter(|p| p["metadata"]["multikernel"]["target"].is_null())
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// `cargo metadata --no-deps` of the workspace, as JSON text.
+pub fn metadata() -> Result<String> {
+    let out = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(crate::root())
+        .output()
+        .map_err(|e| format!("cargo metadata: cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Packs `programs` (name, file) into one archive (`user_abi::archive`).
 pub fn pack_programs(programs: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
     let list: Vec<(&str, &[u8])> = programs.iter().map(|(n, f)| (n.as_str(), f.as_slice())).collect();
@@ -89,15 +121,7 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Builds every binary of the user-programs package for EL0 and packs them
 /// into `target/images/user-programs.bin`; returns its absolute path.
 pub fn user_programs() -> Result<PathBuf> {
-    let out = cargo()
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .current_dir(crate::root())
-        .output()
-        .map_err(|e| format!("cargo metadata: cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
-    }
-    let names = binaries_of(&String::from_utf8_lossy(&out.stdout), USER_PROGRAMS_PACKAGE)?;
+    let names = binaries_of(&metadata()?, USER_PROGRAMS_PACKAGE)?;
     // Its own target dir: no CPU-specific codegen flags, and the linker
     // script comes from the package's build script.
     let dir = target_dir().join("userland");
@@ -226,6 +250,18 @@ mod tests {
         assert!(pack_programs(&[long]).is_err());
         let many: Vec<_> = (0..=user_abi::archive::MAX_PROGRAMS).map(|i| (format!("p{i}"), Vec::new())).collect();
         assert!(pack_programs(&many).is_err());
+    }
+
+    #[test]
+    fn host_packages_are_the_members_without_a_target() {
+        let meta = r#"{"packages": [
+            {"name": "topology", "metadata": null},
+            {"name": "cpu-driver", "metadata": {"multikernel": {"target": "aarch64-unknown-none"}}},
+            {"name": "xtask", "metadata": {"other": 1}},
+            {"name": "boot-tests"}
+        ]}"#;
+        assert_eq!(host_packages(meta).expect("parses"), ["boot-tests", "topology", "xtask"]);
+        assert!(host_packages("[]").is_err());
     }
 
     #[test]

@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn symbols_are_where_the_build_puts_them() {
-        let s = Symbols::of_board("qemu-virt");
+        let s = Symbols::of_board(crate::build::DEFAULT_BOARD);
         let t = target_dir();
         assert_eq!(s.boot, t.join("boot/aarch64-unknown-none/release/qemu-virt"));
         assert_eq!(s.big, t.join("cpu-driver-big/aarch64-unknown-none/release/cpu-driver"));

@@ -10,6 +10,9 @@ const TARGET: &str = "aarch64-unknown-none";
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Build, boot and test the multikernel")]
 struct Cli {
+    /// The board crate (`boards/NAME`) to build the boot image of.
+    #[arg(long, global = true, default_value = build::DEFAULT_BOARD)]
+    board: String,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -155,38 +158,21 @@ fn cargo(args: &[&str]) -> Result<()> {
     build::run(cmd, &format!("`cargo {}`", args.join(" ")))
 }
 
-/// Crates built for the host (the rest only build for aarch64-unknown-none).
-const HOST_CRATES: [&str; 16] = [
-    "topology",
-    "boot-plan",
-    "handoff",
-    "channel",
-    "message",
-    "monitor",
-    "xtask",
-    "boot-tests",
-    "channel-bench",
-    "fuzz-targets",
-    "user-abi",
-    "address-space",
-    "run-queues",
-    "qemu-pacer",
-    "line-edit",
-    "trace-ring",
-];
-
 /// Seconds each fuzz target runs in `cargo xtask test`.
 const FUZZ_SECONDS_IN_TEST: u64 = 20;
 
-fn test() -> Result<()> {
+fn test(board: &str) -> Result<()> {
     xtask::setup::toolchain()?;
     xtask::setup::qemu()?;
     // For the gdb boot test.
     xtask::setup::gdb()?;
     cargo(&["fmt", "--all", "--check"])?;
+    // Every package that builds for the host (the others say in their
+    // Cargo.toml that they only build for the board).
+    let host = build::host_packages(&build::metadata()?)?;
     let mut clippy = vec!["clippy", "--quiet", "--all-targets"];
-    for c in HOST_CRATES {
-        clippy.extend(["-p", c]);
+    for c in &host {
+        clippy.extend(["-p", c.as_str()]);
     }
     clippy.extend(["--", "-D", "warnings"]);
     cargo(&clippy)?;
@@ -200,7 +186,7 @@ fn test() -> Result<()> {
         cmd.args(args).env(build::USER_PROGRAMS_ENV, &programs);
         build::run(cmd, &format!("`cargo {}`", args.join(" ")))?;
     }
-    cargo(&["clippy", "--quiet", "-p", "qemu-virt", "--target", TARGET, "--", "-D", "warnings"])?;
+    cargo(&["clippy", "--quiet", "-p", board, "--target", TARGET, "--", "-D", "warnings"])?;
     // Host unit tests of the hardware-neutral crates (the default members),
     // then the QEMU boot tests.
     let mut total = cargo_test(&["test"])?;
@@ -209,7 +195,7 @@ fn test() -> Result<()> {
     // Each fuzz target counts as one test: it passes if no input crashes it.
     xtask::fuzz::run_all(FUZZ_SECONDS_IN_TEST)?;
     total.0 += xtask::fuzz::TARGETS.len() as u64;
-    build::boot_image("qemu-virt")?;
+    build::boot_image(board)?;
     let boot = cargo_test(&["test", "-p", "boot-tests"])?;
     total = (total.0 + boot.0, total.1 + boot.1);
     println!("{} passed, {} failed", total.0, total.1);
@@ -243,9 +229,10 @@ fn plan_command(dtb: &std::path::Path, json: bool) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let board = cli.board;
     let result = match cli.cmd {
         Cmd::Build => {
-            xtask::setup::toolchain().and_then(|()| build::boot_image("qemu-virt")).map(|p| println!("{}", p.display()))
+            xtask::setup::toolchain().and_then(|()| build::boot_image(&board)).map(|p| println!("{}", p.display()))
         }
         Cmd::Run { machine: a, gdb, gdb_port, trace } => (|| {
             xtask::setup::toolchain()?;
@@ -254,9 +241,9 @@ fn main() -> ExitCode {
                 xtask::setup::gdb()?;
             }
             let mut m = machine(&a)?;
-            let image = build::boot_image("qemu-virt")?;
+            let image = build::boot_image(&board)?;
             if gdb {
-                xtask::gdb::listen(&mut m, "qemu-virt", gdb_port)?;
+                xtask::gdb::listen(&mut m, &board, gdb_port)?;
             }
             if trace.is_some() {
                 m.append = format!("{} trace", m.append).trim().to_string();
@@ -273,7 +260,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         })(),
-        Cmd::Test => test(),
+        Cmd::Test => test(&board),
         Cmd::Fuzz { target, seconds } => match target {
             Some(t) => xtask::fuzz::run(&t, seconds),
             None => xtask::fuzz::run_all(seconds),
@@ -281,17 +268,15 @@ fn main() -> ExitCode {
         Cmd::Bench { what, runs } => match xtask::setup::toolchain().and_then(|()| xtask::setup::qemu()) {
             Err(e) => Err(e),
             Ok(_) => match what.as_str() {
-                "boot" => build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
+                "boot" => build::boot_image(&board).and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
                 "channel" => xtask::bench_host::channel_host(runs.max(1)).and_then(|()| {
-                    let img = build::boot_image("qemu-virt")?;
+                    let img = build::boot_image(&board)?;
                     xtask::bench_qemu::channel(&img, runs.max(1))
                 }),
                 "processes" => {
-                    build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
+                    build::boot_image(&board).and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
                 }
-                "capacity" => {
-                    build::boot_image("qemu-virt").and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1)))
-                }
+                "capacity" => build::boot_image(&board).and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1))),
                 other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity)")),
             },
         },

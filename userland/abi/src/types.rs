@@ -260,6 +260,13 @@ pub struct SysInfo {
     /// Console input bytes refused since boot (typeahead beyond
     /// `TYPEAHEAD_BYTES`, or a UART overrun); console node only.
     pub input_dropped: u64,
+    /// The node's monitor: messages it dropped (a full outbox), frames it
+    /// rejected as invalid, valid messages that made no sense, and channel
+    /// slots that were not a message at all, since boot.
+    pub messages_dropped: u64,
+    pub messages_rejected: u64,
+    pub messages_unexpected: u64,
+    pub channel_corrupt: u64,
 }
 
 /// The text of a NUL-padded name (up to the first NUL; invalid UTF-8 reads as "?").

@@ -44,6 +44,9 @@ pub struct NodeStatus {
     pub up_at: AtomicU64,
     /// Bit per boot self-check that passed (with `ktest=boot`).
     pub checks_passed: AtomicU32,
+    /// The node's capacity from the device tree (normalised to 1024), for
+    /// the owner to compare with what the cores measured.
+    pub capacity: AtomicU32,
     /// Each core's calibration: work units per second of the generic
     /// counter, by core index (0: not measured).
     pub scores: [AtomicU64; MAX_NODE_CPUS],

@@ -210,7 +210,7 @@ fn sysinfo() {
         Err(e) => return println!("sysinfo: {e}"),
     };
     println!(
-        "node {} of {}: cores={} processes={} free_pages={}/{} calls={} failed_calls={} faults={} console_dropped={} input_dropped={}",
+        "node {} of {}: cores={} processes={} free_pages={}/{} calls={} failed_calls={} faults={} console_dropped={} input_dropped={} messages_dropped={} messages_rejected={} messages_unexpected={} channel_corrupt={}",
         s.node,
         s.nodes,
         s.cores,
@@ -221,7 +221,11 @@ fn sysinfo() {
         s.failed_calls,
         s.faults,
         s.console_dropped,
-        s.input_dropped
+        s.input_dropped,
+        s.messages_dropped,
+        s.messages_rejected,
+        s.messages_unexpected,
+        s.channel_corrupt
     );
 }
 
