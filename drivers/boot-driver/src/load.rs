@@ -137,6 +137,26 @@ pub fn load_node(
     boot_counter: u64,
     flags: u32,
 ) -> Result<(), LoadError> {
+    let loaded = copy_image(node, board)?;
+    let layout = &loaded.layout;
+    let devices = NodeDevices::new(plan, node)?;
+    let (space, vas) = map_node(plan, node, layout, &devices)?;
+    let mut info = boot_info(plan, node, &loaded, &devices, &vas, boot_counter, flags);
+    write_core_starts(node, layout, &space, &devices, &vas, &mut info);
+    // SAFETY: the boot info slot is the first bytes of the node's boot info page.
+    unsafe { (layout.pa(layout.boot_info) as *mut NodeBootInfo).write(info) };
+    Ok(())
+}
+
+/// A node's image in its RAM: where everything is, and which build it is.
+struct Loaded {
+    layout: NodeLayout,
+    build: u32,
+}
+
+/// Copies the build the plan chose into the node's RAM and zeroes what
+/// follows it up to the tables.
+fn copy_image(node: &NodePlan, board: &Board) -> Result<Loaded, LoadError> {
     let (image, build) = match node.build {
         Build::Big => (board.big, handoff::BUILD_BIG),
         Build::Little => (board.little, handoff::BUILD_LITTLE),
@@ -155,33 +175,60 @@ pub fn load_node(
         // BSS and the boot info page; table pages are zeroed as they are handed out.
         core::ptr::write_bytes(base.add(header.file_size as usize), 0, (layout.tables - header.file_size) as usize);
     }
+    Ok(Loaded { layout, build })
+}
 
-    let boot_node = node.id == plan.boot_node;
-    let gic = plan.topology.gic.ok_or(LoadError::NoGic)?;
-    let mut devices = Devices { list: [PhysRange::default(); 4 + MAX_NODE_CPUS], len: 0 };
-    let (gicd, gicc, gicr) = match gic {
-        // GICv2 SGIs are sent through GICD_SGIR, so every node maps the distributor.
-        Gic::V2 { distributor, cpu_interface } => {
-            (Some(devices.push(range(distributor))), Some(devices.push(range(cpu_interface))), None)
-        }
-        Gic::V3 { distributor, redistributors } => {
-            let d = boot_node.then(|| devices.push(range(distributor)));
-            (d, None, Some(devices.push(range(redistributors))))
-        }
-    };
-    let uart = match plan.topology.uart {
-        Some(u) if boot_node && u.kind == UartKind::Pl011 => Some(devices.push(range(u.regs))),
-        _ => None,
-    };
-    let mut release = [None; MAX_NODE_CPUS];
-    for (slot, &cpu) in release.iter_mut().zip(node.cpus.iter()) {
-        if let Some(c) = plan.topology.cpus.get(usize::from(cpu)) {
-            if let EnableMethod::SpinTable { release_addr } = c.enable_method {
-                *slot = Some((release_addr, devices.push(PhysRange { start: release_addr, size: 8 })));
+/// The devices a node maps, and where each of its parts is in the list.
+struct NodeDevices {
+    list: Devices,
+    gic: Gic,
+    gicd: Option<usize>,
+    gicc: Option<usize>,
+    gicr: Option<usize>,
+    uart: Option<usize>,
+    /// Per core: its spin-table release address and that page's entry.
+    release: [Option<(u64, usize)>; MAX_NODE_CPUS],
+}
+
+impl NodeDevices {
+    fn new(plan: &BootPlan<'_>, node: &NodePlan) -> Result<NodeDevices, LoadError> {
+        let boot_node = node.id == plan.boot_node;
+        let gic = plan.topology.gic.ok_or(LoadError::NoGic)?;
+        let mut list = Devices { list: [PhysRange::default(); 4 + MAX_NODE_CPUS], len: 0 };
+        let (gicd, gicc, gicr) = match gic {
+            // GICv2 SGIs are sent through GICD_SGIR, so every node maps the distributor.
+            Gic::V2 { distributor, cpu_interface } => {
+                (Some(list.push(range(distributor))), Some(list.push(range(cpu_interface))), None)
+            }
+            Gic::V3 { distributor, redistributors } => {
+                let d = boot_node.then(|| list.push(range(distributor)));
+                (d, None, Some(list.push(range(redistributors))))
+            }
+        };
+        let uart = match plan.topology.uart {
+            Some(u) if boot_node && u.kind == UartKind::Pl011 => Some(list.push(range(u.regs))),
+            _ => None,
+        };
+        let mut release = [None; MAX_NODE_CPUS];
+        for (slot, &cpu) in release.iter_mut().zip(node.cpus.iter()) {
+            if let Some(c) = plan.topology.cpus.get(usize::from(cpu)) {
+                if let EnableMethod::SpinTable { release_addr } = c.enable_method {
+                    *slot = Some((release_addr, list.push(PhysRange { start: release_addr, size: 8 })));
+                }
             }
         }
+        Ok(NodeDevices { list, gic, gicd, gicc, gicr, uart, release })
     }
+}
 
+/// Builds the node's page tables; returns its translation roots and the
+/// VA each device got.
+fn map_node(
+    plan: &BootPlan<'_>,
+    node: &NodePlan,
+    layout: &NodeLayout,
+    devices: &NodeDevices,
+) -> Result<(paging::NodeSpace, [u64; 4 + MAX_NODE_CPUS]), LoadError> {
     let tables_pa = layout.pa(layout.tables);
     // SAFETY: the table pages lie inside the node's RAM per the layout, are
     // u64-aligned (page aligned) and used by nothing else; MMU off.
@@ -189,15 +236,26 @@ pub fn load_node(
     let mut tables = Tables::new(words, tables_pa);
     let mut vas = [0u64; 4 + MAX_NODE_CPUS];
     let (pieces, count) = shared_pieces(plan, node.id);
-    let space = paging::build_node_space(
-        &mut tables,
-        &layout,
-        plan.shared.start,
-        &pieces[..count],
-        &devices.list[..devices.len],
-        &mut vas,
-    )
-    .map_err(LoadError::Map)?;
+    let d = &devices.list;
+    let space =
+        paging::build_node_space(&mut tables, layout, plan.shared.start, &pieces[..count], &d.list[..d.len], &mut vas)
+            .map_err(LoadError::Map)?;
+    Ok((space, vas))
+}
+
+/// The node's boot info, without its cores' entries.
+fn boot_info(
+    plan: &BootPlan<'_>,
+    node: &NodePlan,
+    loaded: &Loaded,
+    devices: &NodeDevices,
+    vas: &[u64],
+    boot_counter: u64,
+    flags: u32,
+) -> NodeBootInfo {
+    let (layout, build) = (&loaded.layout, loaded.build);
+    let boot_node = node.id == plan.boot_node;
+    let memory = range(node.memory);
     let shared_va = |r: Option<topology::Range>| r.map_or(0, |r| handoff::SHARED_VA + (r.start - plan.shared.start));
     let mut tx_va = [0; MAX_NODES];
     let mut rx_va = [0; MAX_NODES];
@@ -206,7 +264,7 @@ pub fn load_node(
         rx_va[peer] = shared_va(plan.channels.range(peer, node.id));
     }
     let va_of = |i: Option<usize>| i.map_or(0, |i| vas[i]);
-
+    let gic = devices.gic;
     let mut info = NodeBootInfo {
         magic: BOOT_INFO_MAGIC,
         abi_version: handoff::ABI_VERSION,
@@ -229,14 +287,14 @@ pub fn load_node(
             Some(PsciConduit::Smc) => bootinfo::PSCI_SMC,
         },
         gic_version: u32::from(gic.version()),
-        gicd_va: va_of(gicd),
-        gicc_va: va_of(gicc),
-        gicr_va: va_of(gicr),
+        gicd_va: va_of(devices.gicd),
+        gicc_va: va_of(devices.gicc),
+        gicr_va: va_of(devices.gicr),
         gicr_size: match gic {
             Gic::V3 { redistributors, .. } => redistributors.size,
             Gic::V2 { .. } => 0,
         },
-        uart_va: va_of(uart),
+        uart_va: va_of(devices.uart),
         channel_bytes: plan.channels.bytes,
         tx_va,
         rx_va,
@@ -252,11 +310,23 @@ pub fn load_node(
     let len = args.len().min(bootinfo::BOOTARGS_BYTES);
     info.bootargs[..len].copy_from_slice(&args[..len]);
     info.bootargs_len = len as u32;
+    info
+}
+
+/// Writes each core's start record and its entry in the boot info.
+fn write_core_starts(
+    node: &NodePlan,
+    layout: &NodeLayout,
+    space: &paging::NodeSpace,
+    devices: &NodeDevices,
+    vas: &[u64],
+    info: &mut NodeBootInfo,
+) {
     let pa_range = {
         use tock_registers::interfaces::Readable;
         aarch64_cpu::registers::ID_AA64MMFR0_EL1.get() & 0xf
     };
-    for (i, (&mpidr, rel)) in node.mpidrs.iter().zip(release.iter()).enumerate() {
+    for (i, (&mpidr, rel)) in node.mpidrs.iter().zip(devices.release.iter()).enumerate() {
         let (_, stack_top) = layout.stack(i);
         let record = CoreStart {
             mair: paging::MAIR,
@@ -277,12 +347,9 @@ pub fn load_node(
             enable: if rel.is_some() { bootinfo::ENABLE_SPIN_TABLE } else { bootinfo::ENABLE_PSCI },
             _reserved: 0,
             release_pa: rel.map_or(0, |(pa, _)| pa),
-            release_va: rel.map_or(0, |(pa, dev)| vas[dev] + (pa - devices.list[dev].start)),
+            release_va: rel.map_or(0, |(pa, dev)| vas[dev] + (pa - devices.list.list[dev].start)),
         };
     }
-    // SAFETY: the boot info slot is the first bytes of the node's boot info page.
-    unsafe { (layout.pa(layout.boot_info) as *mut NodeBootInfo).write(info) };
-    Ok(())
 }
 
 /// Starts the first core of a non-boot node at its image.
