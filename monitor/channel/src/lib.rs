@@ -302,6 +302,7 @@ impl<'a> Channel<'a> {
     }
 
     /// Slots in the ring.
+    #[inline]
     pub fn slots(&self) -> usize {
         self.slots.len()
     }

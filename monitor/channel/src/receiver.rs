@@ -42,6 +42,7 @@ impl<'a, N: Notifier> Receiver<'a, N> {
         Receiver { ch, received: 0, index: 0, returned: 0, batch, corrupt: 0, notifier }
     }
 
+    #[inline]
     fn next(&self) -> Next {
         let seq = self.ch.slots[self.index].seq.load(Ordering::Acquire);
         let expected = self.received + 1;
@@ -56,6 +57,7 @@ impl<'a, N: Notifier> Receiver<'a, N> {
         }
     }
 
+    #[inline]
     fn advance(&mut self) {
         self.received += 1;
         self.index += 1;
@@ -65,6 +67,7 @@ impl<'a, N: Notifier> Receiver<'a, N> {
     }
 
     /// Publishes `consumed` and wakes a sender waiting for credits.
+    #[inline]
     fn return_credits(&mut self) {
         if self.returned == self.received {
             return;
@@ -77,11 +80,20 @@ impl<'a, N: Notifier> Receiver<'a, N> {
     }
 
     /// Takes the next message, or says why there is none.
+    #[inline]
     pub fn try_recv(&mut self) -> Result<Payload, RecvError> {
         self.try_recv_with(|p| *p)
     }
 
+    /// Copies the next message into `out` (the caller's buffer, so no
+    /// 56-byte value travels through the return), or says why there is none.
+    #[inline]
+    pub fn recv_into(&mut self, out: &mut Payload) -> Result<(), RecvError> {
+        self.try_recv_with(|p| *out = *p)
+    }
+
     /// Reads the next message in place with `read`, or says why there is none.
+    #[inline]
     pub fn try_recv_with<R>(&mut self, read: impl FnOnce(&Payload) -> R) -> Result<R, RecvError> {
         match self.next() {
             Next::Ready => {
@@ -124,6 +136,7 @@ impl<'a, N: Notifier> Receiver<'a, N> {
 
     /// Takes up to `out.len()` messages in order; returns how many. Corrupt
     /// slots are skipped and counted ([`Receiver::corrupt`]).
+    #[inline]
     pub fn recv_batch(&mut self, out: &mut [Payload]) -> usize {
         let mut n = 0;
         self.recv_batch_with(out.len(), |p| {
@@ -134,6 +147,7 @@ impl<'a, N: Notifier> Receiver<'a, N> {
 
     /// Reads up to `max` messages in order, each in place with `read`;
     /// returns how many. Corrupt slots are skipped and counted.
+    #[inline]
     pub fn recv_batch_with(&mut self, max: usize, mut read: impl FnMut(&Payload)) -> usize {
         let mut n = 0;
         while n < max {

@@ -30,6 +30,7 @@ impl<'a, N: Notifier> Sender<'a, N> {
     /// Reloads the receiver's credits. An impossible value (more consumed
     /// than sent, more than a full ring behind, or less than a value seen
     /// before: `consumed` never goes back) is counted and ignored.
+    #[inline]
     fn refresh(&mut self) {
         let consumed = self.ch.control.consumer.consumed.load(Ordering::Acquire);
         let slots = self.ch.slots() as u64;
@@ -41,6 +42,7 @@ impl<'a, N: Notifier> Sender<'a, N> {
         self.limit = consumed + slots;
     }
 
+    #[inline]
     fn has_credit(&mut self) -> bool {
         if self.sent < self.limit {
             return true;
@@ -50,6 +52,7 @@ impl<'a, N: Notifier> Sender<'a, N> {
     }
 
     /// Fills the next slot and publishes it; the caller checked for credit.
+    #[inline]
     fn publish(&mut self, fill: impl FnOnce(&mut Payload)) {
         let slot = &self.ch.slots[self.index];
         // SAFETY: credits prove the receiver is done with this slot, and this
@@ -65,6 +68,7 @@ impl<'a, N: Notifier> Sender<'a, N> {
     }
 
     /// Wakes the receiver if it sleeps.
+    #[inline]
     fn ring(&self) {
         if self.notifier.interrupts() {
             ring_if_armed(&self.ch.control.consumer.wake, &self.notifier);
@@ -72,11 +76,13 @@ impl<'a, N: Notifier> Sender<'a, N> {
     }
 
     /// Sends one message, or says the ring is full.
+    #[inline]
     pub fn try_send(&mut self, payload: &Payload) -> Result<(), Full> {
         self.try_send_with(|p| *p = *payload)
     }
 
     /// Sends one message written in place by `fill`, or says the ring is full.
+    #[inline]
     pub fn try_send_with(&mut self, fill: impl FnOnce(&mut Payload)) -> Result<(), Full> {
         if !self.has_credit() {
             return Err(Full);
@@ -88,6 +94,7 @@ impl<'a, N: Notifier> Sender<'a, N> {
 
     /// Sends as many of `messages` as there is room for, in order, and
     /// wakes the receiver once. Returns how many were sent.
+    #[inline]
     pub fn send_batch(&mut self, messages: &[Payload]) -> usize {
         self.send_batch_with(messages.len(), |i, p| *p = messages[i])
     }
@@ -95,6 +102,7 @@ impl<'a, N: Notifier> Sender<'a, N> {
     /// Sends up to `count` messages, the `i`-th written in place by
     /// `fill(i, payload)`, as long as there is room; wakes the receiver
     /// once. Returns how many were sent.
+    #[inline]
     pub fn send_batch_with(&mut self, count: usize, mut fill: impl FnMut(usize, &mut Payload)) -> usize {
         let mut done = 0;
         while done < count && self.has_credit() {

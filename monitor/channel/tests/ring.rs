@@ -1192,3 +1192,18 @@ mod model {
         }
     }
 }
+
+#[test]
+fn recv_into_fills_the_callers_buffer_and_leaves_it_alone_when_empty() {
+    let mem = Mem::new(4);
+    let ch = mem.channel();
+    let (mut tx, mut rx) = (ch.sender(Polling), ch.receiver(Polling));
+    let mut out = [0xaau8; PAYLOAD];
+    assert_eq!(rx.recv_into(&mut out), Err(RecvError::Empty));
+    assert_eq!(out, [0xaa; PAYLOAD], "an empty ring writes nothing");
+    for n in 0..10 {
+        assert!(tx.try_send(&msg(n)).is_ok());
+        assert_eq!(rx.recv_into(&mut out), Ok(()));
+        assert_eq!(count(&out), n);
+    }
+}

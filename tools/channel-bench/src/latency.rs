@@ -122,8 +122,12 @@ pub(crate) fn latency_raw_ring(cfg: &Config, slots: usize) -> Sample {
     )
 }
 
+/// The per-message API: waits for the next message and copies it into
+/// the caller's buffer (`recv_into`).
 pub(crate) fn ring_recv(rx: &mut channel::Receiver<'_, Polling>) -> Payload {
-    ring_recv_with(rx, |p| *p)
+    let mut out = [0u8; channel::PAYLOAD];
+    ring_wait(rx, |rx| rx.recv_into(&mut out));
+    out
 }
 
 pub(crate) fn latency_ring(cfg: &Config, slots: usize) -> Sample {
@@ -152,8 +156,16 @@ pub(crate) fn latency_ring(cfg: &Config, slots: usize) -> Sample {
 
 /// Waits for the next message and hands it to `read` in place.
 pub(crate) fn ring_recv_with<R>(rx: &mut channel::Receiver<'_, Polling>, mut read: impl FnMut(&Payload) -> R) -> R {
+    ring_wait(rx, |rx| rx.try_recv_with(&mut read))
+}
+
+/// Retries `attempt` until it takes a message; a corrupt slot stops the run.
+fn ring_wait<R>(
+    rx: &mut channel::Receiver<'_, Polling>,
+    mut attempt: impl FnMut(&mut channel::Receiver<'_, Polling>) -> Result<R, RecvError>,
+) -> R {
     loop {
-        match rx.try_recv_with(&mut read) {
+        match attempt(rx) {
             Ok(r) => return r,
             Err(RecvError::Empty) => spin_loop(),
             Err(RecvError::Corrupt { expected, found }) => {
