@@ -84,7 +84,12 @@ impl Platform for MonitorPlatform<'_> {
         crate::trace::message(sent, peer, kind, seq);
     }
     fn publish_status(&self, status: &monitor::Status) {
-        crate::proc::KERNEL.lock().monitor = *status;
+        crate::proc::KERNEL.lock().messages = processes::MessageCounts {
+            dropped: status.dropped,
+            rejected: status.rejected,
+            unexpected: status.unexpected,
+            corrupt_slots: status.corrupt_slots,
+        };
     }
     fn dump_trace(&self) -> (u64, u64) {
         crate::trace::dump(self.node)

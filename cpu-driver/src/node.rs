@@ -76,7 +76,7 @@ pub fn start(core: &'static CoreStart) -> ! {
             time::idle();
         }
         crate::heap::init();
-        crate::proc::KERNEL.lock().init(info);
+        crate::proc::init(info);
         INFO.store(core::ptr::from_ref(info).cast_mut(), Ordering::Release);
     }
     let bell = match gic::init_core(info) {

@@ -4,9 +4,10 @@
 //! slice, handle what happened, repeat. A core with nothing to run sleeps
 //! in WFI with its timer set for its next sleeper's deadline, or none.
 
-use crate::proc::{self, handle_syscall, Kernel, Outcome, Slot, State, KERNEL};
+use crate::proc::{self, handle_syscall, CallArgs, Next, Outcome, KERNEL};
 use crate::trap::{self, Exit};
 use crate::{gic, time};
+use processes::Slot;
 use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
 
 /// A program's time slice: its core's timer ends it (the kernel has no
@@ -140,13 +141,7 @@ pub fn run(until: Option<u64>) -> Woken {
             _ => now.saturating_add(time::ticks_us(SLICE_US)),
         };
         slice = Some((s, slice_end));
-        if let Some(p) = k.procs[s].as_mut() {
-            p.state = State::Running;
-            p.core = core;
-            p.running_since = now;
-            crate::trace::run(p.pid);
-        }
-        k.running[core] = Some(s);
+        k.start_running(core, s, now);
         let ttbr0 = k.ttbr0(s);
         drop(k);
 
@@ -173,15 +168,15 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let doorbell = exit == Exit::Interrupt && gic::drain();
 
         let mut k = KERNEL.lock();
-        let mut pid = 0;
-        if let Some(p) = k.procs[s].as_mut() {
-            p.cpu_ticks += end.saturating_sub(p.running_since);
-            p.running_since = end;
-            pid = p.pid;
-        }
+        let pid = k.account(s, end);
         let mut faulted = false;
         let outcome = match exit {
-            Exit::Sync if (esr >> 26) & 0x3f == 0x15 => handle_syscall(&mut k, s, core, write_buf),
+            Exit::Sync if (esr >> 26) & 0x3f == 0x15 => {
+                // SAFETY: the process is Running on this core, which owns its slot.
+                let x = &unsafe { proc::slot_state(s) }.frame.x;
+                let args = CallArgs { number: x[8], a: [x[0], x[1], x[2], x[3], x[4]] };
+                handle_syscall(&mut k, s, core, args, write_buf)
+            }
             // WFI or WFE at EL0 (trapped): a program that wants to wait
             // gives the core away, and goes on after the instruction.
             Exit::Sync if (esr >> 26) & 0x3f == 0x01 => {
@@ -211,74 +206,13 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
                 continue;
             }
         }
-        k.running[core] = None;
-        let killed = k.procs[s].as_ref().is_some_and(|p| p.pid == pid && p.kill_pending());
-        crate::trace::stop(pid, stop_reason(&outcome, faulted, killed));
-        let written = finish(&mut k, s, outcome, end >= slice_end);
+        let next = k.stopped(core, s, pid, outcome, faulted, end >= slice_end);
         drop(k);
-        if let Some((pid, n)) = written {
-            crate::console::write_user(pid, &write_buf[..n]);
-            // SAFETY: the process stayed Running on this core for the write.
-            unsafe { proc::slot_state(s) }.frame.x[0] = n as u64;
-            let mut k = KERNEL.lock();
-            requeue(&mut k, s, false);
+        if let Next::Write { pid, len } = next {
+            crate::console::write_user(pid, &write_buf[..len]);
+            KERNEL.lock().written(s, len);
         }
         return doorbell;
-    }
-}
-
-/// Why a program's stretch on its core ended, for the trace.
-fn stop_reason(outcome: &Outcome, faulted: bool, killed: bool) -> crate::trace::Why {
-    use crate::trace::Why;
-    match outcome {
-        _ if faulted => Why::Faulted,
-        _ if killed => Why::Killed,
-        Outcome::Exited => Why::Exited,
-        Outcome::Blocked => Why::Blocked,
-        Outcome::Yield => Why::Yielded,
-        Outcome::Write(_) => Why::Wrote,
-        Outcome::Return(_) | Outcome::Interrupted => Why::Preempted,
-    }
-}
-
-/// Puts `s` back on its run queue after it stopped, unless it blocked or
-/// ended. Returns the writer's pid and the bytes a `write` left to print
-/// (the process stays Running until they are).
-fn finish(k: &mut Kernel, s: Slot, outcome: Outcome, slice_over: bool) -> Option<(u32, usize)> {
-    if k.take_kill(s) {
-        k.exit(s, user_abi::ExitStatus::Killed);
-        return None;
-    }
-    match outcome {
-        Outcome::Exited | Outcome::Blocked => None,
-        Outcome::Write(n) => k.procs[s].as_ref().map(|p| (p.pid, n)),
-        Outcome::Yield => {
-            requeue(k, s, true);
-            None
-        }
-        Outcome::Return(r) => {
-            // SAFETY: as above.
-            unsafe { proc::slot_state(s) }.frame.x[0] = user_abi::encode_result(r);
-            requeue(k, s, slice_over);
-            None
-        }
-        Outcome::Interrupted => {
-            requeue(k, s, slice_over);
-            None
-        }
-    }
-}
-
-/// Queues a stopped program again: at the back when its slice is over (or
-/// it yielded), else at the front so it goes on unless a higher priority
-/// program woke up.
-fn requeue(k: &mut Kernel, s: Slot, to_back: bool) {
-    if k.take_kill(s) {
-        k.exit(s, user_abi::ExitStatus::Killed);
-        return;
-    }
-    if k.procs[s].as_ref().is_some_and(|p| p.state == State::Running) {
-        k.make_ready(s, !to_back);
     }
 }
 

@@ -8,13 +8,11 @@
 use crate::node::Node;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use trace_ring::{CoreRing, Event, Kind, StopReason};
+use trace_ring::{CoreRing, Event, Kind};
 
 /// The node's rings (null: tracing is off), one per core.
 static AREA: AtomicPtr<CoreRing> = AtomicPtr::new(core::ptr::null_mut());
 static CORES: AtomicUsize = AtomicUsize::new(0);
-
-pub use trace_ring::StopReason as Why;
 
 /// Bytes the rings of `cores` cores take.
 pub fn area_bytes(cores: usize) -> u64 {
@@ -41,60 +39,23 @@ fn ring(core: usize) -> Option<&'static CoreRing> {
     Some(unsafe { &*area.add(core) })
 }
 
-/// Records on this core's ring, stamped now.
-fn record(kind: Kind, pid: u32, fill: impl FnOnce(&mut Event)) {
+/// Records `event` on this core's ring (the process code stamps and fills
+/// its own; the monitor's come through [`message`]).
+pub fn record(event: Event) {
     if let Some(r) = ring(crate::sched::this_core()) {
-        let mut e = Event::new(kind, crate::time::now(), pid);
-        fill(&mut e);
-        r.record(e);
+        r.record(event);
     }
-}
-
-/// `pid` starts running on this core.
-pub fn run(pid: u32) {
-    record(Kind::Run, pid, |_| {});
-}
-
-/// `pid` stops running on this core.
-pub fn stop(pid: u32, why: StopReason) {
-    record(Kind::Stop, pid, |e| e.reason = why as u8);
-}
-
-/// `pid` was woken.
-pub fn wake(pid: u32) {
-    record(Kind::Wake, pid, |_| {});
-}
-
-/// `pid` of program `name` was spawned by `parent`.
-pub fn spawn(pid: u32, parent: u32, name: &str) {
-    record(Kind::Spawn, pid, |e| {
-        e.arg = u64::from(parent);
-        let n = name.len().min(trace_ring::NAME_BYTES);
-        e.name[..n].copy_from_slice(&name.as_bytes()[..n]);
-    });
-}
-
-/// `pid` ended with `status` (`ExitStatus::encode`).
-pub fn exit(pid: u32, status: u64) {
-    record(Kind::Exit, pid, |e| e.arg = status);
-}
-
-/// `pid` moved from core `from` to core `to` of the node.
-pub fn moved(pid: u32, from: usize, to: usize) {
-    record(Kind::Move, pid, |e| {
-        e.arg = from as u64;
-        e.peer = to as u16;
-    });
 }
 
 /// The monitor sent (or received) message `seq` of `kind` to (from) `peer`.
 pub fn message(sent: bool, peer: u32, kind: u8, seq: u64) {
+    if AREA.load(Ordering::Relaxed).is_null() {
+        return;
+    }
     let what = if sent { Kind::Send } else { Kind::Recv };
-    record(what, 0, |e| {
-        e.peer = peer as u16;
-        e.reason = kind;
-        e.arg = seq;
-    });
+    let mut e = Event::new(what, crate::time::now(), 0);
+    (e.peer, e.reason, e.arg) = (peer as u16, kind, seq);
+    record(e);
 }
 
 /// Prints every core's events since the last dump through the console,

@@ -1,5 +1,6 @@
-//! Node RAM stood in for by a heap buffer, for host tests and fuzzing
-//! (feature `host`): one definition instead of one per test file.
+//! Node RAM stood in for by a heap buffer, and ELF files built by hand, for
+//! host tests and fuzzing (feature `host`): one definition instead of one
+//! per test file.
 
 extern crate alloc;
 
@@ -33,4 +34,45 @@ impl Memory for HostRam {
         // writing through it is allowed; `at` is inside the buffer.
         self.ptr.wrapping_add(at)
     }
+}
+
+/// One `PT_LOAD` of [`elf_file`]: address, flags (R=4, W=2, X=1), file
+/// bytes, size in memory.
+pub struct Segment {
+    pub va: u64,
+    pub flags: u32,
+    pub data: Vec<u8>,
+    pub memsz: u64,
+}
+
+/// ELF's number for AArch64 (`e_machine`).
+pub const EM_AARCH64: u16 = 183;
+
+/// A little-endian ELF64 executable for `machine` with `segments` and `entry`.
+pub fn elf_file(machine: u16, entry: u64, segments: &[Segment]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    out.extend_from_slice(&machine.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&entry.to_le_bytes());
+    out.extend_from_slice(&64u64.to_le_bytes()); // e_phoff
+    out.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
+    out.extend_from_slice(&0u32.to_le_bytes());
+    for v in [64u16, 56, segments.len() as u16, 64, 0, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut offset = 64 + 56 * segments.len() as u64;
+    for s in segments {
+        out.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        out.extend_from_slice(&s.flags.to_le_bytes());
+        for v in [offset, s.va, s.va, s.data.len() as u64, s.memsz, PAGE] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        offset += s.data.len() as u64;
+    }
+    for s in segments {
+        out.extend_from_slice(&s.data);
+    }
+    out
 }

@@ -2,7 +2,7 @@
 //! permissions, W^X enforced, every bad file refused with its reason, and
 //! not a frame lost on any path.
 
-use address_space::host::HostRam;
+use address_space::host::{elf_file as elf, HostRam, Segment as Seg, EM_AARCH64};
 use address_space::program::{load, LoadError};
 use address_space::{Frames, Perm, PAGE};
 
@@ -12,44 +12,7 @@ fn ram(pages: u64) -> (HostRam, Frames) {
     HostRam::new(BASE, pages, 0)
 }
 
-/// One `PT_LOAD`: address, flags (R=4, W=2, X=1), file bytes, size in memory.
-struct Seg {
-    va: u64,
-    flags: u32,
-    data: Vec<u8>,
-    memsz: u64,
-}
-
-/// A little-endian ELF64 executable with `segs` and `entry`.
-fn elf(machine: u16, entry: u64, segs: &[Seg]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-    out.extend_from_slice(&machine.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    out.extend_from_slice(&entry.to_le_bytes());
-    out.extend_from_slice(&64u64.to_le_bytes()); // e_phoff
-    out.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
-    out.extend_from_slice(&0u32.to_le_bytes());
-    for v in [64u16, 56, segs.len() as u16, 64, 0, 0] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    let mut offset = 64 + 56 * segs.len() as u64;
-    for s in segs {
-        out.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-        out.extend_from_slice(&s.flags.to_le_bytes());
-        for v in [offset, s.va, s.va, s.data.len() as u64, s.memsz, PAGE] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        offset += s.data.len() as u64;
-    }
-    for s in segs {
-        out.extend_from_slice(&s.data);
-    }
-    out
-}
-
-const AARCH64: u16 = 183;
+const AARCH64: u16 = EM_AARCH64;
 const CODE: u64 = 0x40_0000;
 
 fn good() -> Vec<u8> {

@@ -1,22 +1,32 @@
-//! Processes of this node: one EL0 program each, in its own address space.
+//! The processes of one node: one EL0 program each, in its own address
+//! space. The process table, each process's state machine (ready, running,
+//! blocked on sleep, wait, receive or read, zombie, reaped), spawn, exit,
+//! wait and kill, the endpoints and the system calls; every state change is
+//! made here. What only hardware does (time, doorbells, TLBs, translation
+//! roots, registers, the console) it asks of its [`Platform`], so all of it
+//! is tested on the host.
 //!
-//! All of a node's process state is in one [`Kernel`] behind the node's lock
+//! The CPU driver keeps one [`Kernel`] per node behind the node's lock
 //! (nodes share nothing, so this lock is never taken by another node's
-//! cores). The registers of a program are kept apart, in [`SLOTS`], because
-//! the core that runs a program owns them while it runs, without the lock.
+//! cores). A program's registers stay with the CPU driver: the core that
+//! runs a program owns them while it runs, without the lock.
+
+#![no_std]
 
 mod endpoint;
-mod syscall;
+mod platform;
+mod run;
+pub mod syscall;
 
-use crate::trap::UserFrame;
-use address_space::{Frames, Memory, UserSpace};
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU64, Ordering};
+use address_space::{Frames, UserSpace};
 use handoff::{MAX_NODES, MAX_NODE_CPUS};
 use run_queues::RunQueues;
+use trace_ring::{Event, Kind};
 use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
 
-pub use syscall::{handle as handle_syscall, Outcome, WRITE_MAX};
+pub use platform::{InputLost, MessageCounts, NodeFacts, Platform};
+pub use run::Next;
+pub use syscall::{handle, CallArgs, Outcome, WRITE_MAX};
 
 /// Most processes one node holds (zombies included).
 pub const MAX_PROCS: usize = 64;
@@ -119,46 +129,6 @@ impl Process {
     }
 }
 
-/// A program's registers, owned by the core that runs it, or by the lock
-/// holder while it does not run.
-pub struct SlotState {
-    pub frame: UserFrame,
-}
-
-struct SlotCell(UnsafeCell<SlotState>);
-
-// SAFETY: a slot is touched only by the core running its process (state
-// Running, set and cleared under the node lock) or, otherwise, by the
-// holder of the node lock: never by two cores at once.
-unsafe impl Sync for SlotCell {}
-
-static SLOTS: [SlotCell; MAX_PROCS] =
-    [const { SlotCell(UnsafeCell::new(SlotState { frame: UserFrame::ZERO })) }; MAX_PROCS];
-
-/// The registers of slot `s`.
-///
-/// # Safety
-/// The caller must own the slot (see [`SlotCell`]) for as long as it uses
-/// the reference, and hold no other reference to it.
-#[allow(clippy::mut_from_ref)]
-pub unsafe fn slot_state(s: Slot) -> &'static mut SlotState {
-    // SAFETY: by the caller's contract, this is the only reference.
-    unsafe { &mut *SLOTS[s].0.get() }
-}
-
-/// The node's RAM, reached through the kernel's linear map of it.
-#[derive(Clone, Copy)]
-pub struct NodeRam {
-    pub pa: u64,
-    pub va: u64,
-}
-
-impl Memory for NodeRam {
-    fn frame(&self, pa: u64) -> *mut u8 {
-        (self.va + (pa - self.pa)) as *mut u8
-    }
-}
-
 /// Kernel-wide counters `sysinfo` reports.
 #[derive(Default, Clone, Copy)]
 pub struct Stats {
@@ -168,24 +138,26 @@ pub struct Stats {
 }
 
 /// Everything the node knows about its processes.
-pub struct Kernel {
-    pub ram: NodeRam,
+pub struct Kernel<P: Platform> {
+    platform: P,
+    pub node: NodeFacts,
     pub frames: Option<Frames>,
     pub procs: [Option<Process>; MAX_PROCS],
     queues: RunQueues<MAX_NODE_CPUS, { PRIORITIES as usize }, MAX_PROCS>,
     pub running: [Option<Slot>; MAX_NODE_CPUS],
     /// Doorbell target of each core.
     pub bells: [u64; MAX_NODE_CPUS],
-    /// Bit per core that is up and running its scheduler.
+    /// Bit per core that is up and running its scheduler: the node's one
+    /// bitmap of online cores.
     pub online: u32,
     pub cores: usize,
     asids: [u64; 4],
     next_pid: u32,
-    pub endpoints: endpoint::Endpoints,
+    endpoints: endpoint::Endpoints,
     /// The console's foreground program (Ctrl-C ends it).
     pub foreground: Option<u32>,
     /// What the node's monitor counted, as it last said.
-    pub monitor: monitor::Status,
+    pub messages: MessageCounts,
     pub stats: Stats,
     /// Every node as the monitor learned it (this one included).
     pub nodes: [Option<NodeInfo>; MAX_NODES],
@@ -193,62 +165,52 @@ pub struct Kernel {
     retired: heapless::Vec<UserSpace, MAX_PROCS>,
 }
 
-pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
-    ram: NodeRam { pa: 0, va: 0 },
-    frames: None,
-    procs: [const { None }; MAX_PROCS],
-    queues: RunQueues::new(),
-    running: [None; MAX_NODE_CPUS],
-    bells: [0; MAX_NODE_CPUS],
-    online: 0,
-    cores: 1,
-    asids: [1, 0, 0, 0], // ASID 0 stays unused: it is the kernel's.
-    next_pid: 1,
-    endpoints: endpoint::Endpoints::new(),
-    foreground: None,
-    monitor: monitor::Status { dropped: 0, rejected: 0, unexpected: 0, corrupt_slots: 0 },
-    stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
-    nodes: [None; MAX_NODES],
-    retired: heapless::Vec::new(),
-});
-
-/// How this node's `init` ended, once it has. A static of its own because
-/// the monitor polls it on every step and must not take the node lock.
-pub static INIT_STATUS: InitStatus = InitStatus(AtomicU64::new(0));
-
-/// `init`'s end: 0 while it runs, else its encoded status + 1.
-pub struct InitStatus(AtomicU64);
-
-impl InitStatus {
-    /// Records how `init` ended.
-    pub fn set(&self, status: ExitStatus) {
-        self.0.store(status.encode() + 1, Ordering::Release);
-    }
-
-    /// `init`'s encoded status (`ExitStatus::encode`), once it ended.
-    pub fn get(&self) -> Option<u64> {
-        self.0.load(Ordering::Acquire).checked_sub(1)
-    }
-}
-
 /// Why a spawn failed.
 pub type SpawnError = user_abi::Error;
 
-impl Kernel {
-    /// Gives the kernel the node's free RAM and its cores.
-    pub fn init(&mut self, info: &handoff::NodeBootInfo) {
-        let pa = info.memory.start + (info.free_va - handoff::KERNEL_VA);
-        self.ram = NodeRam { pa, va: info.free_va };
-        self.cores = info.cpu_count as usize;
-        // With `trace`, the cores' trace rings take the top of free RAM.
-        let traced = info.flags & handoff::bootinfo::FLAG_TRACE != 0;
-        let trace_bytes = if traced { crate::trace::area_bytes(self.cores) } else { 0 };
-        let trace_bytes = trace_bytes.next_multiple_of(address_space::PAGE).min(info.free_size);
-        let programs = info.free_size - trace_bytes;
-        if trace_bytes != 0 {
-            crate::trace::init(info.free_va + programs, self.cores);
+impl<P: Platform> Kernel<P> {
+    /// An empty kernel (a `static`'s initial value), given RAM and cores by
+    /// [`Kernel::init`].
+    pub const fn new(platform: P) -> Self {
+        Kernel {
+            platform,
+            node: NodeFacts { id: 0, count: 1, console_node: 0, console_input: false },
+            frames: None,
+            procs: [const { None }; MAX_PROCS],
+            queues: RunQueues::new(),
+            running: [None; MAX_NODE_CPUS],
+            bells: [0; MAX_NODE_CPUS],
+            online: 0,
+            cores: 1,
+            asids: [1, 0, 0, 0], // ASID 0 stays unused: it is the kernel's.
+            next_pid: 1,
+            endpoints: endpoint::Endpoints::new(),
+            foreground: None,
+            messages: MessageCounts { dropped: 0, rejected: 0, unexpected: 0, corrupt_slots: 0 },
+            stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
+            nodes: [None; MAX_NODES],
+            retired: heapless::Vec::new(),
         }
-        self.frames = Some(Frames::new(pa, programs));
+    }
+
+    /// Gives the kernel its platform, the node's facts, the physical range
+    /// of RAM its programs' pages come from, and its number of cores.
+    pub fn init(&mut self, platform: P, node: NodeFacts, ram_pa: u64, ram_size: u64, cores: usize) {
+        self.platform = platform;
+        self.node = node;
+        self.cores = cores.clamp(1, MAX_NODE_CPUS);
+        self.frames = Some(Frames::new(ram_pa, ram_size));
+    }
+
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    /// Records a trace event of `kind` for `pid`, stamped now.
+    fn trace(&self, kind: Kind, pid: u32, fill: impl FnOnce(&mut Event)) {
+        let mut e = Event::new(kind, self.platform.now(), pid);
+        fill(&mut e);
+        self.platform.trace(e);
     }
 
     fn slot_of(&self, pid: u32) -> Option<Slot> {
@@ -283,7 +245,9 @@ impl Kernel {
         options: user_abi::SpawnOptions,
     ) -> Result<u32, SpawnError> {
         use user_abi::Error;
-        let file = crate::programs::find(name).ok_or(Error::NoSuchProgram)?;
+        if self.platform.program(name).is_none() {
+            return Err(Error::NoSuchProgram);
+        }
         if name.len() >= NAME_BYTES {
             return Err(Error::TooBig);
         }
@@ -296,10 +260,10 @@ impl Kernel {
         let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
         let asid = self.alloc_asid().ok_or(Error::TooMany)?;
         // Nothing of an earlier owner of the ASID may survive in any TLB.
-        crate::sched::flush_asid(asid);
-        let ram = self.ram;
+        self.platform.flush_asid(asid);
         let Some(frames) = self.frames.as_mut() else { return Err(Error::NoMemory) };
-        let loaded = match address_space::program::load(frames, &ram, asid, file) {
+        let file = self.platform.program(name).unwrap_or(&[]);
+        let loaded = match address_space::program::load(frames, self.platform.memory(), asid, file) {
             Ok(l) => l,
             Err(e) => {
                 self.free_asid(asid);
@@ -311,7 +275,11 @@ impl Kernel {
         };
         let pid = self.next_pid;
         self.next_pid = self.next_pid.wrapping_add(1).max(1);
-        crate::trace::spawn(pid, parent, name);
+        self.trace(Kind::Spawn, pid, |e| {
+            e.arg = u64::from(parent);
+            let n = name.len().min(trace_ring::NAME_BYTES);
+            e.name[..n].copy_from_slice(&name.as_bytes()[..n]);
+        });
         let mut p = Process {
             pid,
             parent,
@@ -337,9 +305,8 @@ impl Kernel {
             Some(c) => usize::from(c),
             None => self.least_loaded_core(),
         };
-        // SAFETY: the slot is free (no process), so no core runs it; we hold the lock.
-        let st = unsafe { slot_state(slot) };
-        st.frame = UserFrame::start(loaded.entry, user_abi::STACK_TOP);
+        // The slot is free (no process), so no core runs it.
+        self.platform.start(slot, loaded.entry, user_abi::STACK_TOP);
         self.procs[slot] = Some(p);
         if options.foreground {
             self.foreground = Some(pid);
@@ -359,24 +326,33 @@ impl Kernel {
     pub fn make_ready(&mut self, s: Slot, at_head: bool) {
         let Some(p) = self.procs[s].as_mut() else { return };
         p.state = State::Ready;
-        let mut core = p.core.min(MAX_NODE_CPUS - 1);
+        let (mut core, pinned, priority) = (p.core.min(MAX_NODE_CPUS - 1), p.pinned, p.priority);
         // Its core is busy: an idle core of the node takes it now, rather
         // than when it next wakes up for something else.
-        if !p.pinned && self.running[core].is_some() {
-            let (running, queues, online) = (&self.running, &self.queues, self.online);
+        if !pinned && self.running[core].is_some() {
             let idle = (0..self.cores.min(MAX_NODE_CPUS))
-                .find(|&c| online & (1 << c) != 0 && running[c].is_none() && queues.waiting(c) == 0);
+                .find(|&c| self.online & (1 << c) != 0 && self.running[c].is_none() && self.queues.waiting(c) == 0);
             if let Some(idle) = idle {
-                crate::trace::moved(p.pid, core, idle);
+                self.move_to(s, idle);
                 core = idle;
-                p.core = idle;
-                p.migrations = p.migrations.saturating_add(1);
             }
         }
-        self.queues.push(core, p.priority, s, at_head);
-        if core != crate::sched::this_core() {
-            crate::gic::ring(self.bells[core]);
+        self.queues.push(core, priority, s, at_head);
+        if core != self.platform.this_core() {
+            self.platform.ring(self.bells[core]);
         }
+    }
+
+    /// Moves `s` to core `to` of the node, counting and tracing the move.
+    fn move_to(&mut self, s: Slot, to: usize) {
+        let Some(p) = self.procs[s].as_mut() else { return };
+        let (pid, from) = (p.pid, p.core);
+        p.core = to;
+        p.migrations = p.migrations.saturating_add(1);
+        self.trace(Kind::Move, pid, |e| {
+            e.arg = from as u64;
+            e.peer = to as u16;
+        });
     }
 
     /// The next process for `core`: its own queues by priority, else one
@@ -384,10 +360,8 @@ impl Kernel {
     pub fn pick(&mut self, core: usize) -> Option<Slot> {
         let procs = &self.procs;
         let (s, from) = self.queues.pick(core, self.cores, |s| procs[s].as_ref().is_some_and(|p| !p.pinned))?;
-        if let Some(p) = self.procs[s].as_mut().filter(|_| from != core) {
-            crate::trace::moved(p.pid, from, core);
-            p.core = core;
-            p.migrations = p.migrations.saturating_add(1);
+        if from != core {
+            self.move_to(s, core);
         }
         Some(s)
     }
@@ -435,10 +409,10 @@ impl Kernel {
 
     /// Ends a blocked call of `s` with `result` and makes it ready.
     pub fn resume(&mut self, s: Slot, result: Result<u64, user_abi::Error>) {
-        // SAFETY: `s` is blocked (not Running), so the lock holder owns its slot.
-        unsafe { slot_state(s) }.frame.x[0] = user_abi::encode_result(result);
+        // `s` is blocked (not Running): no core runs it.
+        self.platform.set_result(s, user_abi::encode_result(result));
         if let Some(p) = self.procs[s].as_ref() {
-            crate::trace::wake(p.pid);
+            self.trace(Kind::Wake, p.pid, |_| {});
         }
         self.make_ready(s, false);
     }
@@ -448,7 +422,7 @@ impl Kernel {
     pub fn exit(&mut self, s: Slot, status: ExitStatus) {
         let Some(p) = self.procs[s].as_mut() else { return };
         let (pid, parent) = (p.pid, p.parent);
-        crate::trace::exit(pid, status.encode());
+        self.trace(Kind::Exit, pid, |e| e.arg = status.encode());
         self.unqueue(s);
         self.release_memory(s);
         if self.foreground == Some(pid) {
@@ -464,8 +438,9 @@ impl Kernel {
             }
         }
         if pid == 1 {
-            INIT_STATUS.set(status);
-            crate::gic::ring(self.bells[0]);
+            self.platform.init_ended(status);
+            // The node's first core runs the monitor, which reports it.
+            self.platform.ring(self.bells[0]);
         }
         let parent_slot = self.slot_of(parent);
         let waiting = |w: Slot| matches!(self.procs[w].as_ref().map(|p| p.state), Some(State::Waiting { pid: want, .. }) if want == 0 || want == pid);
@@ -501,17 +476,17 @@ impl Kernel {
 
     /// Copies `out.len()` bytes from address `va` of program `s`.
     pub fn copy_in(&self, s: Slot, va: u64, out: &mut [u8]) -> Result<(), user_abi::Error> {
-        self.space_of(s)?.copy_in(&self.ram, va, out).map_err(|_| user_abi::Error::BadPointer)
+        self.space_of(s)?.copy_in(self.platform.memory(), va, out).map_err(|_| user_abi::Error::BadPointer)
     }
 
     /// Copies `bytes` to address `va` of program `s`, which must be writable.
     pub fn copy_out(&self, s: Slot, va: u64, bytes: &[u8]) -> Result<(), user_abi::Error> {
-        self.space_of(s)?.copy_out(&self.ram, va, bytes).map_err(|_| user_abi::Error::BadPointer)
+        self.space_of(s)?.copy_out(self.platform.memory(), va, bytes).map_err(|_| user_abi::Error::BadPointer)
     }
 
     /// Checks that program `s` maps `[va, va + len)` (writable if `write`).
     pub fn check_user(&self, s: Slot, va: u64, len: usize, write: bool) -> Result<(), user_abi::Error> {
-        self.space_of(s)?.check(&self.ram, va, len, write).map_err(|_| user_abi::Error::BadPointer)
+        self.space_of(s)?.check(self.platform.memory(), va, len, write).map_err(|_| user_abi::Error::BadPointer)
     }
 
     /// Frees the address space, its ASID and TLB entries.
@@ -521,7 +496,7 @@ impl Kernel {
         if space.is_empty() {
             return;
         }
-        crate::sched::unload_ttbr0(space.ttbr0());
+        self.platform.unload_root(space.ttbr0());
         match self.retired.push(space) {
             Ok(()) => self.reap_retired(),
             // Cannot happen (there are never more spaces than processes);
@@ -536,7 +511,7 @@ impl Kernel {
     pub fn reap_retired(&mut self) {
         let mut i = 0;
         while i < self.retired.len() {
-            if crate::sched::loaded_anywhere(self.retired[i].ttbr0()) {
+            if self.platform.root_loaded(self.retired[i].ttbr0()) {
                 i += 1;
             } else {
                 let space = self.retired.swap_remove(i);
@@ -547,9 +522,9 @@ impl Kernel {
 
     fn free_space(&mut self, space: UserSpace) {
         let asid = space.asid();
-        crate::sched::flush_asid(asid);
+        self.platform.flush_asid(asid);
         if let Some(frames) = self.frames.as_mut() {
-            space.destroy(frames, &self.ram);
+            space.destroy(frames, self.platform.memory());
         }
         self.free_asid(asid);
     }
@@ -558,13 +533,13 @@ impl Kernel {
     pub fn fault(&mut self, s: Slot, core: usize, fault: Fault, esr: u64, far: u64, pc: u64) {
         self.stats.faults += 1;
         if let Some(p) = self.procs[s].as_ref() {
-            let node = crate::node::get().map_or(u32::MAX, |n| n.info.node_id);
-            crate::println!(
+            let node = self.node.id;
+            self.platform.report(format_args!(
                 "user fault: node {node} core {core} pid {} ({}): {} at {far:#x} (ESR {esr:#x}) pc {pc:#x}; killed",
                 p.pid,
                 p.name(),
                 fault.name()
-            );
+            ));
         }
         self.exit(s, ExitStatus::Faulted(fault));
     }
@@ -581,8 +556,8 @@ impl Kernel {
             State::Running => {
                 p.kill_pending = true;
                 let core = p.core;
-                if core != crate::sched::this_core() {
-                    crate::gic::ring(self.bells[core]);
+                if core != self.platform.this_core() {
+                    self.platform.ring(self.bells[core]);
                 }
                 Ok(())
             }
@@ -607,7 +582,7 @@ impl Kernel {
     /// `read` gets the bytes, a `wait` for input returns 0.
     pub fn feed_readers(&mut self) {
         for s in 0..MAX_PROCS {
-            if !crate::input::ready() {
+            if !self.platform.input_ready() {
                 return;
             }
             match self.procs[s].as_ref().map(|p| p.state) {
@@ -625,7 +600,7 @@ impl Kernel {
     pub fn take_input(&mut self, s: Slot, va: u64, len: usize) -> Result<u64, user_abi::Error> {
         let mut buf = [0u8; 256];
         let n = len.min(buf.len());
-        let n = crate::input::read(&mut buf[..n]).map_err(|_| user_abi::Error::InputLost)?;
+        let n = self.platform.read_input(&mut buf[..n]).map_err(|_| user_abi::Error::InputLost)?;
         self.copy_out(s, va, &buf[..n])?;
         Ok(n as u64)
     }
@@ -635,7 +610,7 @@ impl Kernel {
     /// whoever waits for it.
     pub fn on_input(&mut self) {
         if let Some(fg) = self.foreground {
-            if crate::input::take_interrupts() {
+            if self.platform.take_interrupts() {
                 let _ = self.kill(fg);
             }
         }

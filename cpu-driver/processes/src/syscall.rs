@@ -2,11 +2,12 @@
 //! pointer and length is checked against the caller's own page tables
 //! before a byte moves; a bad one is an error code, never a kernel fault.
 
-use super::{slot_state, Kernel, Mapping, Slot, State, MAX_MAPS};
+use super::{Kernel, Mapping, Platform, Slot, State, MAX_MAPS};
 use address_space::{Perm, PAGE};
 use user_abi::{Call, Error, ExitStatus, Id, NodeInfo, ProcessInfo, SpawnOptions, SysInfo};
 
 /// What the core does with the program after it stopped (a call, a trap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// An interrupt stopped it: nothing to return, it goes on where it was.
     Interrupted,
@@ -26,21 +27,32 @@ pub enum Outcome {
 
 pub use user_abi::WRITE_MAX;
 
-/// Handles the call in `s`'s registers; `core` runs it; `out` receives
+/// A system call as the caller's registers hold it: the number (`x8`)
+/// and the arguments (`x0`..`x4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallArgs {
+    pub number: u64,
+    pub a: [u64; 5],
+}
+
+/// Handles the call `args` of `s`, which runs on `core`; `out` receives
 /// what a `write` prints.
-pub fn handle(k: &mut Kernel, s: Slot, core: usize, out: &mut [u8; WRITE_MAX]) -> Outcome {
-    // SAFETY: `s` is running on this core, which owns its slot.
-    let frame = &unsafe { slot_state(s) }.frame;
-    let (n, a) = (frame.x[8], [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4]]);
+pub fn handle<P: Platform>(
+    k: &mut Kernel<P>,
+    s: Slot,
+    core: usize,
+    args: CallArgs,
+    out: &mut [u8; WRITE_MAX],
+) -> Outcome {
     k.stats.calls += 1;
-    let outcome = match Call::from_number(n) {
+    let outcome = match Call::from_number(args.number) {
         None => Outcome::Return(Err(Error::BadCall)),
-        Some(call) => dispatch(k, s, core, call, a, out),
+        Some(call) => dispatch(k, s, core, call, args.a, out),
     };
     match outcome {
         Outcome::Return(Err(_)) => k.stats.failed_calls += 1,
-        // SAFETY: as above; `frame` is no longer used.
-        Outcome::Yield => unsafe { slot_state(s) }.frame.x[0] = 0,
+        // `s` runs on this core, which owns its registers.
+        Outcome::Yield => k.platform.set_result(s, 0),
         _ => {}
     }
     outcome
@@ -50,9 +62,16 @@ fn len_of(x: u64) -> Result<usize, Error> {
     usize::try_from(x).map_err(|_| Error::BadArgument)
 }
 
-fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: &mut [u8; WRITE_MAX]) -> Outcome {
+fn dispatch<P: Platform>(
+    k: &mut Kernel<P>,
+    s: Slot,
+    core: usize,
+    call: Call,
+    a: [u64; 5],
+    out: &mut [u8; WRITE_MAX],
+) -> Outcome {
     use Outcome::Return;
-    let now = crate::time::now();
+    let now = k.platform.now();
     let Some(p) = k.procs[s].as_ref() else { return Outcome::Exited };
     match call {
         Call::Exit => {
@@ -61,10 +80,10 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         }
         Call::Yield => Outcome::Yield,
         Call::Sleep => {
-            let deadline = now.saturating_add(crate::time::ticks_ns(a[0]));
+            let deadline = now.saturating_add(k.platform.ticks_ns(a[0]));
             block(k, s, State::Sleeping { deadline })
         }
-        Call::Clock => Return(Ok(crate::time::nanos(now))),
+        Call::Clock => Return(Ok(k.platform.nanos(now))),
         Call::Write => {
             let n = len_of(a[1]).map(|n| n.min(WRITE_MAX));
             let r = n.and_then(|n| k.copy_in(s, a[0], &mut out[..n]).map(|()| n));
@@ -78,7 +97,7 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Wait => wait(k, s, a[0], a[1], a[2]),
         Call::Id => Return(match Id::from_number(a[0]) {
             Some(Id::Process) => Ok(u64::from(p.pid)),
-            Some(Id::Node) => Ok(crate::node::get().map_or(0, |n| u64::from(n.info.node_id))),
+            Some(Id::Node) => Ok(u64::from(k.node.id)),
             Some(Id::Core) => Ok(core as u64),
             Some(Id::Parent) => Ok(u64::from(p.parent)),
             None => Err(Error::BadArgument),
@@ -94,17 +113,18 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
         Call::Nodes => Return(nodes(k, s, a[0], a[1])),
         Call::SysInfo => Return(sysinfo(k, s, a[0])),
         Call::Trace => {
-            let requested = crate::node::get().ok_or(Error::NotSupported).and_then(|n| crate::owner::request_trace(&n));
+            let requested = k.platform.request_trace();
             if requested.is_ok() {
-                crate::gic::ring(k.bells[0]);
+                // The monitor, on the node's first core, asks every node.
+                k.platform.ring(k.bells[0]);
             }
             Return(requested.map(|()| 0))
         }
         Call::PowerOff => {
-            let requested = crate::owner::request_power_off(p.pid, p.name);
+            let requested = k.platform.request_power_off(p.pid, &p.name);
             if requested.is_ok() {
                 // The monitor, on the node's first core, switches off.
-                crate::gic::ring(k.bells[0]);
+                k.platform.ring(k.bells[0]);
             }
             Return(requested.map(|()| 0))
         }
@@ -119,20 +139,15 @@ fn dispatch(k: &mut Kernel, s: Slot, core: usize, call: Call, a: [u64; 5], out: 
     }
 }
 
-fn block(k: &mut Kernel, s: Slot, state: State) -> Outcome {
+fn block<P: Platform>(k: &mut Kernel<P>, s: Slot, state: State) -> Outcome {
     if let Some(p) = k.procs[s].as_mut() {
         p.state = state;
     }
     Outcome::Blocked
 }
 
-/// Whether this node has console input (it owns the UART).
-fn has_console_input() -> bool {
-    crate::node::get().is_some_and(|n| n.info.is_boot_node() && n.info.uart_va != 0)
-}
-
-fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
-    if !has_console_input() {
+fn read<P: Platform>(k: &mut Kernel<P>, s: Slot, va: u64, len: u64) -> Outcome {
+    if !k.node.console_input {
         return Outcome::Return(Err(Error::NotSupported));
     }
     let len = match len_of(len) {
@@ -143,13 +158,13 @@ fn read(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Outcome {
     if let Err(e) = k.check_user(s, va, len.min(256), true) {
         return Outcome::Return(Err(e));
     }
-    if !crate::input::ready() {
+    if !k.platform.input_ready() {
         return block(k, s, State::Reading { va, len });
     }
     Outcome::Return(k.take_input(s, va, len))
 }
 
-fn spawn(k: &mut Kernel, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
+fn spawn<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
     let (name_len, args_len) = (len_of(a[1])?, len_of(a[3])?);
     let mut name = [0u8; user_abi::NAME_BYTES];
     let mut args = [0u8; user_abi::ARGS_BYTES];
@@ -164,7 +179,7 @@ fn spawn(k: &mut Kernel, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
     k.spawn(name, &args[..args_len], parent, options).map(u64::from)
 }
 
-fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcome {
+fn wait<P: Platform>(k: &mut Kernel<P>, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcome {
     use user_abi::{WAIT_INPUT, WAIT_NOHANG};
     use Outcome::Return;
     let Ok(pid) = u32::try_from(pid) else { return Return(Err(Error::NoSuchProcess)) };
@@ -172,7 +187,7 @@ fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcom
         return Return(Err(Error::BadArgument));
     }
     let input = flags & WAIT_INPUT != 0;
-    if input && !has_console_input() {
+    if input && !k.node.console_input {
         return Return(Err(Error::NotSupported));
     }
     let me = k.procs[s].as_ref().map_or(0, |p| p.pid);
@@ -198,7 +213,7 @@ fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcom
         k.procs[i] = None;
         return Return(k.write_status(s, status_va, status).map(|()| u64::from(child)));
     }
-    if input && crate::input::ready() {
+    if input && k.platform.input_ready() {
         return Return(Ok(0));
     }
     // With input, a wait for any child can wait for input alone.
@@ -211,14 +226,14 @@ fn wait(k: &mut Kernel, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcom
     }
 }
 
-fn map(k: &mut Kernel, s: Slot, len: u64, prot: u64) -> Result<u64, Error> {
+fn map<P: Platform>(k: &mut Kernel<P>, s: Slot, len: u64, prot: u64) -> Result<u64, Error> {
     use user_abi::{MAP_END, MAP_QUOTA, PROT_READ, PROT_WRITE};
     if len == 0 || prot & !(PROT_READ | PROT_WRITE) != 0 || prot & PROT_READ == 0 {
         return Err(Error::BadArgument);
     }
     let perm = if prot & PROT_WRITE != 0 { Perm::ReadWrite } else { Perm::ReadOnly };
     let bytes = len.checked_next_multiple_of(PAGE).ok_or(Error::NoMemory)?;
-    let ram = k.ram;
+    let ram = k.platform.memory();
     let (Some(p), Some(frames)) = (k.procs[s].as_mut(), k.frames.as_mut()) else { return Err(Error::NoMemory) };
     if p.mapped.saturating_add(bytes) > MAP_QUOTA {
         return Err(Error::NoMemory);
@@ -232,10 +247,10 @@ fn map(k: &mut Kernel, s: Slot, len: u64, prot: u64) -> Result<u64, Error> {
     }
     let pages = bytes / PAGE;
     for i in 0..pages {
-        if p.space.map_new(frames, &ram, va + i * PAGE, perm).is_err() {
+        if p.space.map_new(frames, ram, va + i * PAGE, perm).is_err() {
             for j in 0..i {
-                if let Some(pa) = p.space.unmap(&ram, va + j * PAGE) {
-                    frames.free(&ram, pa);
+                if let Some(pa) = p.space.unmap(ram, va + j * PAGE) {
+                    frames.free(ram, pa);
                 }
             }
             return Err(Error::NoMemory);
@@ -248,8 +263,8 @@ fn map(k: &mut Kernel, s: Slot, len: u64, prot: u64) -> Result<u64, Error> {
     Ok(va)
 }
 
-fn unmap(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Result<u64, Error> {
-    let ram = k.ram;
+fn unmap<P: Platform>(k: &mut Kernel<P>, s: Slot, va: u64, len: u64) -> Result<u64, Error> {
+    let (platform, ram) = (&k.platform, k.platform.memory());
     let (Some(p), Some(frames)) = (k.procs[s].as_mut(), k.frames.as_mut()) else { return Err(Error::BadArgument) };
     let i = p.maps.iter().position(|m| m.va == va).ok_or(Error::BadArgument)?;
     let m = p.maps[i];
@@ -258,9 +273,9 @@ fn unmap(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Result<u64, Error> {
     }
     let asid = p.space.asid();
     for page in 0..m.pages {
-        if let Some(pa) = p.space.unmap(&ram, m.va + page * PAGE) {
-            crate::sched::flush_page(asid, m.va + page * PAGE);
-            frames.free(&ram, pa);
+        if let Some(pa) = p.space.unmap(ram, m.va + page * PAGE) {
+            platform.flush_page(asid, m.va + page * PAGE);
+            frames.free(ram, pa);
         }
     }
     p.maps.swap_remove(i);
@@ -268,7 +283,7 @@ fn unmap(k: &mut Kernel, s: Slot, va: u64, len: u64) -> Result<u64, Error> {
     Ok(0)
 }
 
-fn send(k: &mut Kernel, s: Slot, ep: u64, va: u64, len: u64) -> Result<u64, Error> {
+fn send<P: Platform>(k: &mut Kernel<P>, s: Slot, ep: u64, va: u64, len: u64) -> Result<u64, Error> {
     let ep = usize::try_from(ep).ok().filter(|&e| (e as u64) < user_abi::ENDPOINTS).ok_or(Error::BadArgument)?;
     let len = len_of(len)?;
     if len > user_abi::MESSAGE_BYTES {
@@ -292,7 +307,7 @@ fn send(k: &mut Kernel, s: Slot, ep: u64, va: u64, len: u64) -> Result<u64, Erro
     Ok(0)
 }
 
-fn recv(k: &mut Kernel, s: Slot, a: [u64; 5], now: u64) -> Outcome {
+fn recv<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5], now: u64) -> Outcome {
     use Outcome::Return;
     let Some(ep) = usize::try_from(a[0]).ok().filter(|&e| (e as u64) < user_abi::ENDPOINTS) else {
         return Return(Err(Error::BadArgument));
@@ -319,15 +334,15 @@ fn recv(k: &mut Kernel, s: Slot, a: [u64; 5], now: u64) -> Outcome {
     if timeout == 0 {
         return Return(Err(Error::WouldBlock));
     }
-    let deadline = if timeout == u64::MAX { u64::MAX } else { now.saturating_add(crate::time::ticks_ns(timeout)) };
+    let deadline = if timeout == u64::MAX { u64::MAX } else { now.saturating_add(k.platform.ticks_ns(timeout)) };
     block(k, s, State::Receiving { endpoint: ep, va, len, deadline })
 }
 
 /// Copies `items` to the caller's array at `va` of up to `max` entries.
 /// Only plain-data ABI structs without padding qualify (`IntoBytes`), so no
 /// byte of kernel memory beyond their fields can reach the program.
-fn copy_array<T: zerocopy::IntoBytes + zerocopy::Immutable>(
-    k: &Kernel,
+fn copy_array<P: Platform, T: zerocopy::IntoBytes + zerocopy::Immutable>(
+    k: &Kernel<P>,
     s: Slot,
     va: u64,
     max: u64,
@@ -343,8 +358,8 @@ fn copy_array<T: zerocopy::IntoBytes + zerocopy::Immutable>(
     Ok(n as u64)
 }
 
-fn ps(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
-    let now = crate::time::now();
+fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    let now = k.platform.now();
     // A running program's time includes the stretch it is in now.
     let used = |p: &super::Process| {
         p.cpu_ticks + if p.state == State::Running { now.saturating_sub(p.running_since) } else { 0 }
@@ -358,44 +373,43 @@ fn ps(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
         pinned: u32::from(p.pinned),
         migrations: p.migrations,
         _reserved: 0,
-        cpu_ns: crate::time::nanos(used(p)),
+        cpu_ns: k.platform.nanos(used(p)),
         name: p.name,
     });
     copy_array(k, s, va, max, infos)
 }
 
-fn nodes(k: &Kernel, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
-    let count = crate::node::get().map_or(1, |n| n.info.node_count as usize);
+fn nodes<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    let count = k.node.count as usize;
     let infos = (0..count)
         .map(|id| k.nodes.get(id).copied().flatten().unwrap_or(NodeInfo { id: id as u32, ..NodeInfo::default() }));
     copy_array(k, s, va, max, infos)
 }
 
-fn sysinfo(k: &mut Kernel, s: Slot, va: u64) -> Result<u64, Error> {
+fn sysinfo<P: Platform>(k: &mut Kernel<P>, s: Slot, va: u64) -> Result<u64, Error> {
     // Free pages count what ended programs gave back, not what a core may
     // still be about to unload.
     k.reap_retired();
-    let info = crate::node::get().map(|n| n.info);
     let frames = k.frames.as_ref();
     let si = SysInfo {
-        node: info.map_or(0, |i| i.node_id),
-        nodes: info.map_or(1, |i| i.node_count),
+        node: k.node.id,
+        nodes: k.node.count,
         cores: k.cores as u32,
         processes: k.live_processes() as u32,
-        console_node: info.map_or(0, |i| i.boot_node),
+        console_node: k.node.console_node,
         _reserved: 0,
         free_pages: frames.map_or(0, |f| f.free_count()),
         total_pages: frames.map_or(0, |f| f.total()),
         calls: k.stats.calls,
         failed_calls: k.stats.failed_calls,
         faults: k.stats.faults,
-        counter_hz: crate::time::frequency(),
-        console_dropped: crate::console::dropped(),
-        input_dropped: crate::input::dropped(),
-        messages_dropped: u64::from(k.monitor.dropped),
-        messages_rejected: k.monitor.rejected,
-        messages_unexpected: k.monitor.unexpected,
-        channel_corrupt: k.monitor.corrupt_slots,
+        counter_hz: k.platform.frequency(),
+        console_dropped: k.platform.console_dropped(),
+        input_dropped: k.platform.input_dropped(),
+        messages_dropped: u64::from(k.messages.dropped),
+        messages_rejected: k.messages.rejected,
+        messages_unexpected: k.messages.unexpected,
+        channel_corrupt: k.messages.corrupt_slots,
     };
     copy_array(k, s, va, 1, core::iter::once(si)).map(|_| 0)
 }

@@ -1,0 +1,112 @@
+//! A program's stretches on a core, as the scheduler reports them: it
+//! starts running, its CPU time is counted when it stops, and what it
+//! stopped for decides where it goes next. The CPU driver's loop does the
+//! hardware part (registers, timer, translation root) around these.
+
+use crate::{Kernel, Outcome, Platform, Slot, State};
+use trace_ring::{Kind, StopReason};
+use user_abi::ExitStatus;
+
+/// What the core does once a program stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Pick again.
+    Schedule,
+    /// Print these bytes of the write buffer for `pid` (the program stays
+    /// Running for it), then call [`Kernel::written`].
+    Write { pid: u32, len: usize },
+}
+
+impl<P: Platform> Kernel<P> {
+    /// Program `s` starts running on `core` at `now`.
+    pub fn start_running(&mut self, core: usize, s: Slot, now: u64) {
+        let Some(p) = self.procs[s].as_mut() else { return };
+        p.state = State::Running;
+        p.core = core;
+        p.running_since = now;
+        let pid = p.pid;
+        self.running[core] = Some(s);
+        self.trace(Kind::Run, pid, |_| {});
+    }
+
+    /// Counts `s`'s CPU time up to `end` (it trapped); returns its pid (0
+    /// if it is gone).
+    pub fn account(&mut self, s: Slot, end: u64) -> u32 {
+        let Some(p) = self.procs[s].as_mut() else { return 0 };
+        p.cpu_ticks += end.saturating_sub(p.running_since);
+        p.running_since = end;
+        p.pid
+    }
+
+    /// `s` (pid `pid`) left `core` after `outcome` (`faulted`: the kernel
+    /// killed it for a fault; `slice_over`: its time slice had ended).
+    /// Every result goes to its register, and it is queued again unless it
+    /// blocked or ended.
+    pub fn stopped(
+        &mut self,
+        core: usize,
+        s: Slot,
+        pid: u32,
+        outcome: Outcome,
+        faulted: bool,
+        slice_over: bool,
+    ) -> Next {
+        self.running[core] = None;
+        let killed = self.procs[s].as_ref().is_some_and(|p| p.pid == pid && p.kill_pending());
+        let why = stop_reason(&outcome, faulted, killed);
+        self.trace(Kind::Stop, pid, |e| e.reason = why as u8);
+        if self.take_kill(s) {
+            self.exit(s, ExitStatus::Killed);
+            return Next::Schedule;
+        }
+        match outcome {
+            Outcome::Exited | Outcome::Blocked => {}
+            Outcome::Write(len) => {
+                if let Some(p) = self.procs[s].as_ref() {
+                    return Next::Write { pid: p.pid, len };
+                }
+            }
+            Outcome::Yield => self.requeue(s, true),
+            Outcome::Return(r) => {
+                // Stopped on this core, which still owns its registers.
+                self.platform.set_result(s, user_abi::encode_result(r));
+                self.requeue(s, slice_over);
+            }
+            Outcome::Interrupted => self.requeue(s, slice_over),
+        }
+        Next::Schedule
+    }
+
+    /// The console took a write's `len` bytes: the call returns the count
+    /// and the program goes on.
+    pub fn written(&mut self, s: Slot, len: usize) {
+        self.platform.set_result(s, len as u64);
+        self.requeue(s, false);
+    }
+
+    /// Queues a stopped program again: at the back when its slice is over
+    /// (or it yielded), else at the front so it goes on unless a higher
+    /// priority program woke up.
+    fn requeue(&mut self, s: Slot, to_back: bool) {
+        if self.take_kill(s) {
+            self.exit(s, ExitStatus::Killed);
+            return;
+        }
+        if self.procs[s].as_ref().is_some_and(|p| p.state == State::Running) {
+            self.make_ready(s, !to_back);
+        }
+    }
+}
+
+/// Why a program's stretch on its core ended, for the trace.
+fn stop_reason(outcome: &Outcome, faulted: bool, killed: bool) -> StopReason {
+    match outcome {
+        _ if faulted => StopReason::Faulted,
+        _ if killed => StopReason::Killed,
+        Outcome::Exited => StopReason::Exited,
+        Outcome::Blocked => StopReason::Blocked,
+        Outcome::Yield => StopReason::Yielded,
+        Outcome::Write(_) => StopReason::Wrote,
+        Outcome::Return(_) | Outcome::Interrupted => StopReason::Preempted,
+    }
+}

@@ -1,0 +1,185 @@
+//! The node's processes as the CPU driver holds them: the `processes`
+//! crate's [`Kernel`] behind the node's lock, over this CPU driver as its
+//! [`Platform`], and the programs' registers beside it.
+
+use crate::trap::UserFrame;
+use address_space::Memory;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU64, Ordering};
+use processes::{InputLost, NodeFacts, Platform, Slot, MAX_PROCS};
+use user_abi::{ExitStatus, NAME_BYTES};
+
+pub use processes::{handle as handle_syscall, CallArgs, Next, Outcome, WRITE_MAX};
+
+/// The node's process state, behind the node's lock (nodes share nothing,
+/// so no other node's core ever takes it).
+pub static KERNEL: spin::Mutex<processes::Kernel<Hw>> =
+    spin::Mutex::new(processes::Kernel::new(Hw { ram: NodeRam { pa: 0, va: 0 } }));
+
+/// A program's registers, owned by the core that runs it, or by the lock
+/// holder while it does not run.
+pub struct SlotState {
+    pub frame: UserFrame,
+}
+
+struct SlotCell(UnsafeCell<SlotState>);
+
+// SAFETY: a slot is touched only by the core running its process (state
+// Running, set and cleared under the node lock) or, otherwise, by the
+// holder of the node lock: never by two cores at once.
+unsafe impl Sync for SlotCell {}
+
+/// Kept apart from [`KERNEL`]: the core that runs a program uses its
+/// registers without the lock.
+static SLOTS: [SlotCell; MAX_PROCS] =
+    [const { SlotCell(UnsafeCell::new(SlotState { frame: UserFrame::ZERO })) }; MAX_PROCS];
+
+/// The registers of slot `s`.
+///
+/// # Safety
+/// The caller must own the slot (see [`SlotCell`]) for as long as it uses
+/// the reference, and hold no other reference to it.
+#[allow(clippy::mut_from_ref)]
+pub unsafe fn slot_state(s: Slot) -> &'static mut SlotState {
+    // SAFETY: by the caller's contract, this is the only reference.
+    unsafe { &mut *SLOTS[s].0.get() }
+}
+
+/// How this node's `init` ended, once it has. A static of its own because
+/// the monitor polls it on every step and must not take the node lock.
+pub static INIT_STATUS: InitStatus = InitStatus(AtomicU64::new(0));
+
+/// `init`'s end: 0 while it runs, else its encoded status + 1.
+pub struct InitStatus(AtomicU64);
+
+impl InitStatus {
+    /// Records how `init` ended.
+    pub fn set(&self, status: ExitStatus) {
+        self.0.store(status.encode() + 1, Ordering::Release);
+    }
+
+    /// `init`'s encoded status (`ExitStatus::encode`), once it ended.
+    pub fn get(&self) -> Option<u64> {
+        self.0.load(Ordering::Acquire).checked_sub(1)
+    }
+}
+
+/// The node's RAM, reached through the kernel's linear map of it.
+#[derive(Clone, Copy)]
+pub struct NodeRam {
+    pub pa: u64,
+    pub va: u64,
+}
+
+impl Memory for NodeRam {
+    fn frame(&self, pa: u64) -> *mut u8 {
+        (self.va + (pa - self.pa)) as *mut u8
+    }
+}
+
+/// The CPU driver as the process code's platform.
+pub struct Hw {
+    ram: NodeRam,
+}
+
+/// Gives the node's kernel its free RAM (less the trace rings' share, with
+/// `trace`) and its cores.
+pub fn init(info: &handoff::NodeBootInfo) {
+    let pa = info.memory.start + (info.free_va - handoff::KERNEL_VA);
+    let cores = info.cpu_count as usize;
+    let traced = info.flags & handoff::bootinfo::FLAG_TRACE != 0;
+    let trace_bytes = if traced { crate::trace::area_bytes(cores) } else { 0 };
+    let trace_bytes = trace_bytes.next_multiple_of(address_space::PAGE).min(info.free_size);
+    let programs = info.free_size - trace_bytes;
+    if trace_bytes != 0 {
+        crate::trace::init(info.free_va + programs, cores);
+    }
+    let node = NodeFacts {
+        id: info.node_id,
+        count: info.node_count,
+        console_node: info.boot_node,
+        console_input: info.is_boot_node() && info.uart_va != 0,
+    };
+    KERNEL.lock().init(Hw { ram: NodeRam { pa, va: info.free_va } }, node, pa, programs, cores);
+}
+
+impl Platform for Hw {
+    type Memory = NodeRam;
+    fn memory(&self) -> &NodeRam {
+        &self.ram
+    }
+    fn now(&self) -> u64 {
+        crate::time::now()
+    }
+    fn frequency(&self) -> u64 {
+        crate::time::frequency()
+    }
+    fn ticks_ns(&self, ns: u64) -> u64 {
+        crate::time::ticks_ns(ns)
+    }
+    fn nanos(&self, ticks: u64) -> u64 {
+        crate::time::nanos(ticks)
+    }
+    fn this_core(&self) -> usize {
+        crate::sched::this_core()
+    }
+    fn ring(&self, bell: u64) {
+        crate::gic::ring(bell);
+    }
+    fn flush_asid(&self, asid: u16) {
+        crate::sched::flush_asid(asid);
+    }
+    fn flush_page(&self, asid: u16, va: u64) {
+        crate::sched::flush_page(asid, va);
+    }
+    fn unload_root(&self, ttbr0: u64) {
+        crate::sched::unload_ttbr0(ttbr0);
+    }
+    fn root_loaded(&self, ttbr0: u64) -> bool {
+        crate::sched::loaded_anywhere(ttbr0)
+    }
+    fn program(&self, name: &str) -> Option<&[u8]> {
+        crate::programs::find(name)
+    }
+    fn start(&self, s: Slot, entry: u64, sp: u64) {
+        // SAFETY: the process code starts only a slot no core runs, under
+        // the node lock.
+        unsafe { slot_state(s) }.frame = UserFrame::start(entry, sp);
+    }
+    fn set_result(&self, s: Slot, x0: u64) {
+        // SAFETY: the process code sets the result of a blocked program
+        // (no core runs it; it holds the lock) or of the caller on its own
+        // core, which owns the slot.
+        unsafe { slot_state(s) }.frame.x[0] = x0;
+    }
+    fn report(&self, line: core::fmt::Arguments<'_>) {
+        crate::console::print_line(line);
+    }
+    fn trace(&self, event: trace_ring::Event) {
+        crate::trace::record(event);
+    }
+    fn init_ended(&self, status: ExitStatus) {
+        INIT_STATUS.set(status);
+    }
+    fn input_ready(&self) -> bool {
+        crate::input::ready()
+    }
+    fn read_input(&self, out: &mut [u8]) -> Result<usize, InputLost> {
+        crate::input::read(out).map_err(|_| InputLost)
+    }
+    fn take_interrupts(&self) -> bool {
+        crate::input::take_interrupts()
+    }
+    fn input_dropped(&self) -> u64 {
+        crate::input::dropped()
+    }
+    fn console_dropped(&self) -> u64 {
+        crate::console::dropped()
+    }
+    fn request_power_off(&self, pid: u32, name: &[u8; NAME_BYTES]) -> Result<(), user_abi::Error> {
+        crate::owner::request_power_off(pid, *name)
+    }
+    fn request_trace(&self) -> Result<(), user_abi::Error> {
+        crate::node::get().ok_or(user_abi::Error::NotSupported).and_then(|n| crate::owner::request_trace(&n))
+    }
+}
