@@ -3,7 +3,7 @@
 //! to the fastest core of the machine and checks it against the device
 //! tree's `capacity-dmips-mhz` (see `owner::report_boot`).
 
-use crate::time;
+use crate::devices::time;
 use core::hint::black_box;
 
 /// Loop iterations of one measurement: about 3 million instructions, 30 ms

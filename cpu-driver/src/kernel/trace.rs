@@ -5,7 +5,7 @@
 //! when the coordinator asks (before power-off, and on the shell's `trace`).
 //! Without `trace` every hook is one load and a branch.
 
-use crate::node::Node;
+use crate::kernel::ctx::Node;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use trace_ring::{CoreRing, Event, Kind};
@@ -42,7 +42,7 @@ fn ring(core: usize) -> Option<&'static CoreRing> {
 /// Records `event` on this core's ring (the process code stamps and fills
 /// its own; the monitor's come through [`message`]).
 pub fn record(event: Event) {
-    if let Some(r) = ring(crate::sched::this_core()) {
+    if let Some(r) = ring(crate::arch::cpu::this_core()) {
         r.record(event);
     }
 }
@@ -53,7 +53,7 @@ pub fn message(sent: bool, peer: u32, kind: u8, seq: u64) {
         return;
     }
     let what = if sent { Kind::Send } else { Kind::Recv };
-    let mut e = Event::new(what, crate::time::now(), 0);
+    let mut e = Event::new(what, crate::devices::time::now(), 0);
     (e.peer, e.reason, e.arg) = (peer as u16, kind, seq);
     record(e);
 }
@@ -67,25 +67,25 @@ pub fn dump(node: &Node) -> (u64, u64) {
     if AREA.load(Ordering::Acquire).is_null() {
         return (0, 0);
     }
-    let mut line = crate::console::Line::new();
+    let mut line = crate::kernel::console::Line::new();
     let _ = write!(
         line,
         "trace: node {id} begin build={} capacity={} cores={cores} hz={} mpidr=",
         crate::config::NAME,
         info.capacity,
-        crate::time::frequency()
+        crate::devices::time::frequency()
     );
     for (i, c) in info.cores().iter().enumerate() {
         let _ = write!(line, "{}{:#x}", if i == 0 { "" } else { "," }, c.mpidr);
     }
-    crate::console::emit_bulk(&line);
+    crate::kernel::console::emit_bulk(&line);
     let (mut events, mut lost) = (0, 0);
     for core in 0..cores {
         let Some(r) = ring(core) else { continue };
         let d = r.dump(|e| {
-            let mut line = crate::console::Line::new();
+            let mut line = crate::kernel::console::Line::new();
             let _ = trace_ring::write_line(&mut line, id, core as u32, e);
-            crate::console::emit_bulk(&line);
+            crate::kernel::console::emit_bulk(&line);
         });
         events += d.events;
         lost += d.lost;

@@ -40,7 +40,7 @@ critical_section::set_impl!(NodeCriticalSection);
 // the kernel at all times, so nothing on this core preempts the holder.
 unsafe impl critical_section::Impl for NodeCriticalSection {
     unsafe fn acquire() -> bool {
-        let me = crate::sched::this_core();
+        let me = crate::arch::cpu::this_core();
         if OWNER.load(Ordering::Relaxed) == me {
             return true;
         }

@@ -2,10 +2,9 @@
 //! crate's [`Kernel`] behind the node's lock, over this CPU driver as its
 //! [`Platform`], and the programs' registers beside it.
 
-use crate::trap::UserFrame;
+use crate::arch::trap::UserFrame;
 use address_space::Memory;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU64, Ordering};
 use processes::{InputLost, NodeFacts, Platform, Slot, MAX_PROCS};
 use user_abi::{ExitStatus, NAME_BYTES};
 
@@ -45,25 +44,6 @@ pub unsafe fn slot_state(s: Slot) -> &'static mut SlotState {
     unsafe { &mut *SLOTS[s].0.get() }
 }
 
-/// How this node's `init` ended, once it has. A static of its own because
-/// the monitor polls it on every step and must not take the node lock.
-pub static INIT_STATUS: InitStatus = InitStatus(AtomicU64::new(0));
-
-/// `init`'s end: 0 while it runs, else its encoded status + 1.
-pub struct InitStatus(AtomicU64);
-
-impl InitStatus {
-    /// Records how `init` ended.
-    pub fn set(&self, status: ExitStatus) {
-        self.0.store(status.encode() + 1, Ordering::Release);
-    }
-
-    /// `init`'s encoded status (`ExitStatus::encode`), once it ended.
-    pub fn get(&self) -> Option<u64> {
-        self.0.load(Ordering::Acquire).checked_sub(1)
-    }
-}
-
 /// The node's RAM, reached through the kernel's linear map of it.
 #[derive(Clone, Copy)]
 pub struct NodeRam {
@@ -88,11 +68,11 @@ pub fn init(info: &handoff::NodeBootInfo) {
     let pa = info.memory.start + (info.free_va - handoff::KERNEL_VA);
     let cores = info.cpu_count as usize;
     let traced = info.flags & handoff::bootinfo::FLAG_TRACE != 0;
-    let trace_bytes = if traced { crate::trace::area_bytes(cores) } else { 0 };
+    let trace_bytes = if traced { crate::kernel::trace::area_bytes(cores) } else { 0 };
     let trace_bytes = trace_bytes.next_multiple_of(address_space::PAGE).min(info.free_size);
     let programs = info.free_size - trace_bytes;
     if trace_bytes != 0 {
-        crate::trace::init(info.free_va + programs, cores);
+        crate::kernel::trace::init(info.free_va + programs, cores);
     }
     let node = NodeFacts {
         id: info.node_id,
@@ -109,37 +89,37 @@ impl Platform for Hw {
         &self.ram
     }
     fn now(&self) -> u64 {
-        crate::time::now()
+        crate::devices::time::now()
     }
     fn frequency(&self) -> u64 {
-        crate::time::frequency()
+        crate::devices::time::frequency()
     }
     fn ticks_ns(&self, ns: u64) -> u64 {
-        crate::time::ticks_ns(ns)
+        crate::devices::time::ticks_ns(ns)
     }
     fn nanos(&self, ticks: u64) -> u64 {
-        crate::time::nanos(ticks)
+        crate::devices::time::nanos(ticks)
     }
     fn this_core(&self) -> usize {
-        crate::sched::this_core()
+        crate::arch::cpu::this_core()
     }
     fn ring(&self, bell: u64) {
-        crate::gic::ring(bell);
+        crate::devices::gic::ring(bell);
     }
     fn flush_asid(&self, asid: u16) {
-        crate::sched::flush_asid(asid);
+        crate::arch::cpu::flush_asid(asid);
     }
     fn flush_page(&self, asid: u16, va: u64) {
-        crate::sched::flush_page(asid, va);
+        crate::arch::cpu::flush_page(asid, va);
     }
     fn unload_root(&self, ttbr0: u64) {
-        crate::sched::unload_ttbr0(ttbr0);
+        crate::kernel::roots::unload(ttbr0);
     }
     fn root_loaded(&self, ttbr0: u64) -> bool {
-        crate::sched::loaded_anywhere(ttbr0)
+        crate::kernel::roots::loaded_anywhere(ttbr0)
     }
     fn program(&self, name: &str) -> Option<&[u8]> {
-        crate::programs::find(name)
+        crate::kernel::programs::find(name)
     }
     fn start(&self, s: Slot, entry: u64, sp: u64) {
         // SAFETY: the process code starts only a slot no core runs, under
@@ -153,33 +133,51 @@ impl Platform for Hw {
         unsafe { slot_state(s) }.frame.x[0] = x0;
     }
     fn report(&self, line: core::fmt::Arguments<'_>) {
-        crate::console::print_line(line);
+        crate::kernel::console::print_line(line);
     }
     fn trace(&self, event: trace_ring::Event) {
-        crate::trace::record(event);
+        crate::kernel::trace::record(event);
     }
     fn init_ended(&self, status: ExitStatus) {
-        INIT_STATUS.set(status);
+        crate::kernel::requests::INIT_STATUS.set(status);
     }
     fn input_ready(&self) -> bool {
-        crate::input::ready()
+        crate::devices::input::ready()
     }
     fn read_input(&self, out: &mut [u8]) -> Result<usize, InputLost> {
-        crate::input::read(out).map_err(|_| InputLost)
+        crate::devices::input::read(out).map_err(|_| InputLost)
     }
     fn take_interrupts(&self) -> bool {
-        crate::input::take_interrupts()
+        crate::devices::input::take_interrupts()
     }
     fn input_dropped(&self) -> u64 {
-        crate::input::dropped()
+        crate::devices::input::dropped()
     }
     fn console_dropped(&self) -> u64 {
-        crate::console::dropped()
+        crate::kernel::console::dropped()
     }
     fn request_power_off(&self, pid: u32, name: &[u8; NAME_BYTES]) -> Result<(), user_abi::Error> {
-        crate::owner::request_power_off(pid, *name)
+        crate::kernel::requests::request_power_off(pid, *name)
     }
     fn request_trace(&self) -> Result<(), user_abi::Error> {
-        crate::node::get().ok_or(user_abi::Error::NotSupported).and_then(|n| crate::owner::request_trace(&n))
+        crate::kernel::ctx::get()
+            .ok_or(user_abi::Error::NotSupported)
+            .and_then(|n| crate::kernel::requests::request_trace(&n))
+    }
+}
+
+/// Starts this node's `init` with the command line as its arguments.
+pub fn start_init(node: &crate::kernel::ctx::Node) {
+    let args = node.info.bootargs().as_bytes();
+    let args = &args[..args.len().min(user_abi::ARGS_BYTES)];
+    let spawned = KERNEL.lock().spawn("init", args, 0, user_abi::SpawnOptions::default());
+    if let Err(e) = spawned {
+        crate::println!(
+            "node {}: cannot start init: {e} ({} programs in the image)",
+            node.info.node_id,
+            crate::kernel::programs::count()
+        );
+        // Nothing will run: the node has finished.
+        crate::kernel::requests::INIT_STATUS.set(user_abi::ExitStatus::Exited(127));
     }
 }

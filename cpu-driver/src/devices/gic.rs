@@ -27,11 +27,6 @@ const GICC_CTLR: usize = 0x0;
 const GICC_PMR: usize = 0x4;
 const GICD_ITARGETSR0: usize = 0x800;
 
-/// This core's MPIDR affinity (Aff3..Aff0), as the device tree writes it.
-pub fn own_mpidr() -> u64 {
-    cpu_start::current_mpidr().0
-}
-
 fn v2() -> GicV2<'static> {
     let gicd = GICD.load(Ordering::Relaxed) as *mut gicv2::registers::Gicd;
     let gicc = GICC.load(Ordering::Relaxed) as *mut gicv2::registers::Gicc;
@@ -74,7 +69,7 @@ pub fn init_core(info: &NodeBootInfo) -> Result<u64, &'static str> {
         3 => {
             VERSION.store(3, Ordering::Relaxed);
             let base = NonNull::new(info.gicr_va as *mut _).ok_or("GICv3 redistributors not mapped")?;
-            let me = own_mpidr();
+            let me = crate::arch::cpu::own_mpidr();
             // SAFETY: the node maps the whole redistributor region (up to the
             // frame with GICR_TYPER.Last); we only configure our own frame.
             let frames =
@@ -131,11 +126,22 @@ pub fn ring(target: u64) {
 /// The console UART's INTID on this core (0: none).
 static UART_IRQ: AtomicU64 = AtomicU64::new(0);
 
-/// Acknowledges and ends every pending interrupt (they only announce; the
-/// state they announce is read from memory or the device); returns whether
-/// a doorbell rang.
-pub fn drain() -> bool {
-    let mut doorbell = false;
+/// An interrupt this core takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Irq {
+    /// The doorbell SGI: another core or node wants this one to look.
+    Doorbell,
+    /// This core's virtual timer.
+    Timer,
+    /// The console UART's receive interrupt.
+    Uart,
+}
+
+/// Acknowledges and ends every pending interrupt, telling `fired` which
+/// each was (they only announce; the state they announce is read from
+/// memory or the device). The caller acts on them: this layer calls
+/// nothing above it.
+pub fn drain(mut fired: impl FnMut(Irq)) {
     let uart = UART_IRQ.load(Ordering::Relaxed);
     loop {
         let intid = match VERSION.load(Ordering::Relaxed) {
@@ -144,17 +150,16 @@ pub fn drain() -> bool {
             3 => GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1),
             _ => None,
         };
-        let Some(intid) = intid else { return doorbell };
+        let Some(intid) = intid else { return };
         // GICv2 reports an SGI's source CPU in bits 10..13 of the ID (and
         // wants it back in EOIR): compare only the interrupt number.
         let id = u32::from(intid) & 0x3ff;
         if id == u32::from(VTIMER) {
-            crate::time::disarm();
+            fired(Irq::Timer);
         } else if id == u32::from(DOORBELL_SGI) {
-            doorbell = true;
+            fired(Irq::Doorbell);
         } else if uart != 0 && u64::from(id) == uart {
-            // Level triggered: empty the FIFO now, or it fires again at once.
-            crate::input::on_interrupt();
+            fired(Irq::Uart);
         }
         match VERSION.load(Ordering::Relaxed) {
             2 => v2().end_interrupt(intid, InterruptGroup::Group0),

@@ -2,7 +2,8 @@
 //! running system, what the boot contract promises, and the boot node prints
 //! every node's results in KTAP after the summary.
 
-use crate::{config, node::Node};
+use crate::config;
+use crate::kernel::ctx::Node;
 use core::sync::atomic::{AtomicU32, Ordering};
 use handoff::paging::{Attr, TableView, TTBR1_TOP};
 use handoff::{layout::TABLE_PAGES, CoreStart, KERNEL_VA, PAGE};

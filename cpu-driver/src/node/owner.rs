@@ -2,57 +2,33 @@
 //! console ring, prints the boot summary once all nodes have reported, and
 //! powers off if the bootargs ask.
 
-use crate::node::Node;
-use crate::{config, time};
+use crate::config;
+use crate::devices::time;
+use crate::devices::uart::{self, ConsoleDevice};
+use crate::devices::wait;
+use crate::kernel::console::drain;
+use crate::kernel::ctx::Node;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use handoff::console::{Printer, DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
-use pl011::Pl011;
-
-/// The console UART's mapped address (0 until the boot node takes it).
-static UART: AtomicU64 = AtomicU64::new(0);
-/// The one reader of every ring, and what it remembers between drains.
-/// Any core of the owner may drain; whoever holds this does.
-static PRINTER: spin::Mutex<Printer> = spin::Mutex::new(Printer::new());
-
-/// The console, if this node owns it.
-pub fn uart() -> Option<Pl011> {
-    let base = UART.load(Ordering::Acquire);
-    // SAFETY: only the boot node stores here, the VA at which its tables map
-    // the PL011 the device tree names as console.
-    (base != 0).then(|| unsafe { Pl011::new(base as usize) })
-}
+use core::sync::atomic::Ordering;
+use handoff::console::{DOORBELL_VALID, LINE_BYTES, NODE_STARTING, NODE_UP};
 
 /// Takes the UART and publishes how other nodes wake us.
 pub fn take_console(node: &Node, bell: u64) {
     if node.info.uart_va != 0 {
-        UART.store(node.info.uart_va, Ordering::Release);
-        if let Some(u) = uart() {
+        uart::take(node.info.uart_va);
+        if let Some(u) = uart::console() {
             u.enable();
         }
     }
     for (_, console) in node.consoles() {
         console.owner.bell.store(bell | DOORBELL_VALID, Ordering::Release);
     }
-    if let Some(u) = uart() {
-        match crate::gic::route_uart_here(node.info, bell) {
+    if let Some(u) = uart::console() {
+        match crate::devices::gic::route_uart_here(node.info, bell) {
             Ok(()) => u.enable_input(),
             Err(e) => crate::println!("console: no input: {e}"),
         }
     }
-}
-
-/// Prints everything waiting in every node's ring; returns true if there
-/// was anything. Returns false at once if another core of the owner is
-/// draining (each ring has one reader).
-pub fn drain(node: &Node) -> bool {
-    let Some(mut printer) = PRINTER.try_lock() else { return false };
-    let uart = uart();
-    printer.drain(node.consoles().map(|(id, c)| (id, &c.ring)), &mut |bytes| {
-        if let Some(u) = &uart {
-            u.write_bytes(bytes);
-        }
-    })
 }
 
 fn all_reported(node: &Node) -> bool {
@@ -64,14 +40,14 @@ fn all_reported(node: &Node) -> bool {
 pub fn report_boot(node: &Node) {
     let info = node.info;
     let deadline = info.boot_counter.saturating_add(time::ticks_us(config::BOOT_TIMEOUT_US));
-    time::wait_until(|| all_reported(node) || time::now() >= deadline, None);
+    wait::wait_until(|| all_reported(node) || time::now() >= deadline, None);
     drain(node);
     summary(node);
 }
 
 /// Prints every node's boot self-checks as one KTAP test plan.
 fn ktap(node: &Node) {
-    use crate::selftest::CHECKS;
+    use crate::node::selftest::CHECKS;
     let count = node.info.node_count as usize;
     crate::println!("KTAP version 1");
     crate::println!("1..{}", count * CHECKS.len());
@@ -121,7 +97,7 @@ fn node_lines(node: &Node) {
         let len = c.status.line(&mut text);
         let line = core::str::from_utf8(&text[..len]).unwrap_or("");
         crate::println!("{line} measured={middle}");
-        let mut per_core = crate::console::Line::new();
+        let mut per_core = crate::kernel::console::Line::new();
         for (i, m) in measured[..n].iter().enumerate() {
             let _ = write!(per_core, "{}{m}", if i == 0 { "" } else { "," });
         }
@@ -156,53 +132,12 @@ fn summary(node: &Node) {
     drain(node);
 }
 
-/// A program asked for every node's trace (the shell's `trace`).
-static TRACE_REQUEST: AtomicBool = AtomicBool::new(false);
-
-/// Records a program's request to print every node's trace (the console
-/// owner only, where the coordinator runs; with bootarg `trace`).
-pub fn request_trace(node: &Node) -> Result<(), user_abi::Error> {
-    if uart().is_none() || node.info.flags & handoff::bootinfo::FLAG_TRACE == 0 {
-        return Err(user_abi::Error::NotSupported);
-    }
-    TRACE_REQUEST.store(true, Ordering::Release);
-    Ok(())
-}
-
-/// Whether a trace was asked for.
-pub fn trace_requested() -> bool {
-    TRACE_REQUEST.load(Ordering::Acquire)
-}
-
-/// Takes the request for a trace, if there was one.
-pub fn take_trace_request() -> bool {
-    TRACE_REQUEST.swap(false, Ordering::AcqRel)
-}
-
-/// A program's request to switch the machine off: its pid and name.
-static POWER_OFF: spin::Mutex<Option<(u32, [u8; user_abi::NAME_BYTES])>> = spin::Mutex::new(None);
-
-/// Records a program's request to switch off (the console owner only: it
-/// is the node that can say so on the console first).
-pub fn request_power_off(pid: u32, name: [u8; user_abi::NAME_BYTES]) -> Result<(), user_abi::Error> {
-    if uart().is_none() {
-        return Err(user_abi::Error::NotSupported);
-    }
-    POWER_OFF.lock().get_or_insert((pid, name));
-    Ok(())
-}
-
-/// Who asked to switch off, if anyone did.
-pub fn power_off_request() -> Option<(u32, [u8; user_abi::NAME_BYTES])> {
-    *POWER_OFF.lock()
-}
-
 /// Says why, prints every waiting line, and switches the machine off
 /// through PSCI `SYSTEM_OFF`.
 pub fn power_off(node: &Node, why: core::fmt::Arguments<'_>) {
     crate::println!("poweroff: {why}");
     drain(node);
-    if let Some(u) = uart() {
+    if let Some(u) = uart::console() {
         u.flush();
     }
     match node.psci() {

@@ -9,9 +9,6 @@
 //!
 //! Exceptions from EL1 are kernel faults: reported, and the core parks.
 
-use core::sync::atomic::{AtomicU32, Ordering};
-use cpu_start::Fault;
-
 /// Everything a program's core state holds, saved at every exception.
 #[repr(C, align(16))]
 #[derive(Clone, Copy)]
@@ -58,7 +55,6 @@ const FAULT_STACK: usize = 4096;
 struct FaultStacks([[u8; FAULT_STACK]; handoff::MAX_NODE_CPUS]);
 
 static mut FAULT_STACKS: FaultStacks = FaultStacks([[0; FAULT_STACK]; handoff::MAX_NODE_CPUS]);
-static FAULTS: AtomicU32 = AtomicU32::new(0);
 
 macro_rules! el0_vector {
     ($kind:literal) => {
@@ -215,7 +211,7 @@ core::arch::global_asm!(
     mask = const handoff::MAX_NODE_CPUS - 1,
     stacks = sym FAULT_STACKS,
     size = const FAULT_STACK,
-    report = sym report,
+    report = sym crate::kernel_fault,
 );
 
 extern "C" {
@@ -273,24 +269,4 @@ pub fn syndrome() -> (u64, u64) {
         core::arch::asm!("mrs {}, far_el1", out(reg) far, options(nomem, nostack));
     }
     (esr, far)
-}
-
-extern "C" fn report(vector: u64, esr: u64, far: u64, elr: u64) -> ! {
-    let node = crate::node::get().map_or(u32::MAX, |n| n.info.node_id);
-    let core: u64;
-    // SAFETY: reading TPIDR_EL1 (the core index the entry code put there) has no side effects.
-    unsafe { core::arch::asm!("mrs {}, tpidr_el1", out(reg) core, options(nomem, nostack)) };
-    // A fault while reporting a fault: stop before recursing.
-    if FAULTS.fetch_add(1, Ordering::Relaxed) < 8 {
-        let fault = Fault { vector, esr, far, elr };
-        match crate::owner::uart() {
-            // The console owner prints directly: it may be its own drainer that faulted.
-            Some(mut uart) => {
-                use core::fmt::Write;
-                let _ = writeln!(uart, "kernel fault: node {node} core {core}: {fault}");
-            }
-            None => crate::println!("kernel fault: node {node} core {core}: {fault}"),
-        }
-    }
-    crate::time::idle()
 }

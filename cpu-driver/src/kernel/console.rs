@@ -10,10 +10,13 @@
 //! only if the console owner stays away that long is one dropped (and the
 //! owner reports the count).
 
-use crate::{gic, node, time};
+use crate::devices::gic;
+use crate::devices::time;
+use crate::devices::wait;
+use crate::kernel::ctx::{self, Node};
 use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
-use handoff::console::{End, Priority, DOORBELL_VALID};
+use handoff::console::{End, Printer, Priority, DOORBELL_VALID};
 
 /// Serialises the node's cores as producers of its one console ring.
 static PRODUCER: spin::Mutex<()> = spin::Mutex::new(());
@@ -69,7 +72,7 @@ pub fn emit_bulk(line: &Line) {
 /// Queues one unit of text from `source` (0: kernel, else a pid), waiting
 /// for room as its priority allows.
 fn push(source: u32, text: &[u8], end: End, priority: Priority) {
-    let Some(node) = node::get() else { return };
+    let Some(node) = ctx::get() else { return };
     let Some(console) = node.own_console() else { return };
     let give_up = time::now().saturating_add(time::ticks_us(KERNEL_WAIT_US));
     loop {
@@ -87,8 +90,8 @@ fn push(source: u32, text: &[u8], end: End, priority: Priority) {
         }
         // On the console owner any core may drain the rings itself; anyone
         // else waits for the owner (the doorbell above woke it).
-        if !(node.info.is_boot_node() && crate::owner::drain(&node)) {
-            time::nap(50);
+        if !(node.info.is_boot_node() && drain(&node)) {
+            wait::nap(50);
         }
     }
 }
@@ -114,11 +117,11 @@ pub fn write_user(pid: u32, bytes: &[u8]) {
 
 /// Lines this node gave up on.
 pub fn dropped() -> u64 {
-    node::get().and_then(|n| n.own_console()).map_or(0, |c| u64::from(c.ring.dropped()))
+    ctx::get().and_then(|n| n.own_console()).map_or(0, |c| u64::from(c.ring.dropped()))
 }
 
 /// Wakes the console owner, once it has published its doorbell.
-pub fn ring_owner(node: &node::Node) {
+pub fn ring_owner(node: &Node) {
     let bell = node.own_console().map_or(0, |c| c.owner.bell.load(Ordering::Acquire));
     if bell & DOORBELL_VALID != 0 {
         gic::ring(bell & !DOORBELL_VALID);
@@ -128,5 +131,24 @@ pub fn ring_owner(node: &node::Node) {
 /// `println!` for kernel code: one console line per call.
 #[macro_export]
 macro_rules! println {
-    ($($arg:tt)*) => { $crate::console::print_line(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::kernel::console::print_line(format_args!($($arg)*)) };
+}
+
+/// The one reader of every ring, on the console owner, and what it
+/// remembers between drains. Any core of the owner may drain; whoever holds
+/// this does.
+static PRINTER: spin::Mutex<Printer> = spin::Mutex::new(Printer::new());
+
+/// Prints everything waiting in every node's ring (on the console owner);
+/// returns true if there was anything. Returns false at once if another
+/// core of the owner is draining (each ring has one reader).
+pub fn drain(node: &Node) -> bool {
+    use crate::devices::uart::{self, ConsoleDevice};
+    let Some(mut printer) = PRINTER.try_lock() else { return false };
+    let uart = uart::console();
+    printer.drain(node.consoles().map(|(id, c)| (id, &c.ring)), &mut |bytes| {
+        if let Some(u) = &uart {
+            u.write_bytes(bytes);
+        }
+    })
 }

@@ -4,6 +4,7 @@
 //! scheduler later hands the bytes to programs blocked in `read` or in a
 //! `wait` for input, or, for Ctrl-C, ends the console's foreground program.
 
+use crate::devices::uart::ConsoleDevice;
 use core::sync::atomic::{AtomicBool, Ordering};
 use handoff::console::{InputQueue, Lost};
 use user_abi::TYPEAHEAD_BYTES;
@@ -19,7 +20,7 @@ static ARRIVED: AtomicBool = AtomicBool::new(false);
 
 /// The UART interrupted: take everything it holds.
 pub fn on_interrupt() {
-    let Some(uart) = crate::owner::uart() else { return };
+    let Some(uart) = crate::devices::uart::console() else { return };
     let mut queue = TYPEAHEAD.lock();
     while let Some((b, overrun)) = uart.receive() {
         if overrun {

@@ -4,88 +4,17 @@
 //! slice, handle what happened, repeat. A core with nothing to run sleeps
 //! in WFI with its timer set for its next sleeper's deadline, or none.
 
-use crate::proc::{self, handle_syscall, CallArgs, Next, Outcome, KERNEL};
-use crate::trap::{self, Exit};
-use crate::{gic, time};
+use crate::arch::trap::{self, Exit};
+use crate::devices::time;
+use crate::devices::wait;
+use crate::kernel::proc::{self, handle_syscall, CallArgs, Next, Outcome, KERNEL};
+use crate::kernel::roots;
 use processes::Slot;
 use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
 
 /// A program's time slice: its core's timer ends it (the kernel has no
 /// periodic tick; an idle core's timer is set for its next deadline only).
 pub const SLICE_US: u64 = 10_000;
-
-/// This core's index in its node (the entry code keeps it in TPIDR_EL1).
-pub fn this_core() -> usize {
-    let core: u64;
-    // SAFETY: reading TPIDR_EL1 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, tpidr_el1", out(reg) core, options(nomem, nostack, preserves_flags)) };
-    core as usize
-}
-
-/// A user half with nothing mapped, for a core that runs no program, so an
-/// idle core keeps no translation root an ended program's freed tables
-/// could be walked through (speculatively, into TLB entries of an ASID that
-/// will be reused). A core going back to the program it just ran keeps its
-/// root: changing ASID is what costs (QEMU flushes its whole TLB on it).
-#[repr(C, align(4096))]
-struct EmptyRoot([u64; 512]);
-static EMPTY_ROOT: EmptyRoot = EmptyRoot([0; 512]);
-
-/// TTBR0 of [`EMPTY_ROOT`] (ASID 0: no program's).
-fn empty_ttbr0() -> u64 {
-    let va = &raw const EMPTY_ROOT as u64;
-    crate::node::get().map_or(0, |n| n.info.memory.start + (va - handoff::KERNEL_VA))
-}
-
-/// The user root each core has loaded.
-static LOADED: [core::sync::atomic::AtomicU64; handoff::MAX_NODE_CPUS] =
-    [const { core::sync::atomic::AtomicU64::new(0) }; handoff::MAX_NODE_CPUS];
-
-/// Loads `ttbr0` as this core's user half, unless it is loaded already.
-/// The register changes first and [`LOADED`] after, so a core that sees a
-/// root gone from [`LOADED`] knows no walk can start from it any more.
-fn load_ttbr0(ttbr0: u64) {
-    let core = this_core() % handoff::MAX_NODE_CPUS;
-    if LOADED[core].load(core::sync::atomic::Ordering::Relaxed) != ttbr0 {
-        set_ttbr0(ttbr0);
-        LOADED[core].store(ttbr0, core::sync::atomic::Ordering::Release);
-    }
-}
-
-/// Whether any core of the node still has the user half `ttbr0` loaded.
-pub fn loaded_anywhere(ttbr0: u64) -> bool {
-    LOADED.iter().any(|l| l.load(core::sync::atomic::Ordering::Acquire) == ttbr0)
-}
-
-/// Unloads the user half `ttbr0` from this core if it is loaded (its space
-/// is about to be freed).
-pub fn unload_ttbr0(ttbr0: u64) {
-    let core = this_core() % handoff::MAX_NODE_CPUS;
-    if LOADED[core].load(core::sync::atomic::Ordering::Relaxed) == ttbr0 {
-        load_ttbr0(empty_ttbr0());
-    }
-}
-
-fn set_ttbr0(ttbr0: u64) {
-    // SAFETY: `ttbr0` is the root of a live user address space with its own
-    // ASID; the kernel half (TTBR1) is unchanged, so the kernel keeps running.
-    unsafe { core::arch::asm!("msr ttbr0_el1, {}", "isb", in(reg) ttbr0, options(nostack)) };
-}
-
-/// Drops every TLB entry of `asid` on every core (a space ends).
-pub fn flush_asid(asid: u16) {
-    let arg = u64::from(asid) << 48;
-    // SAFETY: TLB maintenance has no memory-safety effect beyond the
-    // translations it drops, which belong to a space that is going away.
-    unsafe { core::arch::asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
-}
-
-/// Drops the TLB entries of one user page on every core (it was unmapped).
-pub fn flush_page(asid: u16, va: u64) {
-    let arg = (u64::from(asid) << 48) | ((va >> 12) & ((1 << 44) - 1));
-    // SAFETY: as in `flush_asid`, for one page being unmapped.
-    unsafe { core::arch::asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
-}
 
 /// What a stop of a program means, from ESR_EL1 and FAR_EL1.
 fn classify(esr: u64, far: u64) -> Fault {
@@ -112,7 +41,7 @@ pub enum Woken {
 /// or when the counter reaches it (how the monitor's core shares itself
 /// with programs); without, never returns.
 pub fn run(until: Option<u64>) -> Woken {
-    let core = this_core();
+    let core = crate::arch::cpu::this_core();
     let mut write_buf = [0u8; proc::WRITE_MAX];
     // The program that last ran here and when its slice ends.
     let mut slice: Option<(Slot, u64)> = None;
@@ -129,8 +58,8 @@ pub fn run(until: Option<u64>) -> Woken {
         let Some(s) = k.pick(core) else {
             drop(k);
             slice = None;
-            load_ttbr0(empty_ttbr0());
-            let doorbell = time::sleep_until_interrupt_or(timer);
+            roots::load(roots::empty());
+            let doorbell = wait::sleep_until_interrupt_or(timer);
             if doorbell && until.is_some() {
                 return Woken::Doorbell;
             }
@@ -145,7 +74,7 @@ pub fn run(until: Option<u64>) -> Woken {
         let ttbr0 = k.ttbr0(s);
         drop(k);
 
-        load_ttbr0(ttbr0);
+        roots::load(ttbr0);
         time::arm(slice_end.min(timer));
         let doorbell = run_program(core, s, slice_end, &mut write_buf);
         if doorbell && until.is_some() {
@@ -165,7 +94,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
         let (esr, far) = trap::syndrome();
         let end = time::now();
-        let doorbell = exit == Exit::Interrupt && gic::drain();
+        let doorbell = exit == Exit::Interrupt && crate::devices::irq::handle();
 
         let mut k = KERNEL.lock();
         let pid = k.account(s, end);
@@ -209,7 +138,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let next = k.stopped(core, s, pid, outcome, faulted, end >= slice_end);
         drop(k);
         if let Next::Write { pid, len } = next {
-            crate::console::write_user(pid, &write_buf[..len]);
+            crate::kernel::console::write_user(pid, &write_buf[..len]);
             KERNEL.lock().written(s, len);
         }
         return doorbell;
@@ -219,7 +148,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
 /// Hands console input the UART interrupt collected to the programs
 /// waiting for it (and Ctrl-C to the foreground program).
 fn pump_input() {
-    if crate::input::take_arrival() {
+    if crate::devices::input::take_arrival() {
         KERNEL.lock().on_input();
     }
 }

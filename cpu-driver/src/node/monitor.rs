@@ -2,8 +2,12 @@
 //! boot info names, links with every peer, and (on the boot node, the
 //! coordinator) runs the channel tests and benchmarks the bootargs ask for.
 
-use crate::node::Node;
-use crate::{config, gic, owner, time};
+use crate::config;
+use crate::devices::gic;
+use crate::devices::time;
+use crate::devices::wait;
+use crate::kernel::ctx::Node;
+use crate::node::owner;
 use channel::Channel;
 use handoff::bootinfo::{FLAG_BENCH_CHANNELS, FLAG_KTEST_CHANNELS, FLAG_TRACE};
 use monitor::{Identity, Link, Mode, Monitor, Platform, MAX_NODES};
@@ -36,7 +40,7 @@ impl channel::Notifier for Sgi {
         gic::ring(target);
     }
     fn wait(&self) {
-        time::nap(config::TICK_US);
+        wait::nap(config::TICK_US);
     }
 }
 
@@ -60,31 +64,31 @@ impl Platform for MonitorPlatform<'_> {
         time::frequency()
     }
     fn print(&self, line: core::fmt::Arguments<'_>) {
-        crate::console::print_line(line);
+        crate::kernel::console::print_line(line);
         // The owner prints at once, so a burst (a KTAP block) never
         // overflows its own ring.
         if self.owns_console {
-            owner::drain(self.node);
+            crate::kernel::console::drain(self.node);
         }
     }
     fn service(&self) -> bool {
-        self.owns_console && owner::drain(self.node)
+        self.owns_console && crate::kernel::console::drain(self.node)
     }
     fn sleep(&self, mode: Mode, deadline: u64) {
         match mode {
             // Programs get this core until a doorbell rings (every sender
             // rings an armed receiver) or the deadline.
             Mode::Interrupt => {
-                crate::sched::run(Some(deadline));
+                crate::kernel::sched::run(Some(deadline));
             }
-            Mode::Polling => time::nap(POLL_SLEEP_US),
+            Mode::Polling => wait::nap(POLL_SLEEP_US),
         }
     }
     fn trace_message(&self, sent: bool, peer: u32, kind: u8, seq: u64) {
-        crate::trace::message(sent, peer, kind, seq);
+        crate::kernel::trace::message(sent, peer, kind, seq);
     }
     fn publish_status(&self, status: &monitor::Status) {
-        crate::proc::KERNEL.lock().messages = processes::MessageCounts {
+        crate::kernel::proc::KERNEL.lock().messages = processes::MessageCounts {
             dropped: status.dropped,
             rejected: status.rejected,
             unexpected: status.unexpected,
@@ -92,13 +96,14 @@ impl Platform for MonitorPlatform<'_> {
         };
     }
     fn dump_trace(&self) -> (u64, u64) {
-        crate::trace::dump(self.node)
+        crate::kernel::trace::dump(self.node)
     }
     fn poll_spins(&self) -> u32 {
         // Programs wait for this core: hand it to them at once rather than
         // poll the channels first (a doorbell brings the monitor back).
         // Asked on every poll, so never wait for the lock to answer.
-        let programs_wait = crate::proc::KERNEL.try_lock().is_some_and(|k| k.waiting(crate::sched::this_core()));
+        let programs_wait =
+            crate::kernel::proc::KERNEL.try_lock().is_some_and(|k| k.waiting(crate::arch::cpu::this_core()));
         if programs_wait {
             1
         } else {
@@ -150,7 +155,7 @@ fn open_link<'a>(node: &Node, peer: usize, sgi: Sgi) -> Result<Link<'a, Sgi>, Li
 /// Tells the kernel every node the monitor knows (for the `nodes` call).
 fn publish_nodes(node: &Node, monitor: &Monitor<'_, MonitorPlatform<'_>>) {
     let info = node.info;
-    let mut k = crate::proc::KERNEL.lock();
+    let mut k = crate::kernel::proc::KERNEL.lock();
     let me = user_abi::NodeInfo {
         id: info.node_id,
         build: info.build,
@@ -187,8 +192,8 @@ fn serve_until(
     mut done: impl FnMut(&Monitor<'_, MonitorPlatform<'_>>) -> bool,
 ) {
     loop {
-        monitor.run_until(u64::MAX, |m| done(m) || owner::trace_requested());
-        if !owner::take_trace_request() {
+        monitor.run_until(u64::MAX, |m| done(m) || crate::kernel::requests::trace_requested());
+        if !crate::kernel::requests::take_trace_request() {
             return;
         }
         monitor.collect_traces(TRACE_TIMEOUT_S);
@@ -226,7 +231,7 @@ pub fn run(node: &Node, bell: u64) -> ! {
     publish_nodes(node, &monitor);
     // After linking: the boot node's summary and self-checks are out, so
     // programs' output never lands inside them.
-    crate::node::start_init(node);
+    crate::kernel::proc::start_init(node);
     if info.is_boot_node() {
         let all_linked = monitor.wait_all_linked(LINK_TIMEOUT_S);
         if info.flags & FLAG_KTEST_CHANNELS != 0 {
@@ -236,8 +241,8 @@ pub fn run(node: &Node, bell: u64) -> ! {
             monitor.bench(BENCH_ROUND_TRIPS, BENCH_MESSAGES);
         }
     }
-    let init_status = || crate::proc::INIT_STATUS.get();
-    let asked = || owner::power_off_request().is_some();
+    let init_status = || crate::kernel::requests::INIT_STATUS.get();
+    let asked = || crate::kernel::requests::power_off_request().is_some();
     serve_until(&mut monitor, |_| init_status().is_some() || asked());
     if let Some(status) = init_status() {
         monitor.finished(status);
@@ -253,7 +258,7 @@ pub fn run(node: &Node, bell: u64) -> ! {
             }
             owner::power_off(node, why);
         };
-        match owner::power_off_request() {
+        match crate::kernel::requests::power_off_request() {
             Some((pid, name)) => {
                 power_off(&mut monitor, format_args!("asked by pid {pid} ({})", user_abi::name_str(&name)));
             }

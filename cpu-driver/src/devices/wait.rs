@@ -1,0 +1,55 @@
+//! Waits that poll briefly, then sleep in WFI.
+//!
+//! Interrupts stay masked at the core (PSTATE.I); a pending doorbell SGI or
+//! timer PPI still ends a WFI, and [`crate::devices::irq::handle`] acknowledges it.
+
+use crate::config;
+use crate::devices::irq;
+use crate::devices::time;
+
+/// Sleeps in WFI until an interrupt or for at most `us` microseconds.
+pub fn nap(us: u64) {
+    sleep_until_interrupt_or(time::now().saturating_add(time::ticks_us(us)));
+}
+
+/// Sleeps in WFI until an interrupt or the counter reaches `deadline`
+/// (`u64::MAX`: no timer at all, so an idle core has no periodic wake-up).
+/// Returns whether a doorbell rang.
+pub fn sleep_until_interrupt_or(deadline: u64) -> bool {
+    time::arm(deadline);
+    aarch64_cpu::asm::wfi();
+    time::disarm();
+    irq::handle()
+}
+
+/// Waits until `cond` holds or `timeout_us` passes (`None`: forever).
+/// Polls [`config::POLL_SPINS`] times, then sleeps in WFI, woken by a
+/// doorbell or by a [`config::TICK_US`] timer in case a doorbell was missed.
+pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bool {
+    for _ in 0..config::POLL_SPINS {
+        if cond() {
+            return true;
+        }
+        core::hint::spin_loop();
+    }
+    let deadline = timeout_us.map(|us| time::now().saturating_add(time::ticks_us(us)));
+    loop {
+        if cond() {
+            return true;
+        }
+        let t = time::now();
+        if deadline.is_some_and(|d| t >= d) {
+            return false;
+        }
+        let tick = t.saturating_add(time::ticks_us(config::TICK_US));
+        sleep_until_interrupt_or(deadline.map_or(tick, |d| d.min(tick)));
+    }
+}
+
+/// Sleeps until an interrupt (no timer): the idle loop of a core with nothing to do.
+pub fn idle() -> ! {
+    loop {
+        aarch64_cpu::asm::wfi();
+        irq::handle();
+    }
+}
