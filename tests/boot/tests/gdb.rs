@@ -28,12 +28,12 @@ const BUILD_BIG: u64 = 1;
 const BUILD_LITTLE: u64 = 2;
 
 /// Run by every node's first core once its node is up; never returns.
-const BREAK_AT: &str = "cpu_driver::monitor::run";
+const BREAK_AT: &str = "cpu_driver::node::monitor::run";
 /// Where each node's monitor starts the node's `init`, after every peer's
 /// monitor has said hello.
-const LITTLE_BREAK_AT: &str = "cpu_driver::proc::Kernel::spawn";
+const LITTLE_BREAK_AT: &str = "processes::Kernel<cpu_driver::kernel::proc::Hw>::spawn<cpu_driver::kernel::proc::Hw>";
 /// The node's boot info, through the node's own `INFO` pointer.
-const BOOT_INFO: &str = "(*cpu_driver::node::INFO.p.value)";
+const BOOT_INFO: &str = "(*cpu_driver::kernel::ctx::INFO.p.value)";
 
 const RK3588_SHAPE: [Expect; 3] = [
     Expect { build: "little", mpidrs: &[0, 1, 2, 3], capacity: 530 },
@@ -170,7 +170,7 @@ fn gdb_stops_on_a_big_node_and_reads_its_statics() {
         "echo @pc\\n",
         "print/x $pc",
         "echo @info\\n",
-        "print cpu_driver::node::INFO.p.value",
+        "print cpu_driver::kernel::ctx::INFO.p.value",
         "echo @node\\n",
         &format!("print {BOOT_INFO}.node_id"),
         "echo @count\\n",
