@@ -54,6 +54,8 @@ const FAULT_STACK: usize = 4096;
 #[repr(C, align(16))]
 struct FaultStacks([[u8; FAULT_STACK]; handoff::MAX_NODE_CPUS]);
 
+/// A `static` because the vectors switch to it in assembly, with nothing
+/// else to trust (the fault may be a stack overflow).
 static mut FAULT_STACKS: FaultStacks = FaultStacks([[0; FAULT_STACK]; handoff::MAX_NODE_CPUS]);
 
 macro_rules! el0_vector {

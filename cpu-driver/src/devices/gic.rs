@@ -19,6 +19,9 @@ pub const DOORBELL_SGI: IntId = IntId::sgi(1);
 /// Non-secure EL1 virtual timer PPI.
 pub const VTIMER: IntId = IntId::ppi(11);
 
+/// The node's GIC, as `init_core` found it: which version and where its
+/// distributor and (GICv2) CPU interface are mapped. `static`s because the
+/// doorbell is rung from every layer and every context, faults included.
 static VERSION: AtomicUsize = AtomicUsize::new(0);
 static GICD: AtomicU64 = AtomicU64::new(0);
 static GICC: AtomicU64 = AtomicU64::new(0);
@@ -123,7 +126,7 @@ pub fn ring(target: u64) {
     }
 }
 
-/// The console UART's INTID on this core (0: none).
+/// The console UART's INTID on this core (0: none), for telling what fired.
 static UART_IRQ: AtomicU64 = AtomicU64::new(0);
 
 /// An interrupt this core takes.

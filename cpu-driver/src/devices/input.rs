@@ -15,7 +15,8 @@ pub const INTERRUPT: u8 = 0x03;
 /// Bytes received and not yet read. Taken by the owner's first core from
 /// its interrupt path (never nested) and by readers under the node lock.
 static TYPEAHEAD: spin::Mutex<InputQueue<TYPEAHEAD_BYTES>> = spin::Mutex::new(InputQueue::new());
-/// Set when input arrived that the scheduler has not looked at yet.
+/// Set when input arrived that the scheduler has not looked at yet. Both
+/// `static`s: the interrupt path has no context to be handed.
 static ARRIVED: AtomicBool = AtomicBool::new(false);
 
 /// The UART interrupted: take everything it holds.

@@ -18,7 +18,8 @@ use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
 use handoff::console::{End, Printer, Priority, DOORBELL_VALID};
 
-/// Serialises the node's cores as producers of its one console ring.
+/// Serialises the node's cores as producers of its one console ring (a
+/// `static`: every path that prints, faults and panics included, takes it).
 static PRODUCER: spin::Mutex<()> = spin::Mutex::new(());
 
 /// How long kernel text waits for room before it is given up.

@@ -12,6 +12,7 @@ use embedded_alloc::LlffHeap;
 
 const HEAP_BYTES: usize = 64 * 1024;
 
+/// `#[global_allocator]` must be a `static`; its arena, this image's BSS.
 #[global_allocator]
 static HEAP: LlffHeap = LlffHeap::empty();
 
@@ -26,7 +27,8 @@ pub fn init() {
     unsafe { HEAP.init((&raw mut ARENA).cast::<u8>() as usize, HEAP_BYTES) }
 }
 
-/// Which core holds the critical section (`FREE` if none).
+/// Which core holds the critical section (`FREE` if none): `critical-section`
+/// calls us with no context to pass, so a `static`.
 static OWNER: AtomicUsize = AtomicUsize::new(FREE);
 const FREE: usize = usize::MAX;
 

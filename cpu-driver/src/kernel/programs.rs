@@ -6,6 +6,7 @@ use user_abi::archive::Archive;
 #[repr(C, align(8))]
 struct Aligned<T: ?Sized>(T);
 
+/// The archive is part of the image (`include_bytes!`): a `static`.
 static ARCHIVE: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("MK_USER_ARCHIVE")));
 
 /// The ELF file of program `name`.

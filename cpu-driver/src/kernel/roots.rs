@@ -8,6 +8,7 @@
 /// root: changing ASID is what costs (QEMU flushes its whole TLB on it).
 #[repr(C, align(4096))]
 struct EmptyRoot([u64; 512]);
+/// A `static`: it must be page-aligned memory that never moves.
 static EMPTY_ROOT: EmptyRoot = EmptyRoot([0; 512]);
 
 /// TTBR0 of [`EMPTY_ROOT`] (ASID 0: no program's).
@@ -16,7 +17,8 @@ pub fn empty() -> u64 {
     crate::kernel::ctx::get().map_or(0, |n| n.info.memory.start + (va - handoff::KERNEL_VA))
 }
 
-/// The user root each core has loaded.
+/// The user root each core has loaded (a `static`: each core writes its own
+/// entry without the node lock, and the lock holder reads them all).
 static LOADED: [core::sync::atomic::AtomicU64; handoff::MAX_NODE_CPUS] =
     [const { core::sync::atomic::AtomicU64::new(0) }; handoff::MAX_NODE_CPUS];
 

@@ -10,7 +10,8 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use trace_ring::{CoreRing, Event, Kind};
 
-/// The node's rings (null: tracing is off), one per core.
+/// The node's rings (null: tracing is off), one per core. `static`s so a
+/// hook costs one load when tracing is off, and takes no lock when on.
 static AREA: AtomicPtr<CoreRing> = AtomicPtr::new(core::ptr::null_mut());
 static CORES: AtomicUsize = AtomicUsize::new(0);
 

@@ -14,11 +14,13 @@ use handoff::bootinfo::ENABLE_SPIN_TABLE;
 use handoff::console::{NODE_FAILED, NODE_UP};
 use handoff::{CoreStart, NodeBootInfo, MAX_NODE_CPUS};
 
-/// MPIDR each core read from its own MPIDR_EL1.
+/// What each core reports while it comes up, before the node context
+/// exists (they are `static`s for that reason): the MPIDR it read from its
+/// own MPIDR_EL1,
 static MPIDRS: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
-/// Each core's calibration figure (see [`crate::calibrate`]).
+/// its calibration figure (see [`crate::kernel::calibrate`]),
 static SCORES: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
-/// Doorbell target of core 0, for the others to announce themselves.
+/// and, from core 0, how the others announce themselves to it.
 static LEADER_BELL: AtomicU64 = AtomicU64::new(0);
 
 /// Entry of every core once the MMU is on.

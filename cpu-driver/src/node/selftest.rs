@@ -11,7 +11,8 @@ use handoff::{layout::TABLE_PAGES, CoreStart, KERNEL_VA, PAGE};
 /// The checks, in KTAP order; bit `i` of a node's result is check `i`.
 pub const CHECKS: [&str; 4] = ["mmu_and_caches_on", "all_cores_up", "build_matches_plan", "maps_only_own_memory"];
 
-/// Bit per core whose SCTLR_EL1 had M, C and I set.
+/// Bit per core whose SCTLR_EL1 had M, C and I set. A `static`: each core
+/// records itself while coming up, before the node context exists.
 static CACHES_ON: AtomicU32 = AtomicU32::new(0);
 
 /// Every core records its own translation and cache state.
