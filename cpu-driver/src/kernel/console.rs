@@ -1,6 +1,6 @@
 //! Printing from a node: text goes into the node's console ring in the
 //! shared region; the console owner prints every ring on the UART (see
-//! [`crate::owner`]).
+//! [`drain`], and `crate::node::owner` for the rest of its duties).
 //!
 //! Every core of the node produces into the one ring, so producers take the
 //! node's console lock. A unit of text (a kernel line, or what one `write`

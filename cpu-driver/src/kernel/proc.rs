@@ -1,5 +1,5 @@
 //! The node's processes as the CPU driver holds them: the `processes`
-//! crate's [`Kernel`] behind the node's lock, over this CPU driver as its
+//! crate's [`processes::Kernel`] behind the node's lock, over this CPU driver as its
 //! [`Platform`], and the programs' registers beside it.
 
 use crate::arch::trap::UserFrame;

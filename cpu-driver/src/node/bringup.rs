@@ -1,6 +1,6 @@
 //! Node bring-up: the leader core starts the rest of its cluster, waits for
 //! them, and reports the node up; every other core then runs programs
-//! (see [`crate::sched`]), and the leader runs the monitor.
+//! (see [`crate::kernel::sched`]), and the leader runs the monitor.
 
 use crate::config;
 use crate::devices::gic;
