@@ -1,11 +1,16 @@
-//! The node context: the node's boot info, as every layer above `devices`
-//! reaches it, through [`get`]. It is the one `static` that ties the node's
-//! code together: set once by the node's first core, read by all.
+//! The node context and the per-core contexts, as every layer above
+//! `devices` reaches them: the node's boot info through [`get`], and what
+//! each core records of itself through [`core`] (or [`this_core`]). They
+//! are the `static`s that tie the node's code together: the node's is set
+//! once by its first core, each core writes its own context (a core
+//! records itself while coming up, before the node context exists), and any
+//! core reads them. (Below this layer, the GIC keeps one handle per core of
+//! its own.)
 
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use handoff::bootinfo::{PSCI_HVC, PSCI_SMC};
 use handoff::console::{mapped_consoles, node_console_offset, NodeConsole, NODE_CONSOLE_BYTES};
-use handoff::NodeBootInfo;
+use handoff::{NodeBootInfo, MAX_NODE_CPUS};
 
 /// The node as this image sees it (node-private: every node has its own copy).
 pub struct Node {
@@ -60,4 +65,41 @@ impl Node {
             _ => None,
         }
     }
+}
+
+/// What one core records of itself.
+pub struct CoreCtx {
+    /// Its MPIDR, as it read it from MPIDR_EL1.
+    pub mpidr: AtomicU64,
+    /// Its calibration figure (see [`crate::kernel::calibrate`]).
+    pub score: AtomicU64,
+    /// SCTLR_EL1 had the MMU and both caches on when it came up.
+    pub caches_on: AtomicBool,
+    /// The user translation root it has loaded (see [`crate::kernel::roots`]).
+    pub loaded_root: AtomicU64,
+}
+
+static CORES: [CoreCtx; MAX_NODE_CPUS] = [const {
+    CoreCtx {
+        mpidr: AtomicU64::new(0),
+        score: AtomicU64::new(0),
+        caches_on: AtomicBool::new(false),
+        loaded_root: AtomicU64::new(0),
+    }
+}; MAX_NODE_CPUS];
+
+/// Core `index`'s context (core indices past the node's cores share the
+/// last slot; the boot driver gives no node more than `MAX_NODE_CPUS`).
+pub fn core(index: usize) -> &'static CoreCtx {
+    &CORES[index.min(MAX_NODE_CPUS - 1)]
+}
+
+/// The calling core's context.
+pub fn this_core() -> &'static CoreCtx {
+    core(crate::arch::cpu::this_core())
+}
+
+/// Every core's context, by index.
+pub fn cores() -> &'static [CoreCtx; MAX_NODE_CPUS] {
+    &CORES
 }

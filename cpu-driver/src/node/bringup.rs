@@ -14,13 +14,8 @@ use handoff::bootinfo::ENABLE_SPIN_TABLE;
 use handoff::console::{NODE_FAILED, NODE_UP};
 use handoff::{CoreStart, NodeBootInfo, MAX_NODE_CPUS};
 
-/// What each core reports while it comes up, before the node context
-/// exists (they are `static`s for that reason): the MPIDR it read from its
-/// own MPIDR_EL1,
-static MPIDRS: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
-/// its calibration figure (see [`crate::kernel::calibrate`]),
-static SCORES: [AtomicU64; MAX_NODE_CPUS] = [const { AtomicU64::new(0) }; MAX_NODE_CPUS];
-/// and, from core 0, how the others announce themselves to it.
+/// How the node's other cores announce themselves to core 0 (a `static`:
+/// they do so before the node context exists).
 static LEADER_BELL: AtomicU64 = AtomicU64::new(0);
 
 /// Entry of every core once the MMU is on.
@@ -51,13 +46,10 @@ pub fn start(core: &'static CoreStart) -> ! {
             *b = bell;
         }
     }
-    if let Some(slot) = SCORES.get(index) {
-        slot.store(crate::kernel::calibrate::measure(), Ordering::Relaxed);
-    }
+    let me = crate::kernel::ctx::core(index);
+    me.score.store(crate::kernel::calibrate::measure(), Ordering::Relaxed);
     crate::node::selftest::record_core(index);
-    if let Some(slot) = MPIDRS.get(index) {
-        slot.store(crate::arch::cpu::own_mpidr(), Ordering::Relaxed);
-    }
+    me.mpidr.store(crate::arch::cpu::own_mpidr(), Ordering::Relaxed);
     if index != 0 {
         mark_online(index);
         gic::ring(LEADER_BELL.load(Ordering::Acquire));
@@ -122,7 +114,7 @@ fn lead(node: &Node, core: &CoreStart) {
     let mut line = crate::kernel::console::Line::new();
     let _ = write!(line, "node {id} up: build={} cpus={} mpidr=", config::NAME, online.count_ones());
     let mut first = true;
-    for (i, m) in MPIDRS.iter().enumerate() {
+    for (i, m) in crate::kernel::ctx::cores().iter().map(|c| &c.mpidr).enumerate() {
         if online & (1 << i) != 0 {
             let _ = write!(line, "{}{:#x}", if first { "" } else { "," }, m.load(Ordering::Relaxed));
             first = false;
@@ -136,7 +128,9 @@ fn lead(node: &Node, core: &CoreStart) {
         if info.flags & handoff::bootinfo::FLAG_KTEST_BOOT != 0 {
             status.checks_passed.store(crate::node::selftest::run(node, core, online), Ordering::Relaxed);
         }
-        for (i, (out, score)) in status.scores.iter().zip(SCORES.iter()).enumerate() {
+        for (i, (out, score)) in
+            status.scores.iter().zip(crate::kernel::ctx::cores().iter().map(|c| &c.score)).enumerate()
+        {
             let up = online & (1 << i) != 0;
             out.store(if up { score.load(Ordering::Relaxed) } else { 0 }, Ordering::Relaxed);
         }

@@ -4,16 +4,12 @@
 
 use crate::config;
 use crate::kernel::ctx::Node;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 use handoff::paging::{Attr, TableView, TTBR1_TOP};
 use handoff::{layout::TABLE_PAGES, CoreStart, KERNEL_VA, PAGE};
 
 /// The checks, in KTAP order; bit `i` of a node's result is check `i`.
 pub const CHECKS: [&str; 4] = ["mmu_and_caches_on", "all_cores_up", "build_matches_plan", "maps_only_own_memory"];
-
-/// Bit per core whose SCTLR_EL1 had M, C and I set. A `static`: each core
-/// records itself while coming up, before the node context exists.
-static CACHES_ON: AtomicU32 = AtomicU32::new(0);
 
 /// Every core records its own translation and cache state.
 pub fn record_core(index: usize) {
@@ -22,7 +18,7 @@ pub fn record_core(index: usize) {
     unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) sctlr, options(nomem, nostack)) };
     const M_C_I: u64 = (1 << 0) | (1 << 2) | (1 << 12);
     if sctlr & M_C_I == M_C_I {
-        CACHES_ON.fetch_or(1 << index, Ordering::Release);
+        crate::kernel::ctx::core(index).caches_on.store(true, Ordering::Release);
     }
 }
 
@@ -31,7 +27,8 @@ pub fn run(node: &Node, core: &CoreStart, online: u32) -> u32 {
     let info = node.info;
     let all = if info.cpu_count >= 32 { u32::MAX } else { (1u32 << info.cpu_count) - 1 };
     let mut passed = 0;
-    if CACHES_ON.load(Ordering::Acquire) & all == all {
+    let on = (0..info.cpu_count as usize).all(|i| crate::kernel::ctx::core(i).caches_on.load(Ordering::Acquire));
+    if on {
         passed |= 1 << 0;
     }
     if online & all == all {
