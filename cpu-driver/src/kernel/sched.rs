@@ -9,6 +9,7 @@ use crate::devices::time;
 use crate::devices::wait;
 use crate::kernel::proc::{self, handle_syscall, CallArgs, Next, Outcome, KERNEL};
 use crate::kernel::roots;
+use cpu_start::Class;
 use processes::Slot;
 use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
 
@@ -16,16 +17,16 @@ use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
 /// periodic tick; an idle core's timer is set for its next deadline only).
 pub const SLICE_US: u64 = 10_000;
 
-/// What a stop of a program means, from ESR_EL1 and FAR_EL1.
-fn classify(esr: u64, far: u64) -> Fault {
+/// What a program's exception means for it: the user fault of its class
+/// (`far`: the address of a data abort, for telling a stack overflow).
+fn user_fault(class: Class, far: u64) -> Fault {
     let stack_guard = (STACK_TOP - STACK_SIZE - STACK_GUARD)..(STACK_TOP - STACK_SIZE);
-    match (esr >> 26) & 0x3f {
-        0x00 | 0x18 => Fault::UndefinedInstruction,
-        0x22 | 0x26 => Fault::Misaligned,
-        0x20 => Fault::BadExecute,
-        0x24 if esr & 0x3f == 0x21 => Fault::Misaligned,
-        0x24 if stack_guard.contains(&far) => Fault::StackOverflow,
-        0x24 => Fault::BadAccess,
+    match class {
+        Class::Unknown | Class::SystemRegister => Fault::UndefinedInstruction,
+        Class::PcAlignment | Class::SpAlignment | Class::DataAbort { alignment: true, .. } => Fault::Misaligned,
+        Class::InstructionAbort { .. } => Fault::BadExecute,
+        Class::DataAbort { .. } if stack_guard.contains(&far) => Fault::StackOverflow,
+        Class::DataAbort { .. } => Fault::BadAccess,
         _ => Fault::Other,
     }
 }
@@ -93,6 +94,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         // SAFETY: the process is Running on this core, which owns its slot.
         let exit = trap::run(&mut unsafe { proc::slot_state(s) }.frame);
         let (esr, far) = trap::syndrome();
+        let class = Class::of(esr);
         let end = time::now();
         let doorbell = exit == Exit::Interrupt && crate::devices::irq::handle();
 
@@ -100,7 +102,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let pid = k.account(s, end);
         let mut faulted = false;
         let outcome = match exit {
-            Exit::Sync if (esr >> 26) & 0x3f == 0x15 => {
+            Exit::Sync if class == Class::Svc => {
                 // SAFETY: the process is Running on this core, which owns its slot.
                 let x = &unsafe { proc::slot_state(s) }.frame.x;
                 let args = CallArgs { number: x[8], a: [x[0], x[1], x[2], x[3], x[4]] };
@@ -108,7 +110,7 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
             }
             // WFI or WFE at EL0 (trapped): a program that wants to wait
             // gives the core away, and goes on after the instruction.
-            Exit::Sync if (esr >> 26) & 0x3f == 0x01 => {
+            Exit::Sync if class == Class::Wait => {
                 // SAFETY: still Running on this core, which owns its slot.
                 unsafe { proc::slot_state(s) }.frame.elr += 4;
                 Outcome::Yield
@@ -118,8 +120,10 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
                 let pc = unsafe { proc::slot_state(s) }.frame.elr;
                 let (fault, at) = match exit {
                     // FAR means something only for aborts; otherwise the PC is the place.
-                    Exit::Sync if matches!((esr >> 26) & 0x3f, 0x20 | 0x24) => (classify(esr, far), far),
-                    Exit::Sync => (classify(esr, far), pc),
+                    Exit::Sync if matches!(class, Class::InstructionAbort { .. } | Class::DataAbort { .. }) => {
+                        (user_fault(class, far), far)
+                    }
+                    Exit::Sync => (user_fault(class, far), pc),
                     _ => (Fault::Other, far),
                 };
                 k.fault(s, core, fault, esr, at, pc);

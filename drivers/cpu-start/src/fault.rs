@@ -54,23 +54,84 @@ pub struct Fault {
     pub elr: u64,
 }
 
+/// What an exception was, from ESR_EL1.EC (`aarch64-cpu`'s field values):
+/// the one decoding of the syndrome, for the kernel's fault report and for
+/// the scheduler's handling of a program's exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Unknown,
+    /// A trapped WFI or WFE.
+    Wait,
+    FpAccess,
+    IllegalState,
+    /// `svc` from AArch64: a system call.
+    Svc,
+    SystemRegister,
+    /// Instruction abort, from a lower EL (`lower`) or this one.
+    InstructionAbort {
+        lower: bool,
+    },
+    PcAlignment,
+    /// Data abort, from a lower EL (`lower`) or this one; `alignment`: the
+    /// fault status code says an alignment fault (DFSC 0b100001).
+    DataAbort {
+        lower: bool,
+        alignment: bool,
+    },
+    SpAlignment,
+    SError,
+    Breakpoint,
+    Other,
+}
+
+impl Class {
+    pub fn of(esr: u64) -> Class {
+        use aarch64_cpu::registers::ESR_EL1::{self, EC::Value as Ec};
+        use tock_registers::LocalRegisterCopy;
+        let r: LocalRegisterCopy<u64, ESR_EL1::Register> = LocalRegisterCopy::new(esr);
+        let dfsc = esr & 0x3f;
+        match r.read_as_enum(ESR_EL1::EC) {
+            Some(Ec::Unknown) => Class::Unknown,
+            Some(Ec::TrappedWFIorWFE) => Class::Wait,
+            Some(Ec::TrappedFP) => Class::FpAccess,
+            Some(Ec::IllegalExecutionState) => Class::IllegalState,
+            Some(Ec::SVC64) => Class::Svc,
+            Some(Ec::TrappedMsrMrs) => Class::SystemRegister,
+            Some(Ec::InstrAbortLowerEL) => Class::InstructionAbort { lower: true },
+            Some(Ec::InstrAbortCurrentEL) => Class::InstructionAbort { lower: false },
+            Some(Ec::PCAlignmentFault) => Class::PcAlignment,
+            Some(Ec::DataAbortLowerEL) => Class::DataAbort { lower: true, alignment: dfsc == 0x21 },
+            Some(Ec::DataAbortCurrentEL) => Class::DataAbort { lower: false, alignment: dfsc == 0x21 },
+            Some(Ec::SPAlignmentFault) => Class::SpAlignment,
+            Some(Ec::SError) => Class::SError,
+            Some(Ec::Brk64) => Class::Breakpoint,
+            _ => Class::Other,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Unknown => "unknown reason",
+            Class::Wait => "WFI/WFE trap",
+            Class::FpAccess => "FP/SIMD access trap",
+            Class::IllegalState => "illegal execution state",
+            Class::Svc => "SVC",
+            Class::SystemRegister => "system register trap",
+            Class::InstructionAbort { .. } => "instruction abort",
+            Class::PcAlignment => "PC alignment fault",
+            Class::DataAbort { .. } => "data abort",
+            Class::SpAlignment => "SP alignment fault",
+            Class::SError => "SError",
+            Class::Breakpoint => "BRK",
+            Class::Other => "other exception",
+        }
+    }
+}
+
 impl Fault {
     /// Exception class name from ESR_EL1.EC.
     pub fn class(&self) -> &'static str {
-        match (self.esr >> 26) & 0x3f {
-            0x00 => "unknown reason",
-            0x07 => "FP/SIMD access trap",
-            0x0e => "illegal execution state",
-            0x15 => "SVC",
-            0x18 => "system register trap",
-            0x20 | 0x21 => "instruction abort",
-            0x22 => "PC alignment fault",
-            0x24 | 0x25 => "data abort",
-            0x26 => "SP alignment fault",
-            0x2f => "SError",
-            0x3c => "BRK",
-            _ => "other exception",
-        }
+        Class::of(self.esr).name()
     }
 }
 

@@ -10,7 +10,7 @@
 #![no_std]
 
 mod fault;
-pub use fault::{set_vector_base, Fault};
+pub use fault::{set_vector_base, Class, Fault};
 
 use core::fmt;
 use smccc::psci;
