@@ -421,6 +421,9 @@ fn ps_nodes_and_sysinfo_describe_the_node() {
     assert_eq!((si.node, si.nodes, si.cores, si.processes, si.console_node), (2, 3, 2, 2, 2));
     assert!(si.calls >= 4 && si.failed_calls >= 1, "{si:?}");
     assert_eq!(si.free_pages, n.free_pages());
+    assert_eq!(n.ret(init, 0, Call::Nodes, [0x10, 8, 0, 0, 0]), Err(Error::BadPointer));
+    assert_eq!(n.ret(init, 0, Call::SysInfo, [0x10, 0, 0, 0, 0]), Err(Error::BadPointer));
+    assert_eq!(n.ret(init, 0, Call::SysInfo, [DATA + 4090, 0, 0, 0, 0]), Err(Error::BadPointer), "runs off the page");
 }
 
 #[test]
