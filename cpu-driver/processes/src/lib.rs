@@ -17,6 +17,7 @@ mod endpoint;
 mod platform;
 mod run;
 pub mod syscall;
+pub mod util;
 
 use address_space::{Frames, UserSpace};
 use handoff::{MAX_NODES, MAX_NODE_CPUS};
@@ -111,6 +112,8 @@ pub struct Process {
     pub running_since: u64,
     /// Times another core of the node took it over.
     pub migrations: u32,
+    /// How much of a core it uses (see [`util`]).
+    pub util: util::Utilization,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
     mapped: u64,
     map_next: u64,
@@ -174,7 +177,7 @@ impl<P: Platform> Kernel<P> {
     pub const fn new(platform: P) -> Self {
         Kernel {
             platform,
-            node: NodeFacts { id: 0, count: 1, console_node: 0, console_input: false },
+            node: NodeFacts { id: 0, count: 1, console_node: 0, console_input: false, capacity: 1024 },
             frames: None,
             procs: [const { None }; MAX_PROCS],
             queues: RunQueues::new(),
@@ -294,6 +297,7 @@ impl<P: Platform> Kernel<P> {
             cpu_ticks: 0,
             running_since: 0,
             migrations: 0,
+            util: util::Utilization::new(self.platform.nanos(self.platform.now())),
             maps: heapless::Vec::new(),
             mapped: 0,
             map_next: user_abi::MAP_BASE,

@@ -14,6 +14,8 @@ pub struct NodeFacts {
     pub console_node: u32,
     /// This node reads the console's input (it owns the UART).
     pub console_input: bool,
+    /// Its cores' capacity (the device tree's, normalised to 1024).
+    pub capacity: u32,
 }
 
 /// What the node's monitor counted, for `sysinfo`.

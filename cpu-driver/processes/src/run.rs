@@ -20,7 +20,10 @@ pub enum Next {
 impl<P: Platform> Kernel<P> {
     /// Program `s` starts running on `core` at `now`.
     pub fn start_running(&mut self, core: usize, s: Slot, now: u64) {
+        let now_ns = self.platform.nanos(now);
         let Some(p) = self.procs[s].as_mut() else { return };
+        // Since it last stopped, it did not run.
+        p.util.update(now_ns, None);
         p.state = State::Running;
         p.core = core;
         p.running_since = now;
@@ -32,9 +35,11 @@ impl<P: Platform> Kernel<P> {
     /// Counts `s`'s CPU time up to `end` (it trapped); returns its pid (0
     /// if it is gone).
     pub fn account(&mut self, s: Slot, end: u64) -> u32 {
+        let (end_ns, capacity) = (self.platform.nanos(end), self.node.capacity);
         let Some(p) = self.procs[s].as_mut() else { return 0 };
         p.cpu_ticks += end.saturating_sub(p.running_since);
         p.running_since = end;
+        p.util.update(end_ns, Some(capacity));
         p.pid
     }
 

@@ -364,6 +364,13 @@ fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Err
     let used = |p: &super::Process| {
         p.cpu_ticks + if p.state == State::Running { now.saturating_sub(p.running_since) } else { 0 }
     };
+    // Its utilization as of now: still rising while it runs, fading while not.
+    let (now_ns, capacity) = (k.platform.nanos(now), k.node.capacity);
+    let util = |p: &super::Process| {
+        let mut u = p.util;
+        u.update(now_ns, (p.state == State::Running).then_some(capacity));
+        u.value()
+    };
     let infos = k.procs.iter().flatten().map(|p| ProcessInfo {
         pid: p.pid,
         parent: p.parent,
@@ -372,7 +379,7 @@ fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Err
         priority: u32::from(p.priority),
         pinned: u32::from(p.pinned),
         migrations: p.migrations,
-        _reserved: 0,
+        util: util(p),
         cpu_ns: k.platform.nanos(used(p)),
         name: p.name,
     });

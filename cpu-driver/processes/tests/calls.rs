@@ -453,3 +453,41 @@ fn yield_returns_zero_and_goes_to_the_back() {
     let next = n.run(0);
     assert_eq!(n.k.procs[next].as_ref().map(|p| p.pid), Some(c), "the other program first");
 }
+
+#[test]
+fn utilization_follows_running_time_at_the_nodes_capacity() {
+    // The fake node's cores have capacity 530.
+    let mut n = Node::new(1, false);
+    let mut now = n.fake().now.get();
+    for _ in 0..50 {
+        let s = n.run(0);
+        now += 10_000_000; // a 10 ms slice, all of it running
+        n.fake().now.set(now);
+        let pid = n.k.account(s, now);
+        n.k.stopped(0, s, pid, Outcome::Interrupted, false, true);
+    }
+    let util = |n: &Node| n.k.procs[n.init].as_ref().map_or(0, |p| p.util.value());
+    assert!(util(&n).abs_diff(530) <= 5, "busy all the time on a 530 core: {}", util(&n));
+    // A second program asks ps while init has been asleep a second: ps
+    // reports init's utilization as of now, faded.
+    let init = n.init;
+    let (c, sc) = {
+        let s = n.run(0);
+        let pid = n.spawn(s, 0, "prog", SpawnOptions::default()).expect("spawn") as u32;
+        assert_eq!(n.call(s, 0, Call::Sleep, [u64::MAX, 0, 0, 0, 0]), Outcome::Blocked);
+        n.k.stopped(0, s, 1, Outcome::Blocked, false, false);
+        (pid, n.slot(pid))
+    };
+    now += 1_000_000_000;
+    n.fake().now.set(now);
+    n.run_slot(0, sc);
+    let buf = DATA + 256;
+    assert_eq!(n.ret(sc, 0, Call::Ps, [buf, 2, 0, 0, 0]), Ok(2));
+    let size = std::mem::size_of::<ProcessInfo>();
+    let raw = n.get(sc, buf, 2 * size);
+    let first = ProcessInfo::read_from_bytes(&raw[..size]).expect("info");
+    assert_eq!(first.pid, 1);
+    assert!(first.util < 5, "init slept a second: {}", first.util);
+    assert!(util(&n) > 500, "its stored average is only brought up to date when needed");
+    let _ = (init, c);
+}

@@ -79,6 +79,7 @@ pub fn init(info: &handoff::NodeBootInfo) {
         count: info.node_count,
         console_node: info.boot_node,
         console_input: info.is_boot_node() && info.uart_va != 0,
+        capacity: info.capacity,
     };
     KERNEL.lock().init(Hw { ram: NodeRam { pa, va: info.free_va } }, node, pa, programs, cores);
 }

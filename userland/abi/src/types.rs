@@ -193,7 +193,9 @@ pub struct ProcessInfo {
     pub pinned: u32,
     /// Times another core of the node took it over.
     pub migrations: u32,
-    pub _reserved: u32,
+    /// Its utilization: a decaying average of its running time (half-life
+    /// about 32 ms) at the capacity of the cores it ran on, 0 to 1024.
+    pub util: u32,
     /// CPU time used, nanoseconds.
     pub cpu_ns: u64,
     /// Program name, NUL-padded.

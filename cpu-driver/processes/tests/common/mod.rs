@@ -170,7 +170,13 @@ impl Node {
 
     pub fn with_pages(cores: usize, console: bool, pages: u64) -> Node {
         let mut k = Box::new(Kernel::new(Fake::new(1)));
-        let facts = NodeFacts { id: 2, count: 3, console_node: if console { 2 } else { 0 }, console_input: console };
+        let facts = NodeFacts {
+            id: 2,
+            count: 3,
+            console_node: if console { 2 } else { 0 },
+            console_input: console,
+            capacity: 530,
+        };
         k.init(Fake::new(pages), facts, BASE, pages * PAGE_SIZE, cores);
         for c in 0..cores {
             k.bells[c] = 100 + c as u64;

@@ -172,19 +172,20 @@ fn ps() {
         Ok(n) => n,
         Err(e) => return println!("ps: {e}"),
     };
-    println!("  PID  PPID STATE     CORE PRI CPU_MS NAME");
+    println!("  PID  PPID STATE     CORE PRI CPU_MS UTIL NAME");
     for p in &procs[..n] {
         let state = ProcessState::from_number(p.state).map_or("?", |s| s.name());
         // A '*' after the core marks a program pinned to it.
         let pin = if p.pinned != 0 { '*' } else { ' ' };
         println!(
-            "{:>5} {:>5} {:<9} {:>3}{pin} {:>3} {:>6} {}",
+            "{:>5} {:>5} {:<9} {:>3}{pin} {:>3} {:>6} {:>4} {}",
             p.pid,
             p.parent,
             state,
             p.core,
             p.priority,
             p.cpu_ns / 1_000_000,
+            p.util,
             p.name()
         );
     }

@@ -1,0 +1,88 @@
+//! Utilization: how much of a core a program uses, as a decaying average of
+//! its running time (PELT-like, as Linux's `util_avg`): the past loses half
+//! its weight every [`HALF_LIFE_NS`] (32 periods of 1024 us), and time is
+//! counted at the capacity of the core it ran on, so a program busy all the
+//! time on a 530 core has utilization 530, not 1024.
+//!
+//! The average is updated whenever the program's state on a core changes
+//! (it starts running, or it stops): over an interval of `dt` it decays by
+//! `d = 2^(-dt / HALF_LIFE_NS)` and, if the program ran throughout, gains
+//! `capacity * (1 - d)`. Integer arithmetic only.
+
+/// The average's half-life: 32 periods of 1024 us.
+pub const HALF_LIFE_NS: u64 = 32 * 1_024_000;
+/// Utilization of a program that ran all the time on a core of capacity 1024.
+pub const FULL: u32 = 1024;
+
+/// `2^(-i/64)` in 32-bit fixed point, for `i` in `0..=64`.
+const POW2_NEG: [u64; 65] = [
+    4294967296, 4248701965, 4202935003, 4157661043, 4112874773, 4068570940, 4024744348, 3981389855, 3938502376,
+    3896076880, 3854108391, 3812591987, 3771522796, 3730896002, 3690706840, 3650950594, 3611622603, 3572718252,
+    3534232978, 3496162267, 3458501653, 3421246719, 3384393094, 3347936457, 3311872529, 3276197082, 3240905930,
+    3205994934, 3171459999, 3137297074, 3103502151, 3070071267, 3037000500, 3004285971, 2971923842, 2939910317,
+    2908241642, 2876914102, 2845924021, 2815267765, 2784941738, 2754942382, 2725266179, 2695909648, 2666869345,
+    2638141863, 2609723834, 2581611923, 2553802834, 2526293303, 2499080105, 2472160047, 2445529972, 2419186755,
+    2393127307, 2367348571, 2341847524, 2316621173, 2291666561, 2266980759, 2242560872, 2218404036, 2194507417,
+    2170868212, 2147483648,
+];
+
+/// `2^(-dt / HALF_LIFE_NS)` in 32-bit fixed point.
+fn decay(dt_ns: u64) -> u64 {
+    let halvings = dt_ns / HALF_LIFE_NS;
+    if halvings >= 32 {
+        return 0;
+    }
+    // What is left of the half-life, in 64ths, between two of the table's
+    // entries (interpolated).
+    let rest = dt_ns % HALF_LIFE_NS;
+    let step = (rest * 64 / HALF_LIFE_NS) as usize;
+    let within = rest * 64 % HALF_LIFE_NS;
+    let (a, b) = (POW2_NEG[step], POW2_NEG[step + 1]);
+    let frac = a - (u128::from(a - b) * u128::from(within) / u128::from(HALF_LIFE_NS)) as u64;
+    frac >> halvings
+}
+
+/// The average's fixed-point scale: small contributions are not lost.
+const SCALE: u32 = 20;
+
+/// One program's utilization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Utilization {
+    /// The average, 0 to 1024, times 2^SCALE.
+    avg: u64,
+    /// When it was last brought up to date (ns).
+    last_ns: u64,
+}
+
+impl Utilization {
+    /// A new program's, starting at `now_ns`.
+    pub fn new(now_ns: u64) -> Utilization {
+        Utilization { avg: 0, last_ns: now_ns }
+    }
+
+    /// Brings the average up to `now_ns`: the program ran throughout the
+    /// interval since the last update, on a core of capacity `ran_at` (out
+    /// of 1024), or (`None`) did not run at all.
+    pub fn update(&mut self, now_ns: u64, ran_at: Option<u32>) {
+        let dt = now_ns.saturating_sub(self.last_ns);
+        self.last_ns = self.last_ns.max(now_ns);
+        if dt == 0 {
+            return;
+        }
+        let d = decay(dt);
+        let kept = ((u128::from(self.avg) * u128::from(d)) >> 32) as u64;
+        let gained = match ran_at {
+            Some(capacity) => {
+                let target = u64::from(capacity.min(FULL)) << SCALE;
+                ((u128::from(target) * u128::from((1u64 << 32) - d)) >> 32) as u64
+            }
+            None => 0,
+        };
+        self.avg = kept + gained;
+    }
+
+    /// The average, 0 to 1024.
+    pub fn value(&self) -> u32 {
+        ((self.avg + (1 << (SCALE - 1))) >> SCALE).min(u64::from(FULL)) as u32
+    }
+}

@@ -1,0 +1,71 @@
+//! The utilization arithmetic: steady states at the core's capacity, the
+//! half-life, decay while idle, a duty cycle, and updates in any slicing
+//! giving the same average.
+
+use processes::util::{Utilization, FULL, HALF_LIFE_NS};
+
+const MS: u64 = 1_000_000;
+
+/// Runs `ms` milliseconds in steps of `step_ms`, all running at `cap` (or idle).
+fn run(u: &mut Utilization, from: u64, ms: u64, step_ms: u64, cap: Option<u32>) -> u64 {
+    let mut t = from;
+    while t < from + ms * MS {
+        t += step_ms * MS;
+        u.update(t, cap);
+    }
+    t
+}
+
+#[test]
+fn a_program_busy_all_the_time_has_the_capacity_of_its_core() {
+    for cap in [FULL, 530, 1] {
+        let mut u = Utilization::new(0);
+        run(&mut u, 0, 1000, 10, Some(cap));
+        assert!(u.value().abs_diff(cap) <= 1, "cap {cap}: {}", u.value());
+    }
+    let mut u = Utilization::new(0);
+    run(&mut u, 0, 1000, 10, Some(5000));
+    assert_eq!(u.value(), FULL, "never above a full core");
+}
+
+#[test]
+fn the_past_halves_every_half_life_and_fades_when_idle() {
+    let mut u = Utilization::new(0);
+    let t = run(&mut u, 0, 1000, 1, Some(FULL));
+    u.update(t + HALF_LIFE_NS, None);
+    assert!(u.value().abs_diff(512) <= 2, "{}", u.value());
+    u.update(t + 2 * HALF_LIFE_NS, None);
+    assert!(u.value().abs_diff(256) <= 2, "{}", u.value());
+    u.update(t + 40 * HALF_LIFE_NS, None);
+    assert_eq!(u.value(), 0);
+    // And it rises as fast: half of full after one half-life of running.
+    let mut u = Utilization::new(0);
+    u.update(HALF_LIFE_NS, Some(FULL));
+    assert!(u.value().abs_diff(512) <= 2, "{}", u.value());
+}
+
+#[test]
+fn a_duty_cycle_averages_to_its_share() {
+    let mut u = Utilization::new(0);
+    let mut t = 0;
+    for _ in 0..200 {
+        t += 2 * MS;
+        u.update(t, Some(FULL));
+        t += 6 * MS;
+        u.update(t, None);
+    }
+    // 25% of the time: about 256, give or take the ripple of one cycle.
+    assert!((230..=290).contains(&u.value()), "{}", u.value());
+}
+
+#[test]
+fn slicing_does_not_change_the_average() {
+    let (mut coarse, mut fine) = (Utilization::new(0), Utilization::new(0));
+    run(&mut coarse, 0, 64, 32, Some(700));
+    run(&mut fine, 0, 64, 1, Some(700));
+    assert!(coarse.value().abs_diff(fine.value()) <= 1, "{} vs {}", coarse.value(), fine.value());
+    // Time that goes backwards changes nothing.
+    let before = fine;
+    fine.update(10, Some(700));
+    assert_eq!(fine.value(), before.value());
+}
