@@ -114,6 +114,9 @@ pub struct Process {
     pub migrations: u32,
     /// How much of a core it uses (see [`util`]).
     pub util: util::Utilization,
+    /// The class it was spawned with, and whether it counts as heavy now.
+    pub class: user_abi::Class,
+    pub heavy: bool,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
     mapped: u64,
     map_next: u64,
@@ -298,6 +301,8 @@ impl<P: Platform> Kernel<P> {
             running_since: 0,
             migrations: 0,
             util: util::Utilization::new(self.platform.nanos(self.platform.now())),
+            class: options.class,
+            heavy: options.class == user_abi::Class::Heavy,
             maps: heapless::Vec::new(),
             mapped: 0,
             map_next: user_abi::MAP_BASE,

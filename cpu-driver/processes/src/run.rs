@@ -40,6 +40,7 @@ impl<P: Platform> Kernel<P> {
         p.cpu_ticks += end.saturating_sub(p.running_since);
         p.running_since = end;
         p.util.update(end_ns, Some(capacity));
+        p.heavy = crate::util::classify(p.class, p.heavy, p.util.value(), capacity);
         p.pid
     }
 

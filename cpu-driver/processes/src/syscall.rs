@@ -380,6 +380,8 @@ fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Err
         pinned: u32::from(p.pinned),
         migrations: p.migrations,
         util: util(p),
+        class: p.class as u32,
+        heavy: u32::from(p.heavy),
         cpu_ns: k.platform.nanos(used(p)),
         name: p.name,
     });

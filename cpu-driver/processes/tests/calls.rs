@@ -468,6 +468,11 @@ fn utilization_follows_running_time_at_the_nodes_capacity() {
     }
     let util = |n: &Node| n.k.procs[n.init].as_ref().map_or(0, |p| p.util.value());
     assert!(util(&n).abs_diff(530) <= 5, "busy all the time on a 530 core: {}", util(&n));
+    assert_eq!(
+        n.k.procs[n.init].as_ref().map(|p| (p.class, p.heavy)),
+        Some((user_abi::Class::Auto, true)),
+        "it fills its core"
+    );
     // A second program asks ps while init has been asleep a second: ps
     // reports init's utilization as of now, faded.
     let init = n.init;
@@ -488,6 +493,9 @@ fn utilization_follows_running_time_at_the_nodes_capacity() {
     let first = ProcessInfo::read_from_bytes(&raw[..size]).expect("info");
     assert_eq!(first.pid, 1);
     assert!(first.util < 5, "init slept a second: {}", first.util);
+    assert_eq!((first.class, first.heavy), (0, 1), "auto; classified when it last ran");
+    let second = ProcessInfo::read_from_bytes(&raw[size..]).expect("info");
+    assert_eq!((second.pid, second.heavy), (c, 0));
     assert!(util(&n) > 500, "its stored average is only brought up to date when needed");
     let _ = (init, c);
 }

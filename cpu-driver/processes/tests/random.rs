@@ -45,7 +45,7 @@ fn call_of(op: &Op, pids: &[u32], maps: &[(u64, u64)]) -> (Call, [u64; 5]) {
     let name = DATA;
     match *op {
         Op::Spawn { other, priority, pin } => {
-            let options = SpawnOptions { priority: Some(priority), core: pin, foreground: false };
+            let options = SpawnOptions { priority: Some(priority), core: pin, ..SpawnOptions::default() };
             let (va, len) = if other { (name, 5) } else { (name + 8, 4) };
             (Call::Spawn, [va, len, va, 0, options.encode()])
         }

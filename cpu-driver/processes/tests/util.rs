@@ -69,3 +69,20 @@ fn slicing_does_not_change_the_average() {
     fine.update(10, Some(700));
     assert_eq!(fine.value(), before.value());
 }
+
+#[test]
+fn auto_programs_turn_heavy_when_they_fill_their_core_and_light_again_with_hysteresis() {
+    use processes::util::classify;
+    use user_abi::Class;
+    // On a 530 core: heavy from 75% (397), light again below 50% (265).
+    assert!(!classify(Class::Auto, false, 396, 530));
+    assert!(classify(Class::Auto, false, 397, 530));
+    assert!(classify(Class::Auto, true, 300, 530), "between the two it stays as it was");
+    assert!(!classify(Class::Auto, false, 300, 530));
+    assert!(!classify(Class::Auto, true, 264, 530));
+    // A program busy all the time is heavy on any core.
+    assert!(classify(Class::Auto, false, 530, 530) && classify(Class::Auto, false, 1024, 1024));
+    // A class given at spawn is kept whatever the utilization.
+    assert!(classify(Class::Heavy, false, 0, 1024));
+    assert!(!classify(Class::Light, true, 1024, 1024));
+}

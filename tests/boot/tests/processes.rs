@@ -78,7 +78,7 @@ fn shell_over_the_serial_console() {
     prompt(&mut s);
 
     let help = command(&mut s, "help");
-    for want in ["ps", "nodes", "run PROGRAM", "kill PID"] {
+    for want in ["ps", "nodes", "run [-c CLASS] PROGRAM", "kill PID"] {
         assert!(help.lines().any(|l| l.contains(want)), "help must list {want:?}:\n{help}");
     }
 

@@ -57,7 +57,7 @@ fn power_off(mut s: Session) {
 fn lands_in_the_shell_and_edits_lines() {
     let mut s = interactive();
     let help = command(&mut s, "help");
-    for cmd in ["help", "ps", "nodes", "sysinfo", "run PROGRAM", "kill PID", "poweroff", "exit"] {
+    for cmd in ["help", "ps", "nodes", "sysinfo", "run [-c CLASS] PROGRAM", "kill PID", "poweroff", "exit"] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "help must list {cmd:?}:\n{help}");
     }
     // Backspace and DEL both erase.
@@ -163,4 +163,39 @@ fn foreground_jobs_stop_on_ctrl_c_and_typeahead_waits() {
     let ps = command(&mut s, "ps");
     assert!(ps.lines().any(|l| l.trim_end().ends_with(" init")), "init still runs:\n{ps}");
     power_off(s);
+}
+
+#[test]
+fn classes_given_and_measured_show_in_ps() {
+    let mut s = interactive();
+    let out = command(&mut s, "run -c light heavy 100000000 &");
+    let light: u32 = pid_started(&out);
+    let out = command(&mut s, "run heavy 100000000 &");
+    let auto: u32 = pid_started(&out);
+    // Give the auto one time to fill its core (75% takes about 66 ms).
+    std::thread::sleep(Duration::from_millis(1500));
+    let ps = command(&mut s, "ps");
+    let row = |pid: u32| {
+        ps.lines()
+            .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
+            .unwrap_or_else(|| panic!("pid {pid} in ps:\n{ps}"))
+            .to_string()
+    };
+    assert!(row(light).contains(" light "), "given light, stays light: {}", row(light));
+    assert!(row(auto).contains(" auto:heavy "), "busy all the time, counts as heavy: {}", row(auto));
+    let init = row(1);
+    assert!(init.contains(" auto:light "), "{init}");
+    let out = command(&mut s, "run -c big heavy");
+    assert!(out.contains("run: no class big"), "{out}");
+    for pid in [light, auto] {
+        command(&mut s, &format!("kill {pid}"));
+    }
+    power_off(s);
+}
+
+/// The pid in a `[pid N] started` line.
+fn pid_started(out: &str) -> u32 {
+    out.lines()
+        .find_map(|l| l.strip_prefix("[pid ")?.strip_suffix("] started")?.parse().ok())
+        .unwrap_or_else(|| panic!("no start line:\n{out}"))
 }

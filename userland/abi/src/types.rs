@@ -96,6 +96,38 @@ impl core::fmt::Display for ExitStatus {
     }
 }
 
+/// What kind of work a program is, for placing it: `Heavy` wants big
+/// cores, `Light` LITTLE ones; `Auto` (the default) is classified from its
+/// utilization as it runs.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Class {
+    #[default]
+    Auto = 0,
+    Heavy = 1,
+    Light = 2,
+}
+
+impl Class {
+    pub fn from_number(n: u32) -> Option<Class> {
+        [Class::Auto, Class::Heavy, Class::Light].get(n as usize).copied()
+    }
+
+    /// As the shell and the command line write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Auto => "auto",
+            Class::Heavy => "heavy",
+            Class::Light => "light",
+        }
+    }
+
+    /// The class called `name`.
+    pub fn from_name(name: &str) -> Option<Class> {
+        [Class::Auto, Class::Heavy, Class::Light].into_iter().find(|c| c.name() == name)
+    }
+}
+
 /// How `spawn` places the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SpawnOptions {
@@ -107,29 +139,37 @@ pub struct SpawnOptions {
     /// The console's foreground program: Ctrl-C typed while it runs ends it
     /// (console node only; until it ends or another takes its place).
     pub foreground: bool,
+    /// What kind of work it is.
+    pub class: Class,
 }
 
 impl SpawnOptions {
     /// Bits 0..8: priority + 1 (0: default); bits 8..16: core + 1 (0: any);
-    /// bit 16: foreground.
+    /// bit 16: foreground; bits 17..19: class.
     pub fn encode(self) -> u64 {
         let p = self.priority.map_or(0, |p| u64::from(p) + 1);
         let c = self.core.map_or(0, |c| u64::from(c) + 1);
-        p | (c << 8) | (u64::from(self.foreground) << 16)
+        p | (c << 8) | (u64::from(self.foreground) << 16) | ((self.class as u64) << 17)
     }
 
     /// Rejects unknown bits and priorities out of range (cores are checked
     /// by the kernel, which knows how many it has).
     pub fn decode(raw: u64) -> Option<SpawnOptions> {
-        if raw >> 17 != 0 {
+        if raw >> 19 != 0 {
             return None;
         }
+        let class = Class::from_number(((raw >> 17) & 3) as u32)?;
         let p = (raw & 0xff) as u8;
         let c = (raw >> 8) as u8;
         if p > PRIORITIES {
             return None;
         }
-        Some(SpawnOptions { priority: p.checked_sub(1), core: c.checked_sub(1), foreground: raw & (1 << 16) != 0 })
+        Some(SpawnOptions {
+            priority: p.checked_sub(1),
+            core: c.checked_sub(1),
+            foreground: raw & (1 << 16) != 0,
+            class,
+        })
     }
 }
 
@@ -196,6 +236,11 @@ pub struct ProcessInfo {
     /// Its utilization: a decaying average of its running time (half-life
     /// about 32 ms) at the capacity of the cores it ran on, 0 to 1024.
     pub util: u32,
+    /// The class it was spawned with ([`Class`] number).
+    pub class: u32,
+    /// 1 while it counts as heavy (its class, or, for `auto`, its
+    /// utilization: see `processes::util::classify`).
+    pub heavy: u32,
     /// CPU time used, nanoseconds.
     pub cpu_ns: u64,
     /// Program name, NUL-padded.
@@ -297,13 +342,18 @@ mod tests {
         for priority in [None, Some(0), Some(3)] {
             for core in [None, Some(0), Some(15)] {
                 for foreground in [false, true] {
-                    let o = SpawnOptions { priority, core, foreground };
-                    assert_eq!(SpawnOptions::decode(o.encode()), Some(o));
+                    for class in [Class::Auto, Class::Heavy, Class::Light] {
+                        let o = SpawnOptions { priority, core, foreground, class };
+                        assert_eq!(SpawnOptions::decode(o.encode()), Some(o));
+                    }
                 }
             }
         }
         assert_eq!(SpawnOptions::decode(5), None, "priority 4 is out of range");
-        assert_eq!(SpawnOptions::decode(1 << 17), None, "unknown bits");
+        assert_eq!(SpawnOptions::decode(3 << 17), None, "no class 3");
+        assert_eq!(SpawnOptions::decode(1 << 19), None, "unknown bits");
+        assert_eq!(Class::from_name("heavy"), Some(Class::Heavy));
+        assert_eq!(Class::from_name("big"), None);
     }
 
     #[test]

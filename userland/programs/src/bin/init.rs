@@ -3,7 +3,9 @@
 //! this node, then waits for all of them and reports how each ended.
 //!
 //! `run=PROG[:ARG...]` runs PROG on the console node, `run@N=PROG[:ARG...]`
-//! on node N; the ARGs become PROG's argument string, joined by spaces.
+//! on node N; the ARGs become PROG's argument string, joined by spaces. A
+//! class follows the key after a dot: `run.heavy=PROG`, `run@1.light=PROG`
+//! (`auto` otherwise).
 //! When the command line asks for nothing on the console node and is not
 //! a scripted boot (`poweroff`, `ktest=`, `bench=`), the console node's
 //! `init` starts the shell, so an interactive boot ends at a prompt.
@@ -16,6 +18,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use urt::{println, Error, Pid, SpawnOptions};
+use user_abi::Class;
 
 /// Bytes of command line read; the kernel's own limit is far below.
 const CMDLINE_BYTES: usize = 4096;
@@ -32,16 +35,17 @@ fn main() -> i32 {
         }
     };
     let mut children: Vec<(Pid, &str)> = Vec::new();
-    let mut start = |prog, args: &str| match urt::spawn(prog, args, SpawnOptions::default()) {
-        Ok(pid) => {
-            println!("init: node {node} started {prog} (pid {pid})");
-            children.push((pid, prog));
-        }
-        Err(e) => println!("init: node {node} cannot start {prog}: {e}"),
-    };
+    let mut start =
+        |prog, args: &str, class| match urt::spawn(prog, args, SpawnOptions { class, ..SpawnOptions::default() }) {
+            Ok(pid) => {
+                println!("init: node {node} started {prog} (pid {pid})");
+                children.push((pid, prog));
+            }
+            Err(e) => println!("init: node {node} cannot start {prog}: {e}"),
+        };
     let mut asked = false;
     for word in cmdline.split_whitespace() {
-        let Some((target, spec)) = parse_run(word, console) else { continue };
+        let Some((target, class, spec)) = parse_run(word, console) else { continue };
         if target != node {
             continue;
         }
@@ -49,10 +53,10 @@ fn main() -> i32 {
         let mut parts = spec.split(':');
         let prog = parts.next().unwrap_or("");
         let args: String = parts.collect::<Vec<_>>().join(" ");
-        start(prog, &args);
+        start(prog, &args, class);
     }
     if node == console && !asked && !scripted(cmdline) {
-        start("shell", "");
+        start("shell", "", Class::Auto);
     }
     loop {
         match urt::wait(0) {
@@ -75,15 +79,19 @@ fn scripted(cmdline: &str) -> bool {
     cmdline.split_whitespace().any(|w| w == "poweroff" || w.starts_with("ktest=") || w.starts_with("bench="))
 }
 
-/// The target node and `PROG[:ARG...]` of a `run=` or `run@N=` word.
-fn parse_run(word: &str, console: u32) -> Option<(u32, &str)> {
+/// The target node, class and `PROG[:ARG...]` of a `run[@N][.CLASS]=` word.
+fn parse_run(word: &str, console: u32) -> Option<(u32, Class, &str)> {
     let (key, spec) = word.split_once('=')?;
     if spec.is_empty() {
         return None;
     }
+    let (key, class) = match key.split_once('.') {
+        Some((key, name)) => (key, Class::from_name(name)?),
+        None => (key, Class::Auto),
+    };
     match key {
-        "run" => Some((console, spec)),
-        _ => Some((key.strip_prefix("run@")?.parse().ok()?, spec)),
+        "run" => Some((console, class, spec)),
+        _ => Some((key.strip_prefix("run@")?.parse().ok()?, class, spec)),
     }
 }
 

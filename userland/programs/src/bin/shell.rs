@@ -15,6 +15,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use line_edit::{Action, LineEditor};
 use urt::{print, println, Error, NodeInfo, ProcessInfo, ProcessState, SpawnOptions};
+use user_abi::Class;
 use user_abi::{TYPEAHEAD_BYTES, WAIT_INPUT, WAIT_NOHANG};
 
 const PROMPT: &str = "mk> ";
@@ -28,7 +29,7 @@ const HELP: &[(&str, &str)] = &[
     ("ps", "list the processes of this node"),
     ("nodes", "list the nodes of the machine"),
     ("sysinfo", "this node's memory, calls, faults and console drops"),
-    ("run PROGRAM [ARGS...] [&]", "start a program and wait for it (Ctrl-C ends it; & : don't wait)"),
+    ("run [-c CLASS] PROGRAM [ARGS...] [&]", "start a program and wait for it (Ctrl-C ends it; & : don't wait)"),
     ("kill PID", "end a process of this node"),
     ("trace", "every node prints its trace since the last one (bootarg trace)"),
     ("poweroff", "switch the machine off"),
@@ -162,7 +163,7 @@ fn reap_background() {
 
 fn help() {
     for (cmd, what) in HELP {
-        println!("  {cmd:<26} {what}");
+        println!("  {cmd:<37} {what}");
     }
 }
 
@@ -172,13 +173,13 @@ fn ps() {
         Ok(n) => n,
         Err(e) => return println!("ps: {e}"),
     };
-    println!("  PID  PPID STATE     CORE PRI CPU_MS UTIL NAME");
+    println!("  PID  PPID STATE     CORE PRI CPU_MS UTIL CLASS      NAME");
     for p in &procs[..n] {
         let state = ProcessState::from_number(p.state).map_or("?", |s| s.name());
         // A '*' after the core marks a program pinned to it.
         let pin = if p.pinned != 0 { '*' } else { ' ' };
         println!(
-            "{:>5} {:>5} {:<9} {:>3}{pin} {:>3} {:>6} {:>4} {}",
+            "{:>5} {:>5} {:<9} {:>3}{pin} {:>3} {:>6} {:>4} {:<10} {}",
             p.pid,
             p.parent,
             state,
@@ -186,8 +187,19 @@ fn ps() {
             p.priority,
             p.cpu_ns / 1_000_000,
             p.util,
+            class_of(p),
             p.name()
         );
+    }
+}
+
+/// The class `ps` shows: as spawned, and for `auto` what it counts as now.
+fn class_of(p: &ProcessInfo) -> &'static str {
+    match (Class::from_number(p.class), p.heavy != 0) {
+        (Some(Class::Heavy), _) => "heavy",
+        (Some(Class::Light), _) => "light",
+        (_, true) => "auto:heavy",
+        (_, false) => "auto:light",
     }
 }
 
@@ -235,11 +247,18 @@ fn run(words: &[&str]) {
         [rest @ .., "&"] => (true, rest),
         _ => (false, words),
     };
+    let (class, words) = match words {
+        ["-c", name, rest @ ..] => match Class::from_name(name) {
+            Some(c) => (c, rest),
+            None => return println!("run: no class {name} (heavy, light or auto)"),
+        },
+        _ => (Class::Auto, words),
+    };
     let [prog, args @ ..] = words else {
-        return println!("run: usage: run PROGRAM [ARGS...] [&]");
+        return println!("run: usage: run [-c heavy|light|auto] PROGRAM [ARGS...] [&]");
     };
     let args = args.join(" ");
-    let options = SpawnOptions { foreground: !background, ..SpawnOptions::default() };
+    let options = SpawnOptions { foreground: !background, class, ..SpawnOptions::default() };
     let pid = match urt::spawn(prog, &args, options) {
         Ok(pid) => pid,
         Err(e) => return println!("run: {prog}: {e}"),
