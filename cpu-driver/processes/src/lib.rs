@@ -227,8 +227,10 @@ impl<P: Platform> Kernel<P> {
         self.procs.iter().filter(|p| p.is_some()).count()
     }
 
-    fn alloc_asid(&mut self) -> Option<u16> {
-        for (w, word) in self.asids.iter_mut().enumerate() {
+    /// Takes a free ASID of `asids` (a field of its own, so a spawn can hold
+    /// its program file, borrowed from the platform, meanwhile).
+    fn alloc_asid(asids: &mut [u64; 4]) -> Option<u16> {
+        for (w, word) in asids.iter_mut().enumerate() {
             if *word != u64::MAX {
                 let bit = (!*word).trailing_zeros();
                 *word |= 1 << bit;
@@ -238,8 +240,8 @@ impl<P: Platform> Kernel<P> {
         None
     }
 
-    fn free_asid(&mut self, asid: u16) {
-        self.asids[usize::from(asid / 64) % 4] &= !(1 << (asid % 64));
+    fn free_asid(asids: &mut [u64; 4], asid: u16) {
+        asids[usize::from(asid / 64) % 4] &= !(1 << (asid % 64));
     }
 
     /// Starts program `name` of the boot image as a child of `parent`.
@@ -251,9 +253,7 @@ impl<P: Platform> Kernel<P> {
         options: user_abi::SpawnOptions,
     ) -> Result<u32, SpawnError> {
         use user_abi::Error;
-        if self.platform.program(name).is_none() {
-            return Err(Error::NoSuchProgram);
-        }
+        let file = self.platform.program(name).ok_or(Error::NoSuchProgram)?;
         if name.len() >= NAME_BYTES {
             return Err(Error::TooBig);
         }
@@ -264,15 +264,14 @@ impl<P: Platform> Kernel<P> {
             return Err(Error::BadArgument);
         }
         let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
-        let asid = self.alloc_asid().ok_or(Error::TooMany)?;
+        let asid = Self::alloc_asid(&mut self.asids).ok_or(Error::TooMany)?;
         // Nothing of an earlier owner of the ASID may survive in any TLB.
         self.platform.flush_asid(asid);
         let Some(frames) = self.frames.as_mut() else { return Err(Error::NoMemory) };
-        let file = self.platform.program(name).unwrap_or(&[]);
         let loaded = match address_space::program::load(frames, self.platform.memory(), asid, file) {
             Ok(l) => l,
             Err(e) => {
-                self.free_asid(asid);
+                Self::free_asid(&mut self.asids, asid);
                 return Err(match e {
                     address_space::program::LoadError::NoMemory => Error::NoMemory,
                     address_space::program::LoadError::BadFile(_) => Error::NoSuchProgram,
@@ -535,7 +534,7 @@ impl<P: Platform> Kernel<P> {
         if let Some(frames) = self.frames.as_mut() {
             space.destroy(frames, self.platform.memory());
         }
-        self.free_asid(asid);
+        Self::free_asid(&mut self.asids, asid);
     }
 
     /// Kills process `s` for a fault, with the one-line report.
