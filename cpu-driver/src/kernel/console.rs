@@ -75,7 +75,9 @@ pub fn emit_bulk(line: &Line) {
 fn push(source: u32, text: &[u8], end: End, priority: Priority) {
     let Some(node) = ctx::get() else { return };
     let Some(console) = node.own_console() else { return };
-    let give_up = time::now().saturating_add(time::ticks_us(KERNEL_WAIT_US));
+    // Set the first time kernel text finds the ring full: the common push
+    // reads no clock.
+    let mut give_up = None;
     loop {
         let done = {
             let _producer = PRODUCER.lock();
@@ -85,9 +87,12 @@ fn push(source: u32, text: &[u8], end: End, priority: Priority) {
         if done {
             return;
         }
-        if priority == Priority::Kernel && time::now() >= give_up {
-            console.ring.record_drop();
-            return;
+        if priority == Priority::Kernel {
+            let now = time::now();
+            if now >= *give_up.get_or_insert_with(|| now.saturating_add(time::ticks_us(KERNEL_WAIT_US))) {
+                console.ring.record_drop();
+                return;
+            }
         }
         // On the console owner any core may drain the rings itself; anyone
         // else waits for the owner (the doorbell above woke it).

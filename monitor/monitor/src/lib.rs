@@ -348,10 +348,15 @@ impl<'a, P: Platform> Monitor<'a, P> {
             busy |= n > 0;
         }
         self.check_phase();
-        let status = self.status();
-        if status != self.published {
-            self.platform.publish_status(&status);
-            self.published = status;
+        // The counters move only when a step did something (a drop while
+        // sending outside a step is published with the next busy one), so
+        // an idle poll does not add them up.
+        if busy {
+            let status = self.status();
+            if status != self.published {
+                self.platform.publish_status(&status);
+                self.published = status;
+            }
         }
         busy
     }
