@@ -14,10 +14,13 @@
 #![no_std]
 
 mod endpoint;
+pub mod place;
 mod platform;
+pub mod remote;
 mod run;
 pub mod syscall;
 pub mod util;
+pub mod view;
 
 use address_space::{Frames, UserSpace};
 use handoff::{MAX_NODES, MAX_NODE_CPUS};
@@ -26,8 +29,10 @@ use trace_ring::{Event, Kind};
 use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
 
 pub use platform::{InputLost, MessageCounts, NodeFacts, Platform};
+pub use remote::{Outgoing, RemoteChild, RemoteCounts};
 pub use run::Next;
 pub use syscall::{handle, CallArgs, Outcome, WRITE_MAX};
+pub use view::{ViewCounts, Views};
 
 /// Most processes one node holds (zombies included).
 pub const MAX_PROCS: usize = 64;
@@ -62,6 +67,12 @@ pub enum State {
         va: u64,
         len: usize,
     },
+    /// Waiting for another node to answer `request`.
+    Remote {
+        request: u32,
+        call: remote::RemoteCall,
+        deadline: u64,
+    },
     Zombie(ExitStatus),
 }
 
@@ -74,6 +85,7 @@ impl State {
             State::Waiting { .. } => ProcessState::Waiting,
             State::Receiving { .. } => ProcessState::Receiving,
             State::Reading { .. } => ProcessState::Reading,
+            State::Remote { .. } => ProcessState::Waiting,
             State::Zombie(_) => ProcessState::Zombie,
         }
     }
@@ -81,7 +93,9 @@ impl State {
     /// The counter value at which a blocked process gives up, if any.
     fn deadline(self) -> Option<u64> {
         match self {
-            State::Sleeping { deadline } | State::Receiving { deadline, .. } => Some(deadline),
+            State::Sleeping { deadline } | State::Receiving { deadline, .. } | State::Remote { deadline, .. } => {
+                Some(deadline)
+            }
             _ => None,
         }
     }
@@ -117,6 +131,14 @@ pub struct Process {
     /// The class it was spawned with, and whether it counts as heavy now.
     pub class: user_abi::Class,
     pub heavy: bool,
+    /// Spawned for one node (`run@N=`, `run -n N`): never moved off it.
+    pub node_pinned: bool,
+    /// When it was spawned (ns).
+    pub born_ns: u64,
+    /// Its work: CPU time times the capacity it ran at, in ns of a 1024 core.
+    pub work_ns: u64,
+    /// Times it moved to another node.
+    pub moves: u32,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
     mapped: u64,
     map_next: u64,
@@ -132,6 +154,14 @@ impl Process {
     /// Whether it was asked to end while it ran (and has not yet).
     pub fn kill_pending(&self) -> bool {
         self.kill_pending
+    }
+
+    /// Its utilization at `now_ns`: still rising while it runs (on a core
+    /// of `capacity`), fading while not.
+    pub fn util_now(&self, now_ns: u64, capacity: u32) -> u32 {
+        let mut u = self.util;
+        u.update(now_ns, (self.state == State::Running).then_some(capacity));
+        u.value()
     }
 }
 
@@ -169,6 +199,20 @@ pub struct Kernel<P: Platform> {
     pub nodes: [Option<NodeInfo>; MAX_NODES],
     /// Spaces of ended programs waiting for every core to unload them.
     retired: heapless::Vec<UserSpace, MAX_PROCS>,
+    /// Messages for other nodes, for the monitor to send.
+    outbox: heapless::Deque<remote::Outgoing, { remote::OUTBOX }>,
+    request_seq: u32,
+    remote_children: heapless::Vec<remote::RemoteChild, MAX_PROCS>,
+    pub remote_counts: remote::RemoteCounts,
+    /// Every other node as its monitor last told.
+    pub views: view::Views,
+    view_version: u32,
+    /// The capacity calibration measured on this node's cores (lowest, highest).
+    pub measured: (u32, u32),
+    /// Where programs go (bootarg `sched=`).
+    pub policy: placement::Chosen,
+    /// The policy's view, rebuilt for each decision.
+    pub scratch: place::Scratch,
 }
 
 /// Why a spawn failed.
@@ -196,6 +240,15 @@ impl<P: Platform> Kernel<P> {
             stats: Stats { calls: 0, failed_calls: 0, faults: 0 },
             nodes: [None; MAX_NODES],
             retired: heapless::Vec::new(),
+            outbox: heapless::Deque::new(),
+            request_seq: 0,
+            remote_children: heapless::Vec::new(),
+            remote_counts: remote::RemoteCounts { stale_replies: 0, orphan_exits: 0, bad_requests: 0 },
+            views: view::Views::new(),
+            view_version: 0,
+            measured: (0, 0),
+            policy: placement::Chosen::Capacity(placement::Capacity::DEFAULT),
+            scratch: place::Scratch::new(),
         }
     }
 
@@ -206,6 +259,9 @@ impl<P: Platform> Kernel<P> {
         self.node = node;
         self.cores = cores.clamp(1, MAX_NODE_CPUS);
         self.frames = Some(Frames::new(ram_pa, ram_size));
+        // Pids are the machine's: node n of N hands out n+1, n+1+N, ...
+        self.next_pid = node.id + 1;
+        self.measured = (node.capacity, node.capacity);
     }
 
     pub fn platform(&self) -> &P {
@@ -279,7 +335,10 @@ impl<P: Platform> Kernel<P> {
             }
         };
         let pid = self.next_pid;
-        self.next_pid = self.next_pid.wrapping_add(1).max(1);
+        self.next_pid = match self.next_pid.checked_add(self.node.count.max(1)) {
+            Some(next) => next,
+            None => self.node.id + 1,
+        };
         self.trace(Kind::Spawn, pid, |e| {
             e.arg = u64::from(parent);
             let n = name.len().min(trace_ring::NAME_BYTES);
@@ -302,6 +361,10 @@ impl<P: Platform> Kernel<P> {
             util: util::Utilization::new(self.platform.nanos(self.platform.now())),
             class: options.class,
             heavy: options.class == user_abi::Class::Heavy,
+            node_pinned: options.node.is_some(),
+            born_ns: self.platform.nanos(self.platform.now()),
+            work_ns: 0,
+            moves: 0,
             maps: heapless::Vec::new(),
             mapped: 0,
             map_next: user_abi::MAP_BASE,
@@ -399,6 +462,7 @@ impl<P: Platform> Kernel<P> {
             match p.state {
                 State::Sleeping { deadline } if now >= deadline => self.resume(s, Ok(0)),
                 State::Receiving { deadline, .. } if now >= deadline => self.resume(s, Err(user_abi::Error::TimedOut)),
+                State::Remote { deadline, .. } if now >= deadline => self.resume(s, Err(user_abi::Error::Unreachable)),
                 _ => {}
             }
         }
@@ -445,7 +509,8 @@ impl<P: Platform> Kernel<P> {
                 c.parent = 0;
             }
         }
-        if pid == 1 {
+        self.drop_remote_children(pid);
+        if pid == self.init_pid() {
             self.platform.init_ended(status);
             // The node's first core runs the monitor, which reports it.
             self.platform.ring(self.bells[0]);
@@ -460,7 +525,9 @@ impl<P: Platform> Kernel<P> {
                 p.state = State::Zombie(status);
             }
         } else {
+            // A parent on another node keeps the zombie there.
             self.procs[s] = None;
+            self.report_exit(pid, parent, status);
         }
     }
 
@@ -554,7 +621,7 @@ impl<P: Platform> Kernel<P> {
 
     /// Ends process `pid` at another's request.
     pub fn kill(&mut self, pid: u32) -> Result<(), user_abi::Error> {
-        if pid == 1 {
+        if self.is_init(pid) {
             return Err(user_abi::Error::NotPermitted);
         }
         let s = self.slot_of(pid).ok_or(user_abi::Error::NoSuchProcess)?;

@@ -37,8 +37,10 @@ impl<P: Platform> Kernel<P> {
     pub fn account(&mut self, s: Slot, end: u64) -> u32 {
         let (end_ns, capacity) = (self.platform.nanos(end), self.node.capacity);
         let Some(p) = self.procs[s].as_mut() else { return 0 };
-        p.cpu_ticks += end.saturating_sub(p.running_since);
+        let ran = end.saturating_sub(p.running_since);
+        p.cpu_ticks += ran;
         p.running_since = end;
+        p.work_ns += self.platform.nanos(ran) * u64::from(capacity) / 1024;
         p.util.update(end_ns, Some(capacity));
         p.heavy = crate::util::classify(p.class, p.heavy, p.util.value(), capacity);
         p.pid

@@ -93,7 +93,7 @@ fn dispatch<P: Platform>(
             }
         }
         Call::Read => read(k, s, a[0], a[1]),
-        Call::Spawn => Return(spawn(k, s, a)),
+        Call::Spawn => spawn(k, s, a),
         Call::Wait => wait(k, s, a[0], a[1], a[2]),
         Call::Id => Return(match Id::from_number(a[0]) {
             Some(Id::Process) => Ok(u64::from(p.pid)),
@@ -104,11 +104,9 @@ fn dispatch<P: Platform>(
         }),
         Call::Map => Return(map(k, s, a[0], a[1])),
         Call::Unmap => Return(unmap(k, s, a[0], a[1])),
-        Call::Send => Return(send(k, s, a[0], a[1], a[2])),
+        Call::Send => send(k, s, a),
         Call::Recv => recv(k, s, a, now),
-        Call::Kill => {
-            Return(u32::try_from(a[0]).map_err(|_| Error::NoSuchProcess).and_then(|pid| k.kill(pid)).map(|()| 0))
-        }
+        Call::Kill => kill(k, s, a[0]),
         Call::Ps => Return(ps(k, s, a[0], a[1])),
         Call::Nodes => Return(nodes(k, s, a[0], a[1])),
         Call::SysInfo => Return(sysinfo(k, s, a[0])),
@@ -164,19 +162,52 @@ fn read<P: Platform>(k: &mut Kernel<P>, s: Slot, va: u64, len: u64) -> Outcome {
     Outcome::Return(k.take_input(s, va, len))
 }
 
-fn spawn<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Result<u64, Error> {
-    let (name_len, args_len) = (len_of(a[1])?, len_of(a[3])?);
+/// Blocks `s` while another node works for it, or fails at once.
+fn remote(r: Result<(), Error>) -> Outcome {
+    match r {
+        Ok(()) => Outcome::Blocked,
+        Err(e) => Outcome::Return(Err(e)),
+    }
+}
+
+fn spawn<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
     let mut name = [0u8; user_abi::NAME_BYTES];
     let mut args = [0u8; user_abi::ARGS_BYTES];
-    if name_len >= name.len() || args_len > args.len() {
-        return Err(Error::TooBig);
+    let read = || -> Result<(usize, usize, SpawnOptions), Error> {
+        let (name_len, args_len) = (len_of(a[1])?, len_of(a[3])?);
+        if name_len >= name.len() || args_len > args.len() {
+            return Err(Error::TooBig);
+        }
+        let options = SpawnOptions::decode(a[4]).ok_or(Error::BadArgument)?;
+        Ok((name_len, args_len, options))
+    };
+    let (name_len, args_len, options) = match read() {
+        Ok(r) => r,
+        Err(e) => return Outcome::Return(Err(e)),
+    };
+    let copied = k.copy_in(s, a[0], &mut name[..name_len]).and_then(|()| k.copy_in(s, a[2], &mut args[..args_len]));
+    let name = copied.and_then(|()| core::str::from_utf8(&name[..name_len]).map_err(|_| Error::NoSuchProgram));
+    let Ok(name) = name else { return Outcome::Return(name.map(|_| 0)) };
+    let parent = k.procs[s].as_ref().map_or(0, |p| p.pid);
+    let me = k.node.id;
+    let target = match options.node {
+        Some(n) if u32::from(n) >= k.node.count => return Outcome::Return(Err(Error::BadArgument)),
+        Some(n) => u32::from(n),
+        None => k.place(options.class).unwrap_or(me),
+    };
+    if target == me {
+        Outcome::Return(k.spawn(name, &args[..args_len], parent, options).map(u64::from))
+    } else {
+        remote(k.spawn_remote(s, target, name, &args[..args_len], options))
     }
-    let options = SpawnOptions::decode(a[4]).ok_or(Error::BadArgument)?;
-    k.copy_in(s, a[0], &mut name[..name_len])?;
-    k.copy_in(s, a[2], &mut args[..args_len])?;
-    let name = core::str::from_utf8(&name[..name_len]).map_err(|_| Error::NoSuchProgram)?;
-    let parent = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?.pid;
-    k.spawn(name, &args[..args_len], parent, options).map(u64::from)
+}
+
+fn kill<P: Platform>(k: &mut Kernel<P>, s: Slot, pid: u64) -> Outcome {
+    let Ok(pid) = u32::try_from(pid) else { return Outcome::Return(Err(Error::NoSuchProcess)) };
+    if k.slot_of(pid).is_some() || k.is_init(pid) {
+        return Outcome::Return(k.kill(pid).map(|()| 0));
+    }
+    remote(k.kill_remote(s, pid))
 }
 
 fn wait<P: Platform>(k: &mut Kernel<P>, s: Slot, pid: u64, status_va: u64, flags: u64) -> Outcome {
@@ -211,6 +242,20 @@ fn wait<P: Platform>(k: &mut Kernel<P>, s: Slot, pid: u64, status_va: u64, flags
     }
     if let Some((i, child, status)) = zombie {
         k.procs[i] = None;
+        return Return(k.write_status(s, status_va, status).map(|()| u64::from(child)));
+    }
+    // Children on other nodes: their statuses are kept here.
+    let elsewhere = k.remote_children.iter().enumerate().filter(|(_, c)| c.parent == me && (pid == 0 || c.pid == pid));
+    let mut ended = None;
+    for (i, c) in elsewhere {
+        any = true;
+        if let Some(status) = c.status {
+            ended = Some((i, c.pid, status));
+            break;
+        }
+    }
+    if let Some((i, child, status)) = ended {
+        k.remote_children.swap_remove(i);
         return Return(k.write_status(s, status_va, status).map(|()| u64::from(child)));
     }
     if input && k.platform.input_ready() {
@@ -283,28 +328,59 @@ fn unmap<P: Platform>(k: &mut Kernel<P>, s: Slot, va: u64, len: u64) -> Result<u
     Ok(0)
 }
 
-fn send<P: Platform>(k: &mut Kernel<P>, s: Slot, ep: u64, va: u64, len: u64) -> Result<u64, Error> {
-    let ep = usize::try_from(ep).ok().filter(|&e| (e as u64) < user_abi::ENDPOINTS).ok_or(Error::BadArgument)?;
-    let len = len_of(len)?;
-    if len > user_abi::MESSAGE_BYTES {
-        return Err(Error::TooBig);
-    }
-    let mut msg = super::endpoint::Message { len, bytes: [0; user_abi::MESSAGE_BYTES] };
-    k.copy_in(s, va, &mut msg.bytes[..len])?;
-    // A receiver already waiting takes it directly.
-    let receiver = (0..super::MAX_PROCS).find(|&r| {
-        matches!(k.procs[r].as_ref().map(|p| p.state), Some(State::Receiving { endpoint, len: room, .. }) if endpoint == ep && room >= len)
-    });
-    if let Some(r) = receiver {
-        if let Some(State::Receiving { va, .. }) = k.procs[r].as_ref().map(|p| p.state) {
-            let result = k.copy_out(r, va, &msg.bytes[..len]).map(|()| len as u64);
-            k.resume(r, result);
-            return Ok(0);
+/// `send(endpoint, va, len, node + 1 or 0, pid or 0)`: to an endpoint of
+/// this node, of node `node`, or of the node `pid` lives on.
+fn send<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
+    let mut bytes = [0; user_abi::MESSAGE_BYTES];
+    let read = |k: &Kernel<P>, bytes: &mut [u8; user_abi::MESSAGE_BYTES]| -> Result<(u32, usize, u32), Error> {
+        let ep = u32::try_from(a[0]).ok().filter(|&e| u64::from(e) < user_abi::ENDPOINTS).ok_or(Error::BadArgument)?;
+        let len = len_of(a[2])?;
+        if len > user_abi::MESSAGE_BYTES {
+            return Err(Error::TooBig);
         }
+        k.copy_in(s, a[1], &mut bytes[..len])?;
+        let to = match (a[3], u32::try_from(a[4]).map_err(|_| Error::NoSuchProcess)?) {
+            (0, 0) => k.node.id,
+            (n, 0) => u32::try_from(n - 1).ok().filter(|&n| n < k.node.count).ok_or(Error::BadArgument)?,
+            (_, pid) => k.node_of(pid),
+        };
+        Ok((ep, len, to))
+    };
+    match read(k, &mut bytes) {
+        Err(e) => Outcome::Return(Err(e)),
+        Ok((ep, len, to)) if to == k.node.id => Outcome::Return(k.deliver(ep as usize, &bytes[..len]).map(|()| 0)),
+        Ok((ep, len, to)) => remote(k.send_remote(s, to, ep, &bytes[..len])),
     }
-    let q = k.endpoints.queue(ep).ok_or(Error::BadArgument)?;
-    q.push_back(msg).map_err(|_| Error::WouldBlock)?;
-    Ok(0)
+}
+
+impl<P: Platform> Kernel<P> {
+    /// Puts a message in endpoint `ep` of this node (or straight into a
+    /// receiver waiting there): for local and remote senders alike.
+    pub(crate) fn deliver(&mut self, ep: usize, bytes: &[u8]) -> Result<(), Error> {
+        let len = bytes.len();
+        if ep as u64 >= user_abi::ENDPOINTS {
+            return Err(Error::BadArgument);
+        }
+        if len > user_abi::MESSAGE_BYTES {
+            return Err(Error::TooBig);
+        }
+        let mut msg = super::endpoint::Message { len, bytes: [0; user_abi::MESSAGE_BYTES] };
+        msg.bytes[..len].copy_from_slice(bytes);
+        // A receiver already waiting takes it directly.
+        let receiver = (0..super::MAX_PROCS).find(|&r| {
+            matches!(self.procs[r].as_ref().map(|p| p.state), Some(State::Receiving { endpoint, len: room, .. }) if endpoint == ep && room >= len)
+        });
+        if let Some(r) = receiver {
+            if let Some(State::Receiving { va, .. }) = self.procs[r].as_ref().map(|p| p.state) {
+                let result = self.copy_out(r, va, &msg.bytes[..len]).map(|()| len as u64);
+                self.resume(r, result);
+                return Ok(());
+            }
+        }
+        let q = self.endpoints.queue(ep).ok_or(Error::BadArgument)?;
+        q.push_back(msg).map_err(|_| Error::WouldBlock)?;
+        Ok(())
+    }
 }
 
 fn recv<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5], now: u64) -> Outcome {
@@ -358,20 +434,17 @@ fn copy_array<P: Platform, T: zerocopy::IntoBytes + zerocopy::Immutable>(
     Ok(n as u64)
 }
 
+/// Every node's programs: this node's as they are now, the others' as
+/// the view last had them.
 fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    use crate::view::flags;
     let now = k.platform.now();
     // A running program's time includes the stretch it is in now.
     let used = |p: &super::Process| {
         p.cpu_ticks + if p.state == State::Running { now.saturating_sub(p.running_since) } else { 0 }
     };
-    // Its utilization as of now: still rising while it runs, fading while not.
-    let (now_ns, capacity) = (k.platform.nanos(now), k.node.capacity);
-    let util = |p: &super::Process| {
-        let mut u = p.util;
-        u.update(now_ns, (p.state == State::Running).then_some(capacity));
-        u.value()
-    };
-    let infos = k.procs.iter().flatten().map(|p| ProcessInfo {
+    let (now_ns, capacity, me) = (k.platform.nanos(now), k.node.capacity, k.node.id);
+    let local = k.procs.iter().flatten().map(|p| ProcessInfo {
         pid: p.pid,
         parent: p.parent,
         state: p.state.abi() as u32,
@@ -379,13 +452,34 @@ fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Err
         priority: u32::from(p.priority),
         pinned: u32::from(p.pinned),
         migrations: p.migrations,
-        util: util(p),
+        node: me,
+        moves: p.moves,
+        util: p.util_now(now_ns, capacity),
         class: p.class as u32,
         heavy: u32::from(p.heavy),
         cpu_ns: k.platform.nanos(used(p)),
         name: p.name,
     });
-    copy_array(k, s, va, max, infos)
+    let elsewhere = k.views.programs().map(|(node, r)| {
+        let f = r.state.flags.get();
+        ProcessInfo {
+            pid: r.state.pid.get(),
+            parent: r.state.parent.get(),
+            state: f & flags::STATE_MASK,
+            core: (f >> flags::CORE_SHIFT) & 0x1f,
+            priority: (f >> flags::PRIORITY_SHIFT) & 3,
+            pinned: u32::from(f & flags::CORE_PINNED != 0),
+            migrations: r.state.migrations.get(),
+            node,
+            moves: r.state.moves.get(),
+            util: r.state.util.get(),
+            class: (f >> flags::CLASS_SHIFT) & 3,
+            heavy: u32::from(f & flags::HEAVY != 0),
+            cpu_ns: r.state.cpu_ns.get(),
+            name: r.name,
+        }
+    });
+    copy_array(k, s, va, max, local.chain(elsewhere))
 }
 
 fn nodes<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Error> {

@@ -180,7 +180,7 @@ fn arguments_ids_and_the_clock() {
     assert_eq!(n.ret(s, 1, Call::Args, [0x10, 3, 0, 0, 0]), Err(Error::BadPointer));
     assert_eq!(n.ret(s, 1, Call::Id, [Id::Process as u64, 0, 0, 0, 0]), Ok(pid));
     assert_eq!(n.ret(s, 1, Call::Id, [Id::Parent as u64, 0, 0, 0, 0]), Ok(1));
-    assert_eq!(n.ret(s, 1, Call::Id, [Id::Node as u64, 0, 0, 0, 0]), Ok(2));
+    assert_eq!(n.ret(s, 1, Call::Id, [Id::Node as u64, 0, 0, 0, 0]), Ok(0));
     assert_eq!(n.ret(s, 1, Call::Id, [Id::Core as u64, 0, 0, 0, 0]), Ok(1));
     assert_eq!(n.ret(s, 1, Call::Id, [9, 0, 0, 0, 0]), Err(Error::BadArgument));
     n.fake().now.set(5_000);
@@ -358,7 +358,7 @@ fn faults_are_reported_and_end_only_the_program() {
     assert_eq!(next, Next::Schedule);
     let reports = n.fake().log.borrow().reports.clone();
     assert_eq!(reports.len(), 1);
-    assert!(reports[0].starts_with(&format!("user fault: node 2 core 0 pid {c} (prog): bad memory access at 0x8")));
+    assert!(reports[0].starts_with(&format!("user fault: node 0 core 0 pid {c} (prog): bad memory access at 0x8")));
     assert!(matches!(n.state(c), Some(State::Zombie(ExitStatus::Faulted(Fault::BadAccess)))));
     let stop = n.fake().log.borrow().events.iter().rev().find(|e| e.kind == Kind::Stop as u8).copied();
     assert_eq!(stop.map(|e| e.reason), Some(trace_ring::StopReason::Faulted as u8));
@@ -397,7 +397,7 @@ fn console_input_feeds_readers_and_ctrl_c_stops_the_foreground() {
 
 #[test]
 fn ps_nodes_and_sysinfo_describe_the_node() {
-    let mut n = Node::new(2, true);
+    let mut n = Node::of_machine(2, 3, 2, true, common::PAGES);
     let init = n.run(0);
     let (c, _) = child(&mut n, SpawnOptions::default());
     let buf = DATA + 256;
@@ -405,7 +405,8 @@ fn ps_nodes_and_sysinfo_describe_the_node() {
     let size = std::mem::size_of::<ProcessInfo>();
     let raw = n.get(init, buf, 2 * size);
     let second = ProcessInfo::read_from_bytes(&raw[size..]).expect("a ProcessInfo");
-    assert_eq!((second.pid, second.parent, second.name()), (c, 1, "prog"));
+    assert_eq!((second.pid, second.parent, second.name(), second.node), (c, 3, "prog", 2));
+    assert_eq!(c, 6, "node 2 of 3 hands out pids 3, 6, 9, ...");
     assert_eq!(n.ret(init, 0, Call::Ps, [buf, 1, 0, 0, 0]), Ok(1), "as many as asked");
     assert_eq!(n.ret(init, 0, Call::Ps, [0x10, 8, 0, 0, 0]), Err(Error::BadPointer));
     n.k.nodes[1] = Some(NodeInfo { id: 1, build: 1, capacity: 1024, cpus: 2, linked: 1, console: 0 });

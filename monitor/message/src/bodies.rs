@@ -2,7 +2,7 @@
 //! one line in `messages!`; numbers are never reused.
 
 use crate::{body_bytes, read_body, Frame, Payload};
-use zerocopy::little_endian::{U32, U64};
+use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 /// A monitor introduces itself to a peer: the first message on a channel.
@@ -139,6 +139,131 @@ pub struct Ping {
 /// The answer to a [`Ping`].
 pub type Pong = Ping;
 
+/// Bytes of a [`Chunk`]'s data.
+pub const CHUNK_BYTES: usize = 40;
+
+/// Bytes that go with the next request on the same channel (a spawn's
+/// argument string, an endpoint message): sent before it, in order, from
+/// offset 0; the request names the stream and the total length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct Chunk {
+    pub stream: U32,
+    pub offset: U16,
+    pub len: U16,
+    pub data: [u8; CHUNK_BYTES],
+}
+
+/// A program asks another node to start a program as its child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct SpawnRequest {
+    /// The asking node's number for this request, echoed in [`Reply`];
+    /// also the [`Chunk`] stream of the argument string.
+    pub request: U32,
+    pub parent: U32,
+    /// `user_abi::SpawnOptions::encode` (its node is the receiver).
+    pub options: U64,
+    pub args_len: U16,
+    pub name: [u8; 24],
+    pub _pad: [u8; 2],
+}
+
+/// The answer to a request: a value, or a `user_abi::Error` number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct Reply {
+    pub request: U32,
+    /// 0: `value` is the result; else the error number.
+    pub error: U32,
+    pub value: U64,
+}
+
+/// A program asks the node holding `pid` to end it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct KillRequest {
+    pub request: U32,
+    pub pid: U32,
+    /// Who asks.
+    pub by: U32,
+}
+
+/// A program whose parent lives on another node ended: to the parent's node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct ChildExit {
+    pub child: U32,
+    pub parent: U32,
+    /// `user_abi::ExitStatus::encode`.
+    pub status: U64,
+}
+
+/// A program sends to endpoint `endpoint` of node `node` (the message's
+/// bytes came before it as a [`Chunk`] stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct EndpointSend {
+    pub request: U32,
+    pub endpoint: U32,
+    pub len: U32,
+    pub from: U32,
+}
+
+/// The head of one node's view update: what it is now. The programs follow
+/// as `programs` [`ProgramState`] messages of the same version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct NodeState {
+    pub node: U32,
+    /// Rises with every update the node sends; an older one is stale.
+    pub version: U32,
+    /// Bit per core online.
+    pub online: U32,
+    /// The device tree's capacity of its cores.
+    pub capacity: U32,
+    /// The capacity measured at boot (calibration), lowest and highest core.
+    pub measured_min: U32,
+    pub measured_max: U32,
+    pub runnable: U32,
+    pub programs: U32,
+    /// Summed utilization of its programs.
+    pub util: U32,
+    pub free_pages: U32,
+    /// When it was sent (the generic counter, which all cores share).
+    pub stamp: U64,
+}
+
+/// One program of a node's view update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct ProgramState {
+    pub node: U32,
+    pub version: U32,
+    pub pid: U32,
+    pub parent: U32,
+    /// Bits 0..3 `user_abi::ProcessState`, 3..5 class, 5 heavy, 6 pinned
+    /// to its core, 7 pinned to its node, 8..13 core, 13 measured (an
+    /// `auto` program old enough to be classified), 14..16 priority.
+    pub flags: U32,
+    pub util: U32,
+    /// Work done: CPU time at capacity, in microseconds of a 1024 core.
+    pub work: U64,
+    pub cpu_ns: U64,
+    /// Moves within its node, and between nodes.
+    pub migrations: U32,
+    pub moves: U32,
+}
+
+/// A program's name, sent once with its first [`ProgramState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct ProgramName {
+    pub node: U32,
+    pub pid: U32,
+    pub name: [u8; 24],
+}
+
 macro_rules! messages {
     ($($(#[$doc:meta])* $kind:ident($body:ty) = $n:literal,)*) => {
         /// Message kinds, as numbered on the wire.
@@ -218,4 +343,22 @@ messages! {
     TraceDump(TraceDump) = 9,
     /// See [`TraceDone`].
     TraceDone(TraceDone) = 10,
+    /// See [`Chunk`].
+    Chunk(Chunk) = 11,
+    /// See [`SpawnRequest`].
+    SpawnRequest(SpawnRequest) = 12,
+    /// See [`Reply`].
+    Reply(Reply) = 13,
+    /// See [`KillRequest`].
+    KillRequest(KillRequest) = 14,
+    /// See [`ChildExit`].
+    ChildExit(ChildExit) = 15,
+    /// See [`EndpointSend`].
+    EndpointSend(EndpointSend) = 16,
+    /// See [`NodeState`].
+    NodeState(NodeState) = 17,
+    /// See [`ProgramState`].
+    ProgramState(ProgramState) = 18,
+    /// See [`ProgramName`].
+    ProgramName(ProgramName) = 19,
 }

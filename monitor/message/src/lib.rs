@@ -182,5 +182,5 @@ fn body_bytes<T: IntoBytes + zerocopy::Immutable>(b: &T) -> &[u8] {
 
 /// The little-endian field types message bodies are made of.
 pub mod le {
-    pub use zerocopy::little_endian::{U32, U64};
+    pub use zerocopy::little_endian::{U16, U32, U64};
 }

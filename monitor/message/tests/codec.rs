@@ -1,7 +1,7 @@
 //! The frame codec: round trips, each rejection reason, and damage sweeps.
 
 use message::*;
-use zerocopy::little_endian::{U32, U64};
+use zerocopy::little_endian::{U16, U32, U64};
 
 fn samples() -> Vec<Message> {
     vec![
@@ -37,6 +37,50 @@ fn samples() -> Vec<Message> {
         }),
         Message::Ping(Ping { seq: U64::new(7), stamp: U64::new(123) }),
         Message::Pong(Ping { seq: U64::new(7), stamp: U64::new(123) }),
+        Message::Chunk(Chunk { stream: U32::new(3), offset: U16::new(40), len: U16::new(2), data: [7; CHUNK_BYTES] }),
+        Message::SpawnRequest(SpawnRequest {
+            request: U32::new(9),
+            parent: U32::new(4),
+            options: U64::new(1 << 17),
+            args_len: U16::new(80),
+            name: *b"heavy\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+            _pad: [0; 2],
+        }),
+        Message::Reply(Reply { request: U32::new(9), error: U32::new(0), value: U64::new(7) }),
+        Message::KillRequest(KillRequest { request: U32::new(1), pid: U32::new(8), by: U32::new(2) }),
+        Message::ChildExit(ChildExit { child: U32::new(8), parent: U32::new(2), status: U64::new(3) }),
+        Message::EndpointSend(EndpointSend {
+            request: U32::new(2),
+            endpoint: U32::new(5),
+            len: U32::new(256),
+            from: U32::new(7),
+        }),
+        Message::NodeState(NodeState {
+            node: U32::new(1),
+            version: U32::new(40),
+            online: U32::new(0xf),
+            capacity: U32::new(530),
+            measured_min: U32::new(520),
+            measured_max: U32::new(541),
+            runnable: U32::new(3),
+            programs: U32::new(5),
+            util: U32::new(1400),
+            free_pages: U32::new(9000),
+            stamp: U64::new(1 << 40),
+        }),
+        Message::ProgramState(ProgramState {
+            node: U32::new(1),
+            version: U32::new(40),
+            pid: U32::new(8),
+            parent: U32::new(2),
+            flags: U32::new(0x1a3),
+            util: U32::new(512),
+            work: U64::new(123_456),
+            cpu_ns: U64::new(9_999_999),
+            migrations: U32::new(2),
+            moves: U32::new(1),
+        }),
+        Message::ProgramName(ProgramName { node: U32::new(1), pid: U32::new(8), name: [b'x'; 24] }),
     ]
 }
 

@@ -29,9 +29,14 @@ pub struct Capacity {
     pub room: u32,
 }
 
+impl Capacity {
+    /// A turn is 20 ms of a big core's work; room is up to 80% busy.
+    pub const DEFAULT: Capacity = Capacity { share_us: 20_000, room: 820 };
+}
+
 impl Default for Capacity {
     fn default() -> Self {
-        Capacity { share_us: 20_000, room: 820 }
+        Capacity::DEFAULT
     }
 }
 

@@ -155,11 +155,14 @@ pub enum Error {
     NotPermitted = 13,
     /// Console input was dropped here (typeahead overflowed).
     InputLost = 14,
+    /// The node that holds the process (or was asked) did not answer, or
+    /// cannot be reached.
+    Unreachable = 15,
 }
 
 impl Error {
     /// Every error, by number minus one.
-    pub const ALL: [Error; 14] = [
+    pub const ALL: [Error; 15] = [
         Error::BadCall,
         Error::BadPointer,
         Error::BadArgument,
@@ -174,6 +177,7 @@ impl Error {
         Error::TimedOut,
         Error::NotPermitted,
         Error::InputLost,
+        Error::Unreachable,
     ];
 
     /// The error numbered `n`.
@@ -202,6 +206,7 @@ impl Error {
             Error::TimedOut => "timed out",
             Error::NotPermitted => "not permitted",
             Error::InputLost => "input lost",
+            Error::Unreachable => "node unreachable",
         }
     }
 }

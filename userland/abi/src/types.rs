@@ -141,21 +141,26 @@ pub struct SpawnOptions {
     pub foreground: bool,
     /// What kind of work it is.
     pub class: Class,
+    /// Start it on this node and keep it there; `None`: the placement
+    /// policy chooses, and may move it.
+    pub node: Option<u8>,
 }
 
 impl SpawnOptions {
     /// Bits 0..8: priority + 1 (0: default); bits 8..16: core + 1 (0: any);
-    /// bit 16: foreground; bits 17..19: class.
+    /// bit 16: foreground; bits 17..19: class; bits 19..27: node + 1 (0:
+    /// the policy's choice).
     pub fn encode(self) -> u64 {
         let p = self.priority.map_or(0, |p| u64::from(p) + 1);
         let c = self.core.map_or(0, |c| u64::from(c) + 1);
-        p | (c << 8) | (u64::from(self.foreground) << 16) | ((self.class as u64) << 17)
+        let n = self.node.map_or(0, |n| u64::from(n) + 1);
+        p | (c << 8) | (u64::from(self.foreground) << 16) | ((self.class as u64) << 17) | (n << 19)
     }
 
     /// Rejects unknown bits and priorities out of range (cores are checked
     /// by the kernel, which knows how many it has).
     pub fn decode(raw: u64) -> Option<SpawnOptions> {
-        if raw >> 19 != 0 {
+        if raw >> 27 != 0 {
             return None;
         }
         let class = Class::from_number(((raw >> 17) & 3) as u32)?;
@@ -169,6 +174,7 @@ impl SpawnOptions {
             core: c.checked_sub(1),
             foreground: raw & (1 << 16) != 0,
             class,
+            node: ((raw >> 19) as u8).checked_sub(1),
         })
     }
 }
@@ -233,6 +239,10 @@ pub struct ProcessInfo {
     pub pinned: u32,
     /// Times another core of the node took it over.
     pub migrations: u32,
+    /// The node it is on.
+    pub node: u32,
+    /// Times it moved to another node.
+    pub moves: u32,
     /// Its utilization: a decaying average of its running time (half-life
     /// about 32 ms) at the capacity of the cores it ran on, 0 to 1024.
     pub util: u32,
@@ -343,15 +353,17 @@ mod tests {
             for core in [None, Some(0), Some(15)] {
                 for foreground in [false, true] {
                     for class in [Class::Auto, Class::Heavy, Class::Light] {
-                        let o = SpawnOptions { priority, core, foreground, class };
-                        assert_eq!(SpawnOptions::decode(o.encode()), Some(o));
+                        for node in [None, Some(0), Some(15)] {
+                            let o = SpawnOptions { priority, core, foreground, class, node };
+                            assert_eq!(SpawnOptions::decode(o.encode()), Some(o));
+                        }
                     }
                 }
             }
         }
         assert_eq!(SpawnOptions::decode(5), None, "priority 4 is out of range");
         assert_eq!(SpawnOptions::decode(3 << 17), None, "no class 3");
-        assert_eq!(SpawnOptions::decode(1 << 19), None, "unknown bits");
+        assert_eq!(SpawnOptions::decode(1 << 27), None, "unknown bits");
         assert_eq!(Class::from_name("heavy"), Some(Class::Heavy));
         assert_eq!(Class::from_name("big"), None);
     }

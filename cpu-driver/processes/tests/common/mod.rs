@@ -169,11 +169,16 @@ impl Node {
     }
 
     pub fn with_pages(cores: usize, console: bool, pages: u64) -> Node {
+        Node::of_machine(0, 1, cores, console, pages)
+    }
+
+    /// Node `id` of a machine of `count` nodes.
+    pub fn of_machine(id: u32, count: u32, cores: usize, console: bool, pages: u64) -> Node {
         let mut k = Box::new(Kernel::new(Fake::new(1)));
         let facts = NodeFacts {
-            id: 2,
-            count: 3,
-            console_node: if console { 2 } else { 0 },
+            id,
+            count,
+            console_node: if console { id } else { (id + 1) % count },
             console_input: console,
             capacity: 530,
         };
@@ -183,8 +188,8 @@ impl Node {
             k.online |= 1 << c;
         }
         let pid = k.spawn("prog", b"", 0, SpawnOptions::default()).expect("init spawns");
-        assert_eq!(pid, 1);
-        let init = k.procs.iter().position(|p| p.as_ref().is_some_and(|p| p.pid == 1)).expect("init's slot");
+        assert_eq!(pid, id + 1, "node n's init is pid n + 1");
+        let init = k.procs.iter().position(|p| p.as_ref().is_some_and(|p| p.pid == pid)).expect("init's slot");
         Node { k, init }
     }
 

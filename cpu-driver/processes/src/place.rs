@@ -1,0 +1,104 @@
+//! The placement policy's view, built from this node's own programs (as
+//! they are) and every other node's (as the replicated view has them),
+//! and the spawn-time choice of node.
+
+use crate::view::flags;
+use crate::{Kernel, Platform, State, MAX_PROCS};
+use handoff::MAX_NODES;
+use placement::{Class, NewProgram, NodeView, Policy, ProgramView, View};
+
+/// Room for every program of the machine.
+pub const MAX_VIEW_PROGRAMS: usize = MAX_NODES * MAX_PROCS;
+
+/// The policy's input, rebuilt for each decision.
+pub struct Scratch {
+    pub nodes: heapless::Vec<NodeView, MAX_NODES>,
+    pub programs: heapless::Vec<ProgramView, MAX_VIEW_PROGRAMS>,
+}
+
+impl Scratch {
+    pub const fn new() -> Self {
+        Scratch { nodes: heapless::Vec::new(), programs: heapless::Vec::new() }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a program counts as, from its spawn class, whether it is heavy now
+/// and whether it has run long enough to be measured.
+fn class_of(class: u32, heavy: bool, measured: bool) -> Class {
+    match user_abi::Class::from_number(class) {
+        Some(user_abi::Class::Heavy) => Class::Heavy,
+        Some(user_abi::Class::Light) => Class::Light,
+        _ if !measured => Class::Unknown,
+        _ if heavy => Class::Heavy,
+        _ => Class::Light,
+    }
+}
+
+impl<P: Platform> Kernel<P> {
+    /// Fills [`Kernel::scratch`] with the machine as this node sees it.
+    pub fn fill_view(&mut self) {
+        let now_ns = self.platform.nanos(self.platform.now());
+        let (me, capacity) = (self.node.id, self.node.capacity);
+        let scratch = &mut self.scratch;
+        scratch.nodes.clear();
+        scratch.programs.clear();
+        let _ = scratch.nodes.push(NodeView { node: me, capacity, cores: self.online.count_ones() });
+        for p in self.procs.iter().flatten() {
+            let measured =
+                p.class != user_abi::Class::Auto || now_ns.saturating_sub(p.born_ns) >= crate::util::HALF_LIFE_NS;
+            let _ = scratch.programs.push(ProgramView {
+                pid: p.pid,
+                node: me,
+                class: class_of(p.class as u32, p.heavy, measured),
+                util: p.util_now(now_ns, capacity),
+                work: p.work_ns / 1000,
+                pinned: p.pinned || p.node_pinned,
+                runnable: matches!(p.state, State::Ready | State::Running),
+            });
+        }
+        for n in (0..self.node.count.min(MAX_NODES as u32)).filter(|&n| n != me) {
+            if let Some(v) = self.views.node(n) {
+                let _ = scratch.nodes.push(NodeView {
+                    node: n,
+                    capacity: v.head.capacity.get(),
+                    cores: v.head.online.get().count_ones(),
+                });
+                for r in &v.programs {
+                    let f = r.state.flags.get();
+                    let state = f & flags::STATE_MASK;
+                    let _ = scratch.programs.push(ProgramView {
+                        pid: r.state.pid.get(),
+                        node: n,
+                        class: class_of((f >> flags::CLASS_SHIFT) & 3, f & flags::HEAVY != 0, f & flags::MEASURED != 0),
+                        util: r.state.util.get(),
+                        work: r.state.work.get(),
+                        pinned: f & (flags::CORE_PINNED | flags::NODE_PINNED) != 0,
+                        runnable: state == user_abi::ProcessState::Ready as u32
+                            || state == user_abi::ProcessState::Running as u32,
+                    });
+                }
+            } else if let Some(info) = self.nodes.get(n as usize).copied().flatten().filter(|i| i.linked != 0) {
+                // Linked, but no update yet: its cores, and nothing on them.
+                let _ = scratch.nodes.push(NodeView { node: n, capacity: info.capacity, cores: info.cpus });
+            }
+        }
+    }
+
+    /// The node the policy puts a new program of `class` on.
+    pub fn place(&mut self, class: user_abi::Class) -> Option<u32> {
+        self.fill_view();
+        let class = match class {
+            user_abi::Class::Heavy => Class::Heavy,
+            user_abi::Class::Light => Class::Light,
+            user_abi::Class::Auto => Class::Unknown,
+        };
+        let view = View { nodes: &self.scratch.nodes, programs: &self.scratch.programs };
+        self.policy.place(&view, &NewProgram { class })
+    }
+}

@@ -1,0 +1,269 @@
+//! Processes of the whole machine: fake nodes whose outboxes are carried to
+//! each other as the monitors would carry them. Spawn, wait, kill and
+//! endpoints across nodes, answers that never come, the replicated view
+//! and placement by the policy.
+
+mod common;
+
+use common::{Node, DATA, PAGES};
+use message::Message as user_abi_message;
+use processes::Outcome;
+use user_abi::{Call, Class, Error, ExitStatus, NodeInfo, ProcessInfo, SpawnOptions};
+use zerocopy::FromBytes;
+
+/// A machine of `count` nodes of 2 cores, every one linked to every other;
+/// node `n`'s capacity is `capacity[n]`.
+fn machine(capacity: &[u32]) -> Vec<Node> {
+    let count = capacity.len() as u32;
+    let mut nodes: Vec<Node> = (0..count).map(|id| Node::of_machine(id, count, 2, id == 0, PAGES)).collect();
+    for n in nodes.iter_mut() {
+        n.k.node.capacity = capacity[n.k.node.id as usize];
+        for (peer, &cap) in capacity.iter().enumerate() {
+            n.k.nodes[peer] =
+                Some(NodeInfo { id: peer as u32, build: 1, capacity: cap, cpus: 2, linked: 1, console: 0 });
+        }
+    }
+    nodes
+}
+
+/// Carries every queued message to its node until none is left; returns
+/// how many were carried.
+fn carry(nodes: &mut [Node]) -> usize {
+    let mut carried = 0;
+    loop {
+        let mut batch = Vec::new();
+        for n in nodes.iter_mut() {
+            let from = n.k.node.id;
+            while let Some(o) = n.k.take_outgoing() {
+                batch.push((from, o));
+            }
+        }
+        if batch.is_empty() {
+            return carried;
+        }
+        for (from, o) in batch {
+            carried += 1;
+            let to = &mut nodes[o.to as usize];
+            to.fake().core.set(1);
+            assert!(to.k.on_message(from, &o.message, &o.bytes), "{:?} is about processes", o.message);
+        }
+    }
+}
+
+/// Sends every node's view to every other.
+fn share_views(nodes: &mut [Node]) {
+    let mut parts = Vec::new();
+    for n in nodes.iter_mut() {
+        let from = n.k.node.id;
+        n.k.view_update(&mut |m| parts.push((from, *m)));
+    }
+    for (from, m) in parts {
+        for n in nodes.iter_mut().filter(|n| n.k.node.id != from) {
+            assert!(n.k.on_message(from, &m, &[]));
+        }
+    }
+}
+
+fn spawn_on(n: &mut Node, s: usize, name: &str, node: Option<u8>, class: Class) -> Outcome {
+    let va = n.put(s, 0, name.as_bytes());
+    let options = SpawnOptions { node, class, ..SpawnOptions::default() };
+    n.call(s, 0, Call::Spawn, [va, name.len() as u64, va, 0, options.encode()])
+}
+
+#[test]
+fn a_parent_spawns_on_another_node_and_gets_the_exit_status() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    assert_eq!(spawn_on(&mut m[0], init, "prog", Some(1), Class::Auto), Outcome::Blocked);
+    assert_eq!(carry(&mut m), 2, "the request and its answer");
+    let child = m[0].result(init).expect("the spawn returned") as u32;
+    assert_eq!(child % 2, 0, "a pid of node 1 (2, 4, ...): {child}");
+    let cs = m[1].slot(child);
+    assert_eq!(m[1].k.procs[cs].as_ref().map(|p| p.parent), Some(1));
+    // The parent waits; the child ends on its node; the status comes back.
+    let status = DATA + 64;
+    assert_eq!(m[0].call(init, 0, Call::Wait, [0, status, 0, 0, 0]), Outcome::Blocked);
+    let _ = m[1].run(0);
+    assert_eq!(m[1].call(cs, 0, Call::Exit, [7, 0, 0, 0, 0]), Outcome::Exited);
+    assert!(m[1].state(child).is_none(), "no zombie is kept on the child's node");
+    assert_eq!(carry(&mut m), 1);
+    assert_eq!(m[0].result(init), Some(u64::from(child)));
+    let raw = m[0].get(init, status, 8);
+    assert_eq!(ExitStatus::decode(u64::from_le_bytes(raw.try_into().expect("8 bytes"))), Some(ExitStatus::Exited(7)));
+    assert!(m[0].k.remote_children().is_empty());
+    // Nothing left to wait for.
+    assert_eq!(m[0].ret(init, 0, Call::Wait, [0, 0, 0, 0, 0]), Err(Error::NoChild));
+}
+
+#[test]
+fn a_remote_child_that_ends_first_is_a_zombie_on_the_parents_node() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    let _ = spawn_on(&mut m[0], init, "prog", Some(1), Class::Auto);
+    carry(&mut m);
+    let child = m[0].result(init).expect("spawned") as u32;
+    let cs = m[1].slot(child);
+    let _ = m[1].run(0);
+    m[1].call(cs, 0, Call::Exit, [3, 0, 0, 0, 0]);
+    carry(&mut m);
+    assert_eq!(m[0].k.remote_children()[0].status, Some(ExitStatus::Exited(3)));
+    assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(child), 0, 0, 0, 0]), Ok(u64::from(child)));
+}
+
+#[test]
+fn kill_reaches_other_nodes_but_never_an_init() {
+    let mut m = machine(&[530, 1024, 1024]);
+    let init = m[0].run(0);
+    let _ = spawn_on(&mut m[0], init, "prog", Some(2), Class::Heavy);
+    carry(&mut m);
+    let child = m[0].result(init).expect("spawned") as u32;
+    assert_eq!(m[0].call(init, 0, Call::Kill, [u64::from(child), 0, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[0].result(init), Some(0));
+    assert!(m[2].state(child).is_none());
+    assert_eq!(m[0].ret(init, 0, Call::Wait, [0, DATA + 64, 0, 0, 0]), Ok(u64::from(child)));
+    // Pids 1 to 3 are the nodes' inits.
+    for pid in 1..=3 {
+        assert_eq!(m[0].ret(init, 0, Call::Kill, [pid, 0, 0, 0, 0]), Err(Error::NotPermitted), "pid {pid}");
+    }
+    // A pid nobody has: its home node (302 is node 1's) answers that there
+    // is no such process; one of this node's own is known here to be gone.
+    assert_eq!(m[0].ret(init, 0, Call::Kill, [301, 0, 0, 0, 0]), Err(Error::NoSuchProcess));
+    assert_eq!(m[0].call(init, 0, Call::Kill, [302, 0, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[0].result(init), Some(Error::NoSuchProcess.to_result()));
+}
+
+#[test]
+fn an_answer_that_never_comes_fails_the_call_and_a_late_one_is_dropped() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    assert_eq!(spawn_on(&mut m[0], init, "prog", Some(1), Class::Auto), Outcome::Blocked);
+    // The request is lost.
+    let lost = m[0].k.take_outgoing().expect("the request");
+    let now = m[0].fake().now.get();
+    m[0].fake().now.set(now + processes::remote::REMOTE_TIMEOUT_NS + 1);
+    m[0].k.wake_expired(now + processes::remote::REMOTE_TIMEOUT_NS + 1);
+    assert_eq!(m[0].result(init), Some(Error::Unreachable.to_result()));
+    // It arrives after all: node 1 spawns, its answer finds nobody waiting.
+    assert!(m[1].k.on_message(0, &lost.message, &lost.bytes));
+    carry(&mut m);
+    assert_eq!(m[0].k.remote_counts.stale_replies, 1);
+    // A node that is not linked cannot be asked at all; nor can one out of range.
+    m[0].k.nodes[1] = None;
+    assert_eq!(spawn_on(&mut m[0], init, "prog", Some(1), Class::Auto), Outcome::Return(Err(Error::Unreachable)));
+    assert_eq!(spawn_on(&mut m[0], init, "prog", Some(9), Class::Auto), Outcome::Return(Err(Error::BadArgument)));
+}
+
+#[test]
+fn a_remote_spawn_of_a_missing_program_fails_with_its_error() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    assert_eq!(spawn_on(&mut m[0], init, "nonesuch", Some(1), Class::Auto), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[0].result(init), Some(Error::NoSuchProgram.to_result()));
+    assert!(m[0].k.remote_children().is_empty());
+}
+
+#[test]
+fn endpoints_work_across_nodes_with_the_local_limits() {
+    let mut m = machine(&[530, 1024]);
+    let sender = m[0].run(0);
+    let receiver = m[1].run(0);
+    // Node 1's init waits on endpoint 3.
+    let buf = DATA + 512;
+    assert_eq!(m[1].call(receiver, 0, Call::Recv, [3, buf, 256, u64::MAX, 0]), Outcome::Blocked);
+    let va = m[0].put(sender, 0, b"across");
+    // To node 1 (node + 1 in the fourth argument).
+    assert_eq!(m[0].call(sender, 0, Call::Send, [3, va, 6, 2, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[0].result(sender), Some(0));
+    assert_eq!(m[1].result(receiver), Some(6));
+    assert_eq!(m[1].get(receiver, buf, 6), b"across");
+    // By pid: node 1's init is pid 2. Fill its queue: the ninth is refused.
+    for i in 0..user_abi::ENDPOINT_DEPTH {
+        assert_eq!(m[0].call(sender, 0, Call::Send, [4, va, 6, 0, 2]), Outcome::Blocked, "message {i}");
+        carry(&mut m);
+        assert_eq!(m[0].result(sender), Some(0));
+    }
+    assert_eq!(m[0].call(sender, 0, Call::Send, [4, va, 6, 0, 2]), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[0].result(sender), Some(Error::WouldBlock.to_result()));
+    assert_eq!(m[0].ret(sender, 0, Call::Send, [99, va, 6, 2, 0]), Err(Error::BadArgument));
+    assert_eq!(m[0].ret(sender, 0, Call::Send, [4, va, 6, 9, 0]), Err(Error::BadArgument));
+}
+
+#[test]
+fn ps_lists_every_nodes_programs_from_the_view() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    let _ = spawn_on(&mut m[0], init, "other", Some(1), Class::Light);
+    carry(&mut m);
+    share_views(&mut m);
+    let buf = DATA + 256;
+    assert_eq!(m[0].ret(init, 0, Call::Ps, [buf, 8, 0, 0, 0]), Ok(3));
+    let size = std::mem::size_of::<ProcessInfo>();
+    let raw = m[0].get(init, buf, 3 * size);
+    let infos: Vec<_> = raw.chunks(size).map(|c| ProcessInfo::read_from_bytes(c).expect("info")).collect();
+    let rows: Vec<_> = infos.iter().map(|p| (p.pid, p.node, p.name().to_string(), p.class)).collect();
+    assert!(rows.contains(&(1, 0, "prog".into(), 0)), "{rows:?}");
+    assert!(rows.contains(&(2, 1, "prog".into(), 0)), "{rows:?}");
+    assert!(rows.contains(&(4, 1, "other".into(), Class::Light as u32)), "{rows:?}");
+    assert_eq!(m[0].k.node_of(4), 1);
+}
+
+#[test]
+fn stale_and_overtaken_view_updates_are_dropped() {
+    let mut m = machine(&[530, 1024]);
+    let mut first = Vec::new();
+    m[1].k.view_update(&mut |p| first.push(*p));
+    let mut second = Vec::new();
+    m[1].k.view_update(&mut |p| second.push(*p));
+    // The second arrives first; the first is then stale.
+    for p in second.iter().chain(first.iter()) {
+        m[0].k.on_message(1, p, &[]);
+    }
+    let counts = m[0].k.views.counts;
+    assert_eq!((counts.updates, counts.stale), (1, 1), "{counts:?}");
+    assert_eq!(m[0].k.views.node(1).map(|n| n.head.version.get()), Some(2));
+    // A third cut short by a fourth: the third is counted incomplete.
+    let mut third = Vec::new();
+    m[1].k.view_update(&mut |p| third.push(*p));
+    let mut fourth = Vec::new();
+    m[1].k.view_update(&mut |p| fourth.push(*p));
+    m[0].k.on_message(1, &third[0], &[]);
+    for p in &fourth {
+        m[0].k.on_message(1, p, &[]);
+    }
+    let counts = m[0].k.views.counts;
+    assert_eq!((counts.updates, counts.incomplete), (2, 1), "{counts:?}");
+    // Parts that claim another node, or belong to no update, are refused.
+    let bad = m[0].k.views.counts.bad;
+    m[0].k.on_message(0, &fourth[0], &[]);
+    let mut forged = fourth[1];
+    if let user_abi_message::ProgramState(p) = &mut forged {
+        p.version = message::le::U32::new(99);
+    }
+    m[0].k.on_message(1, &forged, &[]);
+    assert_eq!(m[0].k.views.counts.bad, bad + 2);
+}
+
+#[test]
+fn the_policy_sends_heavy_work_to_the_big_node() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    share_views(&mut m);
+    // Unpinned and heavy: capacity puts it on the idle big node.
+    assert_eq!(spawn_on(&mut m[0], init, "prog", None, Class::Heavy), Outcome::Blocked);
+    carry(&mut m);
+    let child = m[0].result(init).expect("spawned") as u32;
+    assert!(m[1].state(child).is_some(), "pid {child} runs on node 1");
+    // Light work stays on the LITTLE node.
+    for _ in 0..2 {
+        assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Return(Ok(_))));
+    }
+    // Blind balances counts: 3 runnable here, 2 there.
+    m[0].k.policy = placement::by_name("blind").expect("blind");
+    share_views(&mut m);
+    assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Blocked), "node 1 has fewer");
+}
