@@ -207,6 +207,8 @@ pub struct Kernel<P: Platform> {
     /// Every other node as its monitor last told.
     pub views: view::Views,
     view_version: u32,
+    /// The programs and states the last update described.
+    view_digest: u64,
     /// The capacity calibration measured on this node's cores (lowest, highest).
     pub measured: (u32, u32),
     /// Where programs go (bootarg `sched=`).
@@ -246,6 +248,7 @@ impl<P: Platform> Kernel<P> {
             remote_counts: remote::RemoteCounts { stale_replies: 0, orphan_exits: 0, bad_requests: 0 },
             views: view::Views::new(),
             view_version: 0,
+            view_digest: 0,
             measured: (0, 0),
             policy: placement::Chosen::Capacity(placement::Capacity::DEFAULT),
             scratch: place::Scratch::new(),
@@ -686,7 +689,8 @@ impl<P: Platform> Kernel<P> {
     pub fn on_input(&mut self) {
         if let Some(fg) = self.foreground {
             if self.platform.take_interrupts() {
-                let _ = self.kill(fg);
+                self.kill_anywhere(fg);
+                self.foreground = None;
             }
         }
         self.feed_readers();

@@ -20,6 +20,8 @@ use user_abi::{Error, ExitStatus, SpawnOptions, ARGS_BYTES, NAME_BYTES};
 pub const OUTBOX: usize = 32;
 /// Bytes that may go with one message (an argument string, an endpoint message).
 pub const BYTES_MAX: usize = ARGS_BYTES;
+/// The request number of a request nobody waits on.
+const NO_ANSWER: u32 = 0;
 /// How long a call to another node waits for its answer.
 pub const REMOTE_TIMEOUT_NS: u64 = 2_000_000_000;
 
@@ -34,7 +36,7 @@ pub struct Outgoing {
 /// What a process blocked on another node asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoteCall {
-    Spawn { node: u32 },
+    Spawn { node: u32, foreground: bool },
     Kill,
     Send,
 }
@@ -103,14 +105,23 @@ impl<P: Platform> Kernel<P> {
         self.outbox.pop_front()
     }
 
+    /// The next message, if `fits(to, bytes)` says its link can take it
+    /// now; otherwise it waits (and so do those behind it, keeping order).
+    pub fn take_outgoing_if(&mut self, fits: impl Fn(u32, usize) -> bool) -> Option<Outgoing> {
+        let front = self.outbox.front()?;
+        if !fits(front.to, front.bytes.len()) {
+            return None;
+        }
+        self.outbox.pop_front()
+    }
+
     /// Queues `message` for node `to` and wakes the monitor (on the
-    /// node's first core).
+    /// node's first core: rung there too, since the monitor gets its core
+    /// back from the programs only at a doorbell).
     pub(crate) fn post(&mut self, to: u32, message: Message, bytes: &[u8]) -> Result<(), Error> {
         let bytes = heapless::Vec::from_slice(bytes).map_err(|()| Error::TooBig)?;
         self.outbox.push_back(Outgoing { to, message, bytes }).map_err(|_| Error::TooMany)?;
-        if self.platform.this_core() != 0 {
-            self.platform.ring(self.bells[0]);
-        }
+        self.platform.ring(self.bells[0]);
         Ok(())
     }
 
@@ -127,7 +138,8 @@ impl<P: Platform> Kernel<P> {
         if to >= self.node.count || self.nodes.get(to as usize).is_none_or(|n| n.is_none_or(|n| n.linked == 0)) {
             return Err(Error::Unreachable);
         }
-        self.request_seq = self.request_seq.wrapping_add(1) & 0x00ff_ffff;
+        // Never 0 ([`NO_ANSWER`]).
+        self.request_seq = (self.request_seq & 0x00ff_ffff) % 0x00ff_ffff + 1;
         let request = (self.request_seq << 8) | s as u32;
         self.post(to, message(request), bytes)?;
         let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(REMOTE_TIMEOUT_NS));
@@ -153,8 +165,10 @@ impl<P: Platform> Kernel<P> {
         if name.len() >= NAME_BYTES {
             return Err(Error::TooBig);
         }
+        // Ctrl-C reaches a foreground program on another node by message.
+        let foreground = options.foreground && self.node.console_input;
         let options = SpawnOptions { foreground: false, ..options };
-        self.call_remote(s, to, RemoteCall::Spawn { node: to }, args, |request| {
+        self.call_remote(s, to, RemoteCall::Spawn { node: to, foreground }, args, |request| {
             Message::SpawnRequest(SpawnRequest {
                 request: U32::new(request),
                 parent: U32::new(parent),
@@ -261,8 +275,25 @@ impl<P: Platform> Kernel<P> {
         self.spawn(name, bytes, r.parent.get(), options).map(u64::from)
     }
 
-    fn on_reply(&mut self, from: u32, r: &Reply) {
+    /// Ends `pid` wherever it is, for the kernel itself (Ctrl-C): no
+    /// process waits for the answer.
+    pub fn kill_anywhere(&mut self, pid: u32) {
+        if self.slot_of(pid).is_some() {
+            let _ = self.kill(pid);
+            return;
+        }
+        let to = self.node_of(pid);
+        if to != self.node.id {
+            let m = KillRequest { request: U32::new(NO_ANSWER), pid: U32::new(pid), by: U32::new(0) };
+            let _ = self.post(to, Message::KillRequest(m), &[]);
+        }
+    }
+
+    fn on_reply(&mut self, _from: u32, r: &Reply) {
         let request = r.request.get();
+        if request == NO_ANSWER {
+            return;
+        }
         let s = (request & 0xff) as Slot;
         let call = match self.procs.get(s).and_then(|p| p.as_ref()).map(|p| p.state) {
             Some(State::Remote { request: want, call, .. }) if want == request => call,
@@ -275,16 +306,21 @@ impl<P: Platform> Kernel<P> {
             0 => Ok(r.value.get()),
             e => Err(Error::from_number(u64::from(e)).unwrap_or(Error::Unreachable)),
         };
-        if let (RemoteCall::Spawn { node }, Ok(pid)) = (call, result) {
+        if let (RemoteCall::Spawn { node, foreground }, Ok(pid)) = (call, result) {
             let parent = self.procs[s].as_ref().map_or(0, |p| p.pid);
             let child = RemoteChild { pid: pid as u32, parent, node, status: None };
             let _ = self.remote_children.push(child);
-            let _ = from;
+            if foreground {
+                self.foreground = Some(pid as u32);
+            }
         }
         self.resume(s, result);
     }
 
     fn on_child_exit(&mut self, child: u32, parent: u32, status: ExitStatus) {
+        if self.foreground == Some(child) {
+            self.foreground = None;
+        }
         let Some(i) = self.remote_children.iter().position(|c| c.pid == child && c.parent == parent) else {
             self.remote_counts.orphan_exits += 1;
             return;

@@ -157,10 +157,25 @@ impl Views {
 }
 
 impl<P: Platform> Kernel<P> {
+    /// Whether an update should go: a program is runnable (its utilization
+    /// and work keep changing), or the set of programs and their states
+    /// changed since the last update.
+    pub fn view_due(&self) -> bool {
+        let runnable = self.procs.iter().flatten().any(|p| matches!(p.state, State::Ready | State::Running));
+        runnable || self.state_digest() != self.view_digest
+    }
+
+    /// A digest of which programs there are and their states.
+    fn state_digest(&self) -> u64 {
+        let mix = |d: u64, p: &crate::Process| d.rotate_left(7) ^ u64::from(p.pid) ^ ((p.state.abi() as u64) << 32);
+        self.procs.iter().flatten().fold(0, mix)
+    }
+
     /// This node's update for its peers: the head, then each program and
     /// its name, through `emit`.
     pub fn view_update(&mut self, emit: &mut dyn FnMut(&Message)) {
         self.view_version = self.view_version.wrapping_add(1);
+        self.view_digest = self.state_digest();
         let (version, node) = (U32::new(self.view_version), U32::new(self.node.id));
         let now = self.platform.now();
         let now_ns = self.platform.nanos(now);

@@ -81,7 +81,25 @@ pub fn init(info: &handoff::NodeBootInfo) {
         console_input: info.is_boot_node() && info.uart_va != 0,
         capacity: info.capacity,
     };
-    KERNEL.lock().init(Hw { ram: NodeRam { pa, va: info.free_va } }, node, pa, programs, cores);
+    let mut k = KERNEL.lock();
+    k.init(Hw { ram: NodeRam { pa, va: info.free_va } }, node, pa, programs, cores);
+    k.policy = policy(info);
+}
+
+/// The placement policy bootarg `sched=NAME` names (`capacity` if none;
+/// an unknown name is reported and the default used).
+fn policy(info: &handoff::NodeBootInfo) -> placement::Chosen {
+    let asked = info.bootargs().split_whitespace().find_map(|w| w.strip_prefix("sched="));
+    match asked.map(|name| (name, placement::by_name(name))) {
+        None => placement::Chosen::default(),
+        Some((_, Some(p))) => p,
+        Some((name, None)) => {
+            if info.is_boot_node() {
+                crate::println!("sched: no policy {name:?} (there are {:?}); using capacity", placement::NAMES);
+            }
+            placement::Chosen::default()
+        }
+    }
 }
 
 impl Platform for Hw {

@@ -98,6 +98,25 @@ impl Platform for MonitorPlatform<'_> {
     fn dump_trace(&self) -> (u64, u64) {
         crate::kernel::trace::dump(self.node)
     }
+    fn deliver(&self, from: u32, m: &message::Message, bytes: &[u8]) -> bool {
+        crate::kernel::proc::KERNEL.lock().on_message(from, m, bytes)
+    }
+    fn take_outgoing(
+        &self,
+        bytes: &mut [u8; monitor::BYTES_MAX],
+        room: &dyn Fn(u32, usize) -> bool,
+    ) -> Option<(u32, message::Message, usize)> {
+        let o = crate::kernel::proc::KERNEL.lock().take_outgoing_if(room)?;
+        let len = o.bytes.len().min(bytes.len());
+        bytes[..len].copy_from_slice(&o.bytes[..len]);
+        Some((o.to, o.message, len))
+    }
+    fn view_due(&self) -> bool {
+        crate::kernel::proc::KERNEL.lock().view_due()
+    }
+    fn view_update(&self, emit: &mut dyn FnMut(&message::Message)) {
+        crate::kernel::proc::KERNEL.lock().view_update(emit);
+    }
     fn poll_spins(&self) -> u32 {
         // Programs wait for this core: hand it to them at once rather than
         // poll the channels first (a doorbell brings the monitor back).
@@ -225,6 +244,7 @@ pub fn run(node: &Node, bell: u64) -> ! {
         build: info.build,
         capacity: info.capacity,
         cpus: info.cpu_count,
+        channel_phases: info.flags & (FLAG_KTEST_CHANNELS | FLAG_BENCH_CHANNELS) != 0,
     };
     let mut monitor = Monitor::new(platform, me, links);
     monitor.link(LINK_TIMEOUT_S);

@@ -22,7 +22,7 @@ mod link;
 mod platform;
 mod stream;
 
-pub use link::Link;
+pub use link::{Link, BYTES_MAX};
 pub use platform::{Mode, Platform};
 pub use stream::INJECTED;
 
@@ -62,7 +62,15 @@ pub struct Identity {
     pub build: u32,
     pub capacity: u32,
     pub cpus: u32,
+    /// This boot runs the coordinated channel phases (tests, benchmarks):
+    /// then a node reads its non-coordinator peers' channels only in a
+    /// phase, so stream data that overtakes its start message waits.
+    pub channel_phases: bool,
 }
+
+/// How often a node sends its view to its peers, at most (microseconds):
+/// a view is never older than this plus the channel's transit.
+pub const VIEW_PERIOD_US: u64 = 10_000;
 
 /// The phase this node is running.
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +109,8 @@ pub struct Monitor<'a, P: Platform> {
     /// Coordinator: the last trace request, and who has answered it.
     trace_request: u32,
     traces_done: [Option<(u64, u64)>; MAX_NODES],
+    /// When the next view update may go.
+    view_next: u64,
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -127,6 +137,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             published: Status::default(),
             trace_request: 0,
             traces_done: [None; MAX_NODES],
+            view_next: 0,
         }
     }
 
@@ -314,6 +325,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 pending |= l.tx.arm();
             }
         }
+        // A view update that is due wakes the node when it may go.
+        let deadline = if self.platform.view_due() { deadline.min(self.view_next) } else { deadline };
         if !pending && !self.platform.service() {
             self.platform.sleep(Mode::Interrupt, deadline);
         }
@@ -347,6 +360,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
             }
             busy |= n > 0;
         }
+        busy |= self.send_outgoing();
+        busy |= self.send_view();
         self.check_phase();
         // The counters move only when a step did something (a drop while
         // sending outside a step is published with the next busy one), so
@@ -359,6 +374,67 @@ impl<'a, P: Platform> Monitor<'a, P> {
             }
         }
         busy
+    }
+
+    /// Sends the kernel's messages for other nodes, each with its bytes
+    /// first as chunks, while their links have room.
+    fn send_outgoing(&mut self) -> bool {
+        let mut bytes = [0u8; BYTES_MAX];
+        let mut sent = false;
+        loop {
+            let mut rooms = [usize::MAX; MAX_NODES];
+            for l in self.links.iter_mut() {
+                if let Some(r) = rooms.get_mut(l.peer as usize) {
+                    *r = l.room();
+                }
+            }
+            // No link: usize::MAX, so it is taken and dropped (counted) by
+            // `send`, not left to block the rest.
+            let room = |to: u32, len: usize| {
+                let frames = len.div_ceil(message::CHUNK_BYTES) + 1;
+                rooms.get(to as usize).is_none_or(|&r| r >= frames)
+            };
+            let Some((to, m, len)) = self.platform.take_outgoing(&mut bytes, &room) else { return sent };
+            let stream = match m {
+                Message::SpawnRequest(r) => r.request.get(),
+                Message::EndpointSend(r) => r.request.get(),
+                _ => 0,
+            };
+            for (i, part) in bytes[..len].chunks(message::CHUNK_BYTES).enumerate() {
+                let mut data = [0u8; message::CHUNK_BYTES];
+                data[..part.len()].copy_from_slice(part);
+                let chunk = message::Chunk {
+                    stream: U32::new(stream),
+                    offset: message::le::U16::new((i * message::CHUNK_BYTES) as u16),
+                    len: message::le::U16::new(part.len() as u16),
+                    data,
+                };
+                self.send(to, &Message::Chunk(chunk));
+            }
+            self.send(to, &m);
+            sent = true;
+        }
+    }
+
+    /// Sends this node's view to every linked peer, when it changed and
+    /// the last update is at least [`VIEW_PERIOD_US`] old.
+    fn send_view(&mut self) -> bool {
+        let now = self.platform.now();
+        if now < self.view_next || !self.linked || !self.platform.view_due() {
+            return false;
+        }
+        self.view_next = now.saturating_add(self.platform.frequency() / 1_000_000 * VIEW_PERIOD_US);
+        let peers: Vec<u32, MAX_NODES> = self.links.iter().filter(|l| l.hello.is_some()).map(|l| l.peer).collect();
+        let mut parts: Vec<Message, { 1 + 2 * 64 }> = Vec::new();
+        self.platform.view_update(&mut |m| {
+            let _ = parts.push(*m);
+        });
+        for &peer in &peers {
+            for m in &parts {
+                self.send(peer, m);
+            }
+        }
+        true
     }
 
     /// What this monitor has counted since boot.
@@ -376,7 +452,11 @@ impl<'a, P: Platform> Monitor<'a, P> {
     /// stream data that overtakes this node's own start message waits in
     /// the ring instead of being judged against the previous phase.
     fn may_receive(&self, i: usize) -> bool {
-        !self.linked || self.phase.is_some() || self.is_coordinator() || self.links[i].peer == self.me.coordinator
+        !self.me.channel_phases
+            || !self.linked
+            || self.phase.is_some()
+            || self.is_coordinator()
+            || self.links[i].peer == self.me.coordinator
     }
 
     fn handle(&mut self, i: usize, p: &Payload) {
@@ -434,7 +514,26 @@ impl<'a, P: Platform> Monitor<'a, P> {
                     *slot = Some((d.events.get(), d.lost.get()));
                 }
             }
-            _ => self.links[i].unexpected = self.links[i].unexpected.saturating_add(1),
+            Message::Chunk(c) => {
+                if !self.links[i].chunks.take(&c) {
+                    self.links[i].unexpected = self.links[i].unexpected.saturating_add(1);
+                }
+            }
+            m => {
+                let stream = match m {
+                    Message::SpawnRequest(r) => Some(r.request.get()),
+                    Message::EndpointSend(r) => Some(r.request.get()),
+                    _ => None,
+                };
+                let link = &mut self.links[i];
+                let bytes = match stream {
+                    Some(stream) => link.chunks.finish(stream),
+                    None => &[],
+                };
+                if !self.platform.deliver(peer, &m, bytes) {
+                    self.links[i].unexpected = self.links[i].unexpected.saturating_add(1);
+                }
+            }
         }
     }
 

@@ -6,8 +6,11 @@ use channel::{Channel, Notifier, Receiver, Sender};
 use heapless::Deque;
 use message::{Hello, Message, Payload, Rejects};
 
-/// Control messages a link holds while its ring is full.
-const OUTBOX: usize = 16;
+/// Control messages a link holds while its ring is full: room for the
+/// largest request with its bytes.
+const OUTBOX: usize = 32;
+/// Most bytes that go before one request ([`message::Chunk`]s).
+pub const BYTES_MAX: usize = 512;
 /// Most stream frames sent in one step, so one busy link never starves the others.
 const STREAM_BATCH: u64 = 32;
 
@@ -25,6 +28,45 @@ pub struct Link<'a, N: Notifier> {
     pub unexpected: u32,
     pub(crate) stream_tx: StreamTx,
     pub(crate) stream_rx: StreamRx,
+    /// The bytes of the request being received.
+    pub(crate) chunks: Chunks,
+}
+
+/// A request's bytes as its [`message::Chunk`]s arrive: in order, from
+/// offset 0, one stream at a time.
+pub(crate) struct Chunks {
+    pub stream: u32,
+    pub len: usize,
+    pub bytes: [u8; BYTES_MAX],
+}
+
+impl Chunks {
+    /// Takes one chunk; false (and the stream dropped) if it does not
+    /// follow the ones before.
+    pub fn take(&mut self, c: &message::Chunk) -> bool {
+        let (offset, len) = (usize::from(c.offset.get()), usize::from(c.len.get()));
+        if offset == 0 {
+            self.stream = c.stream.get();
+            self.len = 0;
+        }
+        let fits = len <= c.data.len() && offset + len <= BYTES_MAX;
+        if c.stream.get() != self.stream || offset != self.len || !fits {
+            self.len = 0;
+            self.stream = u32::MAX;
+            return false;
+        }
+        self.bytes[offset..offset + len].copy_from_slice(&c.data[..len]);
+        self.len += len;
+        true
+    }
+
+    /// The bytes of `stream`, handed over once: empty if they are another
+    /// stream's.
+    pub fn finish(&mut self, stream: u32) -> &[u8] {
+        let len = if self.stream == stream { core::mem::take(&mut self.len) } else { 0 };
+        self.stream = u32::MAX;
+        &self.bytes[..len]
+    }
 }
 
 impl<'a, N: Notifier> Link<'a, N> {
@@ -40,7 +82,13 @@ impl<'a, N: Notifier> Link<'a, N> {
             unexpected: 0,
             stream_tx: StreamTx::default(),
             stream_rx: StreamRx::default(),
+            chunks: Chunks { stream: u32::MAX, len: 0, bytes: [0; BYTES_MAX] },
         }
+    }
+
+    /// Frames that can be queued now without a drop: the ring's room and the outbox's.
+    pub fn room(&mut self) -> usize {
+        self.tx.free() + (OUTBOX - self.outbox.len())
     }
 
     /// The channel sequence number the next queued message will have: the
@@ -102,5 +150,57 @@ impl<'a, N: Notifier> Link<'a, N> {
     /// sequence words), as the channel counted them.
     pub fn corrupt_slots(&self) -> u64 {
         self.rx.corrupt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Chunks, BYTES_MAX};
+    use message::le::{U16, U32};
+    use message::{Chunk, CHUNK_BYTES};
+
+    fn chunk(stream: u32, offset: usize, bytes: &[u8]) -> Chunk {
+        let mut data = [0; CHUNK_BYTES];
+        data[..bytes.len()].copy_from_slice(bytes);
+        Chunk { stream: U32::new(stream), offset: U16::new(offset as u16), len: U16::new(bytes.len() as u16), data }
+    }
+
+    fn empty() -> Chunks {
+        Chunks { stream: u32::MAX, len: 0, bytes: [0; BYTES_MAX] }
+    }
+
+    #[test]
+    fn chunks_in_order_make_the_bytes_once() {
+        let text: [u8; 100] = core::array::from_fn(|i| i as u8);
+        let mut c = empty();
+        for (i, part) in text.chunks(CHUNK_BYTES).enumerate() {
+            assert!(c.take(&chunk(7, i * CHUNK_BYTES, part)));
+        }
+        assert_eq!(c.finish(8), b"", "another request's bytes are not handed over");
+        for (i, part) in text.chunks(CHUNK_BYTES).enumerate() {
+            assert!(c.take(&chunk(7, i * CHUNK_BYTES, part)));
+        }
+        assert_eq!(c.finish(7), &text[..]);
+        assert_eq!(c.finish(7), b"", "handed over once");
+    }
+
+    #[test]
+    fn a_gap_another_stream_or_an_overflow_drops_the_stream() {
+        let mut c = empty();
+        assert!(c.take(&chunk(1, 0, &[1; CHUNK_BYTES])));
+        assert!(!c.take(&chunk(1, 2 * CHUNK_BYTES, &[1; 4])), "a gap");
+        assert_eq!(c.finish(1), b"");
+        assert!(c.take(&chunk(2, 0, &[1; 4])));
+        assert!(!c.take(&chunk(3, 4, &[1; 4])), "another stream cuts in");
+        assert!(c.take(&chunk(4, 0, &[1; CHUNK_BYTES])));
+        let mut bad = chunk(4, CHUNK_BYTES, &[1; 4]);
+        bad.len = U16::new(CHUNK_BYTES as u16 + 1);
+        assert!(!c.take(&bad), "longer than a chunk holds");
+        let mut c = empty();
+        for i in 0..BYTES_MAX / CHUNK_BYTES {
+            assert!(c.take(&chunk(5, i * CHUNK_BYTES, &[2; CHUNK_BYTES])));
+        }
+        let at = BYTES_MAX / CHUNK_BYTES * CHUNK_BYTES;
+        assert!(!c.take(&chunk(5, at, &[2; CHUNK_BYTES])), "past the largest request");
     }
 }

@@ -1,6 +1,8 @@
 //! What a monitor needs from the kernel it runs on.
 
+use crate::link::BYTES_MAX;
 use core::fmt;
+use message::Message;
 
 /// How a monitor waits when it has nothing to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,4 +74,26 @@ pub trait Platform {
     fn dump_trace(&self) -> (u64, u64) {
         (0, 0)
     }
+    /// Hands the kernel a message about processes from `from` (with the
+    /// bytes that came before it); false if it is not one.
+    fn deliver(&self, _from: u32, _m: &Message, _bytes: &[u8]) -> bool {
+        false
+    }
+    /// The kernel's next message for another node, if `room(to, bytes)`
+    /// says its link can take it now: the peer, the message, and the
+    /// bytes (copied into `bytes`) that go first.
+    fn take_outgoing(
+        &self,
+        _bytes: &mut [u8; BYTES_MAX],
+        _room: &dyn Fn(u32, usize) -> bool,
+    ) -> Option<(u32, Message, usize)> {
+        None
+    }
+    /// Whether the node's view changed since its last update (or keeps
+    /// changing: programs are running).
+    fn view_due(&self) -> bool {
+        false
+    }
+    /// The node's view update, through `emit`.
+    fn view_update(&self, _emit: &mut dyn FnMut(&Message)) {}
 }

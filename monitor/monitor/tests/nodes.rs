@@ -97,7 +97,15 @@ fn run_nodes(
                 let link = Link::new(peer as u32, fabric.channel(me, peer), fabric.channel(peer, me), Polling, Polling);
                 assert!(links.push(link).is_ok());
             }
-            let id = Identity { node: me as u32, nodes: n as u32, coordinator: 0, build: 1, capacity: 1024, cpus: 1 };
+            let id = Identity {
+                node: me as u32,
+                nodes: n as u32,
+                coordinator: 0,
+                build: 1,
+                capacity: 1024,
+                cpus: 1,
+                channel_phases: true,
+            };
             let mut m = Monitor::new(Host { node: me as u32, status: Arc::default(), ..host.clone() }, id, links);
             if me == 0 {
                 let c = coordinate.take().expect("one coordinator");

@@ -18,7 +18,8 @@ fn interactive() -> Session {
     prompt(&mut s);
     // init says so when its spawn returns, which may be after the shell,
     // on another core, has printed its prompt.
-    let started = "init: node 0 started shell (pid 2)";
+    // Node 0 of 3 hands out pids 1, 4, 7, ...: init, then the shell.
+    let started = "init: node 0 started shell (pid 4)";
     if !s.console().contains(started) {
         expect(&mut s, started);
     }
@@ -47,7 +48,7 @@ fn command(s: &mut Session, line: &str) -> String {
 /// `poweroff` says who asked and QEMU exits cleanly.
 fn power_off(mut s: Session) {
     send(&mut s, "poweroff\r");
-    expect(&mut s, "poweroff: asked by pid 2 (shell)");
+    expect(&mut s, "poweroff: asked by pid 4 (shell)");
     let c = s.finish(STEP).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.exit_code, Some(0), "QEMU must power off; console:\n{}", c.console);
     assert_kernel_survived(&c.console);
@@ -57,7 +58,7 @@ fn power_off(mut s: Session) {
 fn lands_in_the_shell_and_edits_lines() {
     let mut s = interactive();
     let help = command(&mut s, "help");
-    for cmd in ["help", "ps", "nodes", "sysinfo", "run [-c CLASS] PROGRAM", "kill PID", "poweroff", "exit"] {
+    for cmd in ["help", "ps", "nodes", "sysinfo", "run [-c CLASS] [-n NODE] PROGRAM", "kill PID", "poweroff", "exit"] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "help must list {cmd:?}:\n{help}");
     }
     // Backspace and DEL both erase.
@@ -185,11 +186,54 @@ fn classes_given_and_measured_show_in_ps() {
     assert!(row(auto).contains(" auto:heavy "), "busy all the time, counts as heavy: {}", row(auto));
     let init = row(1);
     assert!(init.contains(" auto:light "), "{init}");
+    assert!(row(auto).split_whitespace().nth(2) != Some("0"), "busy auto work left the LITTLE node: {}", row(auto));
     let out = command(&mut s, "run -c big heavy");
     assert!(out.contains("run: no class big"), "{out}");
     for pid in [light, auto] {
         command(&mut s, &format!("kill {pid}"));
     }
+    power_off(s);
+}
+
+/// `ps`'s row of `pid`, split in columns (PID PPID NODE STATE ...).
+fn ps_row(s: &mut Session, pid: u32) -> Vec<String> {
+    let ps = command(s, "ps");
+    let row = ps.lines().find(|l| l.split_whitespace().next() == Some(&pid.to_string()));
+    row.unwrap_or_else(|| panic!("pid {pid} in ps:\n{ps}")).split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn programs_on_other_nodes_are_started_waited_for_listed_and_killed() {
+    let mut s = interactive();
+    // The shell (node 0) starts a child on node 1 and gets its exit code.
+    let out = command(&mut s, "run -n 1 exitcode 5");
+    assert!(out.contains("exited with 5"), "{out}");
+    let out = command(&mut s, "run -n 1 nonesuch");
+    assert!(out.contains("run: nonesuch: no such program"), "node 1's error comes back:\n{out}");
+    // One on node 2, in the background: ps here lists it there.
+    let out = command(&mut s, "run -n 2 heavy 100000000 &");
+    let far = pid_started(&out);
+    std::thread::sleep(Duration::from_millis(500));
+    let row = ps_row(&mut s, far);
+    assert_eq!((row[1].as_str(), row[2].as_str()), ("4", "2"), "parent the shell, on node 2: {row:?}");
+    assert!(row.last().is_some_and(|n| n == "heavy"), "{row:?}");
+    // Killed from here; its status comes back to the shell.
+    let out = command(&mut s, &format!("kill {far}"));
+    assert!(out.contains(&format!("killed {far}")), "{out}");
+    expect(&mut s, &format!("[pid {far}] killed"));
+    // The other nodes' inits cannot be killed either.
+    for pid in [2, 3] {
+        let out = command(&mut s, &format!("kill {pid}"));
+        assert!(out.contains(&format!("kill: {pid} is init")), "{out}");
+    }
+    // Placed by the policy: heavy work from the LITTLE node 0 goes to a big node.
+    let out = command(&mut s, "run -c heavy heavy 100000000 &");
+    let placed = pid_started(&out);
+    std::thread::sleep(Duration::from_millis(500));
+    let row = ps_row(&mut s, placed);
+    assert!(row[2] == "1" || row[2] == "2", "on a big node: {row:?}");
+    command(&mut s, &format!("kill {placed}"));
+    expect(&mut s, &format!("[pid {placed}] killed"));
     power_off(s);
 }
 

@@ -2,9 +2,11 @@
 //! kernel command line; it starts the programs the `run=` words ask for on
 //! this node, then waits for all of them and reports how each ended.
 //!
-//! `run=PROG[:ARG...]` runs PROG on the console node, `run@N=PROG[:ARG...]`
-//! on node N; the ARGs become PROG's argument string, joined by spaces. A
-//! class follows the key after a dot: `run.heavy=PROG`, `run@1.light=PROG`
+//! `run=PROG[:ARG...]` is started by the console node's `init` where the
+//! placement policy (bootarg `sched=`) says, and may move;
+//! `run@N=PROG[:ARG...]` is started by node N's `init` and stays on node N.
+//! The ARGs become PROG's argument string, joined by spaces. A class
+//! follows the key after a dot: `run.heavy=PROG`, `run@1.light=PROG`
 //! (`auto` otherwise).
 //! When the command line asks for nothing on the console node and is not
 //! a scripted boot (`poweroff`, `ktest=`, `bench=`), the console node's
@@ -35,28 +37,31 @@ fn main() -> i32 {
         }
     };
     let mut children: Vec<(Pid, &str)> = Vec::new();
-    let mut start =
-        |prog, args: &str, class| match urt::spawn(prog, args, SpawnOptions { class, ..SpawnOptions::default() }) {
+    let mut start = |prog, args: &str, class, pinned: bool| {
+        let options = SpawnOptions { class, node: pinned.then_some(node as u8), ..SpawnOptions::default() };
+        match urt::spawn(prog, args, options) {
             Ok(pid) => {
                 println!("init: node {node} started {prog} (pid {pid})");
                 children.push((pid, prog));
             }
             Err(e) => println!("init: node {node} cannot start {prog}: {e}"),
-        };
+        }
+    };
     let mut asked = false;
     for word in cmdline.split_whitespace() {
-        let Some((target, class, spec)) = parse_run(word, console) else { continue };
-        if target != node {
+        let Some((target, class, spec)) = parse_run(word) else { continue };
+        if target.unwrap_or(console) != node {
             continue;
         }
         asked = true;
         let mut parts = spec.split(':');
         let prog = parts.next().unwrap_or("");
         let args: String = parts.collect::<Vec<_>>().join(" ");
-        start(prog, &args, class);
+        start(prog, &args, class, target.is_some());
     }
     if node == console && !asked && !scripted(cmdline) {
-        start("shell", "", Class::Auto);
+        // The shell reads the console: it stays on the console node.
+        start("shell", "", Class::Auto, true);
     }
     loop {
         match urt::wait(0) {
@@ -79,8 +84,9 @@ fn scripted(cmdline: &str) -> bool {
     cmdline.split_whitespace().any(|w| w == "poweroff" || w.starts_with("ktest=") || w.starts_with("bench="))
 }
 
-/// The target node, class and `PROG[:ARG...]` of a `run[@N][.CLASS]=` word.
-fn parse_run(word: &str, console: u32) -> Option<(u32, Class, &str)> {
+/// The node (`None`: the policy's choice), class and `PROG[:ARG...]` of a
+/// `run[@N][.CLASS]=` word.
+fn parse_run(word: &str) -> Option<(Option<u32>, Class, &str)> {
     let (key, spec) = word.split_once('=')?;
     if spec.is_empty() {
         return None;
@@ -90,8 +96,8 @@ fn parse_run(word: &str, console: u32) -> Option<(u32, Class, &str)> {
         None => (key, Class::Auto),
     };
     match key {
-        "run" => Some((console, class, spec)),
-        _ => Some((key.strip_prefix("run@")?.parse().ok()?, class, spec)),
+        "run" => Some((None, class, spec)),
+        _ => Some((Some(key.strip_prefix("run@")?.parse().ok()?), class, spec)),
     }
 }
 

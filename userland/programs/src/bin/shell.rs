@@ -29,7 +29,10 @@ const HELP: &[(&str, &str)] = &[
     ("ps", "list the processes of this node"),
     ("nodes", "list the nodes of the machine"),
     ("sysinfo", "this node's memory, calls, faults and console drops"),
-    ("run [-c CLASS] PROGRAM [ARGS...] [&]", "start a program and wait for it (Ctrl-C ends it; & : don't wait)"),
+    (
+        "run [-c CLASS] [-n NODE] PROGRAM [ARGS...] [&]",
+        "start a program (on NODE, or where the policy says) and wait for it (Ctrl-C ends it; & : don't wait)",
+    ),
     ("kill PID", "end a process of this node"),
     ("trace", "every node prints its trace since the last one (bootarg trace)"),
     ("poweroff", "switch the machine off"),
@@ -173,15 +176,16 @@ fn ps() {
         Ok(n) => n,
         Err(e) => return println!("ps: {e}"),
     };
-    println!("  PID  PPID STATE     CORE PRI CPU_MS UTIL CLASS      NAME");
+    println!("  PID  PPID NODE STATE     CORE PRI CPU_MS UTIL CLASS      NAME");
     for p in &procs[..n] {
         let state = ProcessState::from_number(p.state).map_or("?", |s| s.name());
         // A '*' after the core marks a program pinned to it.
         let pin = if p.pinned != 0 { '*' } else { ' ' };
         println!(
-            "{:>5} {:>5} {:<9} {:>3}{pin} {:>3} {:>6} {:>4} {:<10} {}",
+            "{:>5} {:>5} {:>4} {:<9} {:>3}{pin} {:>3} {:>6} {:>4} {:<10} {}",
             p.pid,
             p.parent,
+            p.node,
             state,
             p.core,
             p.priority,
@@ -247,18 +251,25 @@ fn run(words: &[&str]) {
         [rest @ .., "&"] => (true, rest),
         _ => (false, words),
     };
-    let (class, words) = match words {
-        ["-c", name, rest @ ..] => match Class::from_name(name) {
-            Some(c) => (c, rest),
-            None => return println!("run: no class {name} (heavy, light or auto)"),
-        },
-        _ => (Class::Auto, words),
-    };
+    let mut words = words;
+    let mut options = SpawnOptions { foreground: !background, ..SpawnOptions::default() };
+    loop {
+        match words {
+            ["-c", name, rest @ ..] => match Class::from_name(name) {
+                Some(c) => (options.class, words) = (c, rest),
+                None => return println!("run: no class {name} (heavy, light or auto)"),
+            },
+            ["-n", node, rest @ ..] => match node.parse::<u8>() {
+                Ok(n) => (options.node, words) = (Some(n), rest),
+                Err(_) => return println!("run: no node {node}"),
+            },
+            _ => break,
+        }
+    }
     let [prog, args @ ..] = words else {
-        return println!("run: usage: run [-c heavy|light|auto] PROGRAM [ARGS...] [&]");
+        return println!("run: usage: run [-c heavy|light|auto] [-n NODE] PROGRAM [ARGS...] [&]");
     };
     let args = args.join(" ");
-    let options = SpawnOptions { foreground: !background, class, ..SpawnOptions::default() };
     let pid = match urt::spawn(prog, &args, options) {
         Ok(pid) => pid,
         Err(e) => return println!("run: {prog}: {e}"),
