@@ -193,6 +193,8 @@ fn spawn<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
     let target = match options.node {
         Some(n) if u32::from(n) >= k.node.count => return Outcome::Return(Err(Error::BadArgument)),
         Some(n) => u32::from(n),
+        // A core is a core of this node.
+        None if options.core.is_some() => me,
         None => k.place(options.class).unwrap_or(me),
     };
     if target == me {

@@ -91,6 +91,8 @@ pub struct NodePlan {
     pub capacity: u32,
     /// The node's private RAM.
     pub memory: Range,
+    /// Its cores' energy facts (the most powerful core's), if the tree has them.
+    pub energy: Option<topology::Energy>,
 }
 
 /// The whole plan.
@@ -186,13 +188,17 @@ impl<'a> BootPlan<'a> {
             }
             let mut mpidrs = Vec::new();
             let mut capacity = 0;
+            let mut energy: Option<topology::Energy> = None;
             for &i in &cpus {
                 let cpu = topology.cpus.get(usize::from(i)).ok_or(PlanError::TooMany { what: "cpus" })?;
                 mpidrs.push(cpu.mpidr).map_err(|_| PlanError::TooMany { what: "cpus" })?;
                 capacity = capacity.max(cpu.capacity);
+                if let Some(e) = cpu.energy.filter(|e| energy.is_none_or(|have| e.power_uw() > have.power_uw())) {
+                    energy = Some(e);
+                }
             }
             let build = if capacity == max_capacity { Build::Big } else { Build::Little };
-            let node = NodePlan { id, build, cpus, mpidrs, capacity, memory: memories[id] };
+            let node = NodePlan { id, build, cpus, mpidrs, capacity, memory: memories[id], energy };
             nodes.push(node).map_err(|_| PlanError::TooMany { what: "nodes" })?;
         }
         Ok(BootPlan { topology, nodes, boot_node, shared, channels, start_method })
@@ -243,6 +249,16 @@ impl fmt::Display for BootPlan<'_> {
                 n.memory.size,
                 n.memory.size >> 20
             )?;
+            if let Some(e) = n.energy {
+                writeln!(
+                    f,
+                    "    energy: dynamic-power-coefficient={} opp={} MHz at {} mV power={} mW per busy core",
+                    e.coefficient,
+                    e.hz / 1_000_000,
+                    e.microvolt / 1000,
+                    e.power_uw() / 1000
+                )?;
+            }
         }
         writeln!(f, "  shared: {:#x}+{:#x}", self.shared.start, self.shared.size)?;
         let c = &self.channels;

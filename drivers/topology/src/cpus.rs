@@ -30,7 +30,7 @@ pub fn read<'a>(root: &Root<'a>, hints: Hints) -> Result<(Cpus<'a>, Clusters, Cl
         if !is_cpu {
             continue;
         }
-        let cpu = read_cpu(&child, cells)?;
+        let cpu = read_cpu(root, &child, cells)?;
         if cpus.iter().any(|c: &Cpu<'_>| c.mpidr == cpu.mpidr) {
             return Err(Error::DuplicateMpidr { mpidr: cpu.mpidr });
         }
@@ -67,7 +67,7 @@ pub fn read<'a>(root: &Root<'a>, hints: Hints) -> Result<(Cpus<'a>, Clusters, Cl
     Ok((cpus, clusters, source, partial))
 }
 
-fn read_cpu<'a>(node: &Node<'a>, cells: Cells) -> Result<Cpu<'a>, Error> {
+fn read_cpu<'a>(root: &Root<'a>, node: &Node<'a>, cells: Cells) -> Result<Cpu<'a>, Error> {
     const AT: &str = "/cpus/cpu";
     let mut reg = dt::prop(node, "reg")?.ok_or(Error::MissingProperty { node: AT, property: "reg" })?;
     if cells.address == 0 {
@@ -94,7 +94,8 @@ fn read_cpu<'a>(node: &Node<'a>, cells: Cells) -> Result<Cpu<'a>, Error> {
         Some("psci") | None => EnableMethod::Psci,
         Some(_) => return Err(Error::BadProperty { node: AT, property: "enable-method" }),
     };
-    Ok(Cpu { mpidr, compatible, dmips_mhz, capacity: FULL_CAPACITY, enable_method })
+    let energy = crate::energy::read(root, node)?;
+    Ok(Cpu { mpidr, compatible, dmips_mhz, capacity: FULL_CAPACITY, enable_method, energy })
 }
 
 /// Scales `capacity-dmips-mhz` so the largest is [`FULL_CAPACITY`]. Returns

@@ -14,9 +14,11 @@
 mod cpus;
 mod devices;
 mod dt;
+mod energy;
 mod error;
 mod header;
 
+pub use energy::Energy;
 pub use error::Error;
 pub use header::DTB_MAGIC;
 use heapless::Vec;
@@ -100,6 +102,9 @@ pub struct Cpu<'a> {
     /// Capacity normalised so the fastest core is [`FULL_CAPACITY`].
     pub capacity: u32,
     pub enable_method: EnableMethod,
+    /// Power at its highest operating point, if the tree says
+    /// (`dynamic-power-coefficient` and `operating-points-v2`).
+    pub energy: Option<Energy>,
 }
 
 /// Where the cluster grouping came from.

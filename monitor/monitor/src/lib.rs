@@ -71,6 +71,8 @@ pub struct Identity {
 /// How often a node sends its view to its peers, at most (microseconds):
 /// a view is never older than this plus the channel's transit.
 pub const VIEW_PERIOD_US: u64 = 10_000;
+/// Frames of a link's room a view update leaves to control messages.
+const RESERVED_FRAMES: usize = 16;
 
 /// The phase this node is running.
 #[derive(Debug, Clone, Copy)]
@@ -111,6 +113,8 @@ pub struct Monitor<'a, P: Platform> {
     traces_done: [Option<(u64, u64)>; MAX_NODES],
     /// When the next view update may go.
     view_next: u64,
+    /// View updates not sent to a peer whose link was too full.
+    pub views_skipped: u32,
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -138,6 +142,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             trace_request: 0,
             traces_done: [None; MAX_NODES],
             view_next: 0,
+            views_skipped: 0,
         }
     }
 
@@ -429,7 +434,15 @@ impl<'a, P: Platform> Monitor<'a, P> {
         self.platform.view_update(&mut |m| {
             let _ = parts.push(*m);
         });
+        // An update that does not fit a link now is skipped for that peer
+        // (the next one replaces it): it must never crowd control messages
+        // out of the outbox.
         for &peer in &peers {
+            let Some(link) = self.links.iter_mut().find(|l| l.peer == peer) else { continue };
+            if link.room() < parts.len() + RESERVED_FRAMES {
+                self.views_skipped = self.views_skipped.saturating_add(1);
+                continue;
+            }
             for m in &parts {
                 self.send(peer, m);
             }

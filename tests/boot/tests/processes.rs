@@ -46,7 +46,7 @@ fn three_clusters_user_tests_on_a_big_node() {
 
 #[test]
 fn three_clusters_user_tests_on_the_little_boot_node() {
-    rk3588_user_tests(2, "run=utest", 0);
+    rk3588_user_tests(2, "run@0=utest", 0);
 }
 
 /// Booting, and each command's answer.
@@ -73,12 +73,13 @@ fn command(s: &mut Session, line: &str) -> String {
 #[test]
 fn shell_over_the_serial_console() {
     let mut m = preset_machine("4+2+2", 3);
-    m.append = "poweroff run=shell".into();
+    // The shell reads the console: it goes on the console node.
+    m.append = "poweroff run@0=shell".into();
     let mut s = session(&m);
     prompt(&mut s);
 
     let help = command(&mut s, "help");
-    for want in ["ps", "nodes", "run [-c CLASS] PROGRAM", "kill PID"] {
+    for want in ["ps", "nodes", "run [-c CLASS] [-n NODE] PROGRAM", "kill PID"] {
         assert!(help.lines().any(|l| l.contains(want)), "help must list {want:?}:\n{help}");
     }
 

@@ -20,7 +20,36 @@ pub struct ClusterSpec {
     pub capacity: Option<u32>,
     /// `compatible` of its cores, or QEMU's.
     pub compatible: Option<&'static str>,
+    /// `dynamic-power-coefficient` and the operating points (Hz, uV) of
+    /// its cores' `operating-points-v2` table, or none.
+    pub energy: Option<(u32, &'static [(u64, u32)])>,
 }
+
+/// Cortex-A55 as mainline Linux's RK3588 tree has it: coefficient 228
+/// (`rk3588-base.dtsi`), `opp-table-cluster0` of `rk3588-opp.dtsi`.
+const A55: (u32, &[(u64, u32)]) = (
+    228,
+    &[
+        (1_008_000_000, 675_000),
+        (1_200_000_000, 712_500),
+        (1_416_000_000, 762_500),
+        (1_608_000_000, 850_000),
+        (1_800_000_000, 950_000),
+    ],
+);
+/// Cortex-A76, the same sources: coefficient 416, `opp-table-cluster1`.
+const A76: (u32, &[(u64, u32)]) = (
+    416,
+    &[
+        (1_200_000_000, 675_000),
+        (1_416_000_000, 725_000),
+        (1_608_000_000, 762_500),
+        (1_800_000_000, 850_000),
+        (2_016_000_000, 925_000),
+        (2_208_000_000, 987_500),
+        (2_400_000_000, 1_000_000),
+    ],
+);
 
 /// A named topology the project provides.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +60,11 @@ pub struct Preset {
 }
 
 const fn cluster(cpus: usize, capacity: Option<u32>, compatible: Option<&'static str>) -> ClusterSpec {
-    ClusterSpec { cpus, capacity, compatible }
+    ClusterSpec { cpus, capacity, compatible, energy: None }
+}
+
+const fn with_energy(c: ClusterSpec, energy: (u32, &'static [(u64, u32)])) -> ClusterSpec {
+    ClusterSpec { energy: Some(energy), ..c }
 }
 
 /// The provided topologies.
@@ -40,15 +73,18 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "4+4",
         about: "big cluster (1024) + LITTLE cluster (530)",
-        clusters: &[cluster(4, Some(1024), Some("arm,cortex-a76")), cluster(4, Some(530), Some("arm,cortex-a55"))],
+        clusters: &[
+            with_energy(cluster(4, Some(1024), Some("arm,cortex-a76")), A76),
+            with_energy(cluster(4, Some(530), Some("arm,cortex-a55")), A55),
+        ],
     },
     Preset {
         name: "4+2+2",
         about: "RK3588 shape: 4 LITTLE (530) + 2 big + 2 big (1024)",
         clusters: &[
-            cluster(4, Some(530), Some("arm,cortex-a55")),
-            cluster(2, Some(1024), Some("arm,cortex-a76")),
-            cluster(2, Some(1024), Some("arm,cortex-a76")),
+            with_energy(cluster(4, Some(530), Some("arm,cortex-a55")), A55),
+            with_energy(cluster(2, Some(1024), Some("arm,cortex-a76")), A76),
+            with_energy(cluster(2, Some(1024), Some("arm,cortex-a76")), A76),
         ],
     },
 ];
@@ -160,8 +196,10 @@ pub fn rewrite_without(blob: &[u8], clusters: &[ClusterSpec], drop: &[&str]) -> 
         }
     }
 
+    // One operating-point table per cluster that has energy facts.
+    let opp_phandles: Vec<u32> = (0..clusters.len()).map(|i| max_phandle + 1 + i as u32).collect();
     let mut w = FdtWriter::new().map_err(|e| e.to_string())?;
-    let ctx = Rewrite { clusters, cluster_of: &cluster_of, cores: &cores, drop };
+    let ctx = Rewrite { clusters, cluster_of: &cluster_of, cores: &cores, drop, opp_phandles: &opp_phandles };
     ctx.node(&mut w, &root.find_node("/").map_err(fdt_err)?.ok_or("no root node")?, 0, false)?;
     w.finish().map_err(|e| e.to_string())
 }
@@ -175,6 +213,7 @@ struct Rewrite<'c> {
     cluster_of: &'c std::collections::HashMap<String, (usize, u32)>,
     cores: &'c [(Vec<u8>, u32, String)],
     drop: &'c [&'c str],
+    opp_phandles: &'c [u32],
 }
 
 impl Rewrite<'_> {
@@ -193,7 +232,11 @@ impl Rewrite<'_> {
             let prop = prop.map_err(fdt_err)?;
             if let Some(&(ci, _)) = core {
                 let spec = self.clusters[ci];
-                if prop.name == "capacity-dmips-mhz" || (prop.name == "compatible" && spec.compatible.is_some()) {
+                let energy = ["dynamic-power-coefficient", "operating-points-v2"];
+                let replaced = prop.name == "capacity-dmips-mhz"
+                    || (prop.name == "compatible" && spec.compatible.is_some())
+                    || (spec.energy.is_some() && energy.contains(&prop.name));
+                if replaced {
                     continue;
                 }
             }
@@ -207,6 +250,10 @@ impl Rewrite<'_> {
             }
             if let Some(cap) = spec.capacity {
                 w.property_u32("capacity-dmips-mhz", cap).map_err(|e| e.to_string())?;
+            }
+            if let Some((coefficient, _)) = spec.energy {
+                w.property_u32("dynamic-power-coefficient", coefficient).map_err(|e| e.to_string())?;
+                w.property_u32("operating-points-v2", self.opp_phandles[ci]).map_err(|e| e.to_string())?;
             }
             if !has_phandle {
                 w.property_u32("phandle", phandle).map_err(|e| e.to_string())?;
@@ -224,7 +271,32 @@ impl Rewrite<'_> {
         if is_cpus {
             self.cpu_map(w)?;
         }
+        if depth == 0 {
+            self.opp_tables(w)?;
+        }
         w.end_node(handle).map_err(|e| e.to_string())
+    }
+
+    /// `/cluster<N>-opp-table` for each cluster with energy facts, shared
+    /// by its cores, as mainline's RK3588 tree lays them out.
+    fn opp_tables(&self, w: &mut FdtWriter) -> Result<()> {
+        let e = |e: vm_fdt::Error| e.to_string();
+        for (ci, spec) in self.clusters.iter().enumerate() {
+            let Some((_, points)) = spec.energy else { continue };
+            let table = w.begin_node(&format!("cluster{ci}-opp-table")).map_err(e)?;
+            w.property_string("compatible", "operating-points-v2").map_err(e)?;
+            w.property_null("opp-shared").map_err(e)?;
+            w.property_u32("phandle", self.opp_phandles[ci]).map_err(e)?;
+            let top = points.iter().map(|&(_, uv)| uv).max().unwrap_or(0);
+            for &(hz, microvolt) in points {
+                let opp = w.begin_node(&format!("opp-{hz}")).map_err(e)?;
+                w.property_u64("opp-hz", hz).map_err(e)?;
+                w.property_array_u32("opp-microvolt", &[microvolt, microvolt, top]).map_err(e)?;
+                w.end_node(opp).map_err(e)?;
+            }
+            w.end_node(table).map_err(e)?;
+        }
+        Ok(())
     }
 
     fn cpu_map(&self, w: &mut FdtWriter) -> Result<()> {

@@ -32,6 +32,12 @@ pub fn json(plan: &BootPlan<'_>) -> Value {
                 "capacity": n.capacity,
                 "mem_start": n.memory.start,
                 "mem_size": n.memory.size,
+                "energy": n.energy.map(|e| json!({
+                    "dynamic_power_coefficient": e.coefficient,
+                    "opp_hz": e.hz,
+                    "opp_microvolt": e.microvolt,
+                    "power_uw": e.power_uw(),
+                })),
             })
         })
         .collect();

@@ -115,7 +115,8 @@ fn main() -> i32 {
         }
     };
     if info.console_node != info.node {
-        println!("shell: node {} has no console input (it is on node {})", info.node, info.console_node);
+        let (here, console) = (info.node, info.console_node);
+        println!("shell: node {here} has no console input (it is on node {console}): start the shell there (run@{console}=shell)");
         return 1;
     }
     println!("shell: type help for the commands");

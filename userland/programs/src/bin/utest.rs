@@ -81,8 +81,10 @@ struct Child {
 }
 
 impl Child {
+    /// Spawns on this node (these are the tests of one node's kernel).
     fn spawn(prog: &str, args: &str, options: SpawnOptions) -> Result<Child, String> {
         let what = format!("{prog} {args}");
+        let options = SpawnOptions { node: options.node.or(Some(urt::node() as u8)), ..options };
         let pid = urt::spawn(prog, args, options).map_err(|e| format!("spawn {what}: {e}"))?;
         Ok(Child { pid, what, waited: false })
     }
