@@ -17,7 +17,7 @@ fn r(start: u64, size: u64) -> Range {
 }
 
 fn psci_cpu(mpidr: u64, compatible: &str, dmips: Option<u32>, capacity: u32) -> Cpu<'_> {
-    Cpu { mpidr, compatible, dmips_mhz: dmips, capacity, enable_method: EnableMethod::Psci }
+    Cpu { mpidr, compatible, dmips_mhz: dmips, capacity, enable_method: EnableMethod::Psci, energy: None }
 }
 
 /// Cluster membership as plain index lists.
@@ -195,6 +195,7 @@ fn rpi4_cpus_use_spin_table() {
             dmips_mhz: None,
             capacity: FULL_CAPACITY,
             enable_method: EnableMethod::SpinTable { release_addr },
+            energy: None,
         })
         .collect();
     assert_eq!(t.cpus.as_slice(), want.as_slice());

@@ -92,7 +92,8 @@ fn without_both_facts_there_is_no_energy() {
 #[test]
 fn broken_tables_are_refused_with_the_property() {
     let bad = |property| Error::BadProperty { node: "operating-points-v2 table", property };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Dt)>, Error)> = vec![
+    type Table = Box<dyn Fn(&mut Dt)>;
+    let cases: Vec<(&str, Table, Error)> = vec![
         (
             "no such phandle",
             Box::new(|d: &mut Dt| opp_table(d, 12, &[(hz64(1), vec![1])])),

@@ -21,7 +21,7 @@ fn clusters(t: &Topology<'_>) -> Vec<Vec<u8>> {
 }
 
 fn a55(mpidr: u64, dmips_mhz: Option<u32>, capacity: u32) -> Cpu<'static> {
-    Cpu { mpidr, compatible: "arm,cortex-a55", dmips_mhz, capacity, enable_method: EnableMethod::Psci }
+    Cpu { mpidr, compatible: "arm,cortex-a55", dmips_mhz, capacity, enable_method: EnableMethod::Psci, energy: None }
 }
 
 const GICV2: Gic = Gic::V2 {

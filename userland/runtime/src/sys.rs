@@ -190,6 +190,12 @@ pub fn send(endpoint: u64, msg: &[u8]) -> Result<(), Error> {
     call(Call::Send, [endpoint, msg.as_ptr() as u64, msg.len() as u64, 0, 0, 0]).map(drop)
 }
 
+/// Queues `msg` on endpoint `endpoint` of node `node` (through the
+/// monitors when it is another node; the same limits and errors).
+pub fn send_to(node: u32, endpoint: u64, msg: &[u8]) -> Result<(), Error> {
+    call(Call::Send, [endpoint, msg.as_ptr() as u64, msg.len() as u64, u64::from(node) + 1, 0, 0]).map(drop)
+}
+
 /// Takes the oldest message of `endpoint` into `buf`, blocking up to
 /// `timeout_ns` (0: don't block, `u64::MAX`: forever); returns its length.
 pub fn recv(endpoint: u64, buf: &mut [u8], timeout_ns: u64) -> Result<usize, Error> {
