@@ -252,6 +252,34 @@ impl UserSpace {
         })
     }
 
+    /// The first page mapped at or after `from`: its address, frame and
+    /// permission. Empty tables are skipped whole, so walking a space page
+    /// by page costs its mapped pages, not its address range.
+    pub fn next_page(&self, mem: &impl Memory, from: u64) -> Option<(u64, u64, Perm)> {
+        if self.is_empty() {
+            return None;
+        }
+        let span = |level: u32| 1u64 << (12 + 9 * (3 - level));
+        let mut va = from & !(PAGE - 1);
+        'walk: while va < USER_TOP {
+            let mut table = self.root;
+            for level in 1..3 {
+                let desc = read(mem, table, index(va, level));
+                if desc & VALID == 0 {
+                    va = (va | (span(level) - 1)) + 1;
+                    continue 'walk;
+                }
+                table = desc & ADDR;
+            }
+            let desc = read(mem, table, index(va, 3));
+            if desc & VALID != 0 {
+                return Some((va, desc & ADDR, Perm::of(desc)));
+            }
+            va += PAGE;
+        }
+        None
+    }
+
     /// Frees every page and table of the space.
     pub fn destroy(self, frames: &mut Frames, mem: &impl Memory) {
         if self.is_empty() {

@@ -14,6 +14,7 @@
 #![no_std]
 
 mod endpoint;
+pub mod migrate;
 pub mod place;
 mod platform;
 pub mod remote;
@@ -28,6 +29,7 @@ use run_queues::RunQueues;
 use trace_ring::{Event, Kind};
 use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
 
+pub use migrate::{Migrant, REGISTER_BYTES};
 pub use platform::{InputLost, MessageCounts, NodeFacts, Platform};
 pub use remote::{Outgoing, RemoteChild, RemoteCounts};
 pub use run::Next;
@@ -67,6 +69,9 @@ pub enum State {
         va: u64,
         len: usize,
     },
+    /// Parked while it moves to or from another node (its state before
+    /// is in `Process::parked`).
+    Migrating,
     /// Waiting for another node to answer `request`.
     Remote {
         request: u32,
@@ -85,7 +90,7 @@ impl State {
             State::Waiting { .. } => ProcessState::Waiting,
             State::Receiving { .. } => ProcessState::Receiving,
             State::Reading { .. } => ProcessState::Reading,
-            State::Remote { .. } => ProcessState::Waiting,
+            State::Remote { .. } | State::Migrating => ProcessState::Waiting,
             State::Zombie(_) => ProcessState::Zombie,
         }
     }
@@ -144,6 +149,8 @@ pub struct Process {
     map_next: u64,
     /// Another core asked for it to end while it ran.
     kill_pending: bool,
+    /// While it migrates: the state it goes on in.
+    parked: Option<State>,
 }
 
 impl Process {
@@ -215,6 +222,8 @@ pub struct Kernel<P: Platform> {
     pub policy: placement::Chosen,
     /// The policy's view, rebuilt for each decision.
     pub scratch: place::Scratch,
+    /// Processes that left this node, and for where (the newest kept).
+    forwards: heapless::Vec<(u32, u32), MAX_PROCS>,
 }
 
 /// Why a spawn failed.
@@ -252,6 +261,7 @@ impl<P: Platform> Kernel<P> {
             measured: (0, 0),
             policy: placement::Chosen::Capacity(placement::Capacity::DEFAULT),
             scratch: place::Scratch::new(),
+            forwards: heapless::Vec::new(),
         }
     }
 
@@ -372,6 +382,7 @@ impl<P: Platform> Kernel<P> {
             mapped: 0,
             map_next: user_abi::MAP_BASE,
             kill_pending: false,
+            parked: None,
         };
         p.name[..name.len()].copy_from_slice(name.as_bytes());
         p.args[..args.len()].copy_from_slice(args);
@@ -631,6 +642,11 @@ impl<P: Platform> Kernel<P> {
         let p = self.procs[s].as_mut().ok_or(user_abi::Error::NoSuchProcess)?;
         match p.state {
             State::Zombie(_) => Err(user_abi::Error::NoSuchProcess),
+            // It ends where it arrives (the flag goes with it).
+            State::Migrating => {
+                p.kill_pending = true;
+                Ok(())
+            }
             State::Running => {
                 p.kill_pending = true;
                 let core = p.core;

@@ -62,6 +62,12 @@ pub trait Platform {
     /// Sets slot `s`'s registers to start a program at `entry` with stack
     /// pointer `sp`. Called only for a slot no core runs.
     fn start(&self, s: Slot, entry: u64, sp: u64);
+    /// Copies slot `s`'s registers out, or in, as [`crate::REGISTER_BYTES`]
+    /// bytes (x0..x30, sp, elr, spsr, fpcr, fpsr, then q0..q31, each
+    /// little-endian): how a program moves between nodes. Called only for
+    /// a slot no core runs.
+    fn save_registers(&self, s: Slot, out: &mut [u8; crate::REGISTER_BYTES]);
+    fn load_registers(&self, s: Slot, regs: &[u8; crate::REGISTER_BYTES]);
     /// Sets the result register (`x0`) of slot `s`: a blocked program's
     /// call ends, or the caller's own, on its core.
     fn set_result(&self, s: Slot, x0: u64);

@@ -94,6 +94,9 @@ impl<P: Platform> Kernel<P> {
         if self.slot_of(pid).is_some() {
             return self.node.id;
         }
+        if let Some(&(_, n)) = self.forwards.iter().find(|&&(p, _)| p == pid) {
+            return n;
+        }
         if let Some(n) = self.views.node_holding(pid) {
             return n;
         }
@@ -320,6 +323,18 @@ impl<P: Platform> Kernel<P> {
     fn on_child_exit(&mut self, child: u32, parent: u32, status: ExitStatus) {
         if self.foreground == Some(child) {
             self.foreground = None;
+        }
+        // The parent moved on: the status follows it.
+        if self.slot_of(parent).is_none() {
+            if let Some(&(_, to)) = self.forwards.iter().find(|&&(p, _)| p == parent) {
+                let m = Message::ChildExit(ChildExit {
+                    child: U32::new(child),
+                    parent: U32::new(parent),
+                    status: U64::new(status.encode()),
+                });
+                let _ = self.post(to, m, &[]);
+                return;
+            }
         }
         let Some(i) = self.remote_children.iter().position(|c| c.pid == child && c.parent == parent) else {
             self.remote_counts.orphan_exits += 1;

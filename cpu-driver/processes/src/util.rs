@@ -103,6 +103,18 @@ impl Utilization {
     }
 
     /// The average, 0 to 1024.
+    /// The average as of `now_ns` (decayed), for carrying it to another node.
+    pub fn carried(&self, now_ns: u64) -> u64 {
+        let mut u = *self;
+        u.update(now_ns, None);
+        u.avg
+    }
+
+    /// An average carried from another node, as of `now_ns` here.
+    pub fn arrived(avg: u64, now_ns: u64) -> Utilization {
+        Utilization { avg: avg.min(u64::from(FULL) << SCALE), last_ns: now_ns }
+    }
+
     pub fn value(&self) -> u32 {
         ((self.avg + (1 << (SCALE - 1))) >> SCALE).min(u64::from(FULL)) as u32
     }

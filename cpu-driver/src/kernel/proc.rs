@@ -145,6 +145,14 @@ impl Platform for Hw {
         // the node lock.
         unsafe { slot_state(s) }.frame = UserFrame::start(entry, sp);
     }
+    fn save_registers(&self, s: Slot, out: &mut [u8; processes::REGISTER_BYTES]) {
+        // SAFETY: the process code saves only a slot no core runs (parked).
+        write_frame(&unsafe { slot_state(s) }.frame, out);
+    }
+    fn load_registers(&self, s: Slot, regs: &[u8; processes::REGISTER_BYTES]) {
+        // SAFETY: the process code loads only a slot no core runs (parked).
+        unsafe { slot_state(s) }.frame = read_frame(regs);
+    }
     fn set_result(&self, s: Slot, x0: u64) {
         // SAFETY: the process code sets the result of a blocked program
         // (no core runs it; it holds the lock) or of the caller on its own
@@ -184,6 +192,48 @@ impl Platform for Hw {
             .and_then(|n| crate::kernel::requests::request_trace(&n))
     }
 }
+
+/// A program's registers as bytes, in field order, little-endian: how they
+/// travel to another node.
+fn write_frame(f: &UserFrame, out: &mut [u8; processes::REGISTER_BYTES]) {
+    let specials = [f.sp, f.elr, f.spsr, f.fpcr, f.fpsr];
+    let (head, tail) = out.split_at_mut(36 * 8);
+    for (chunk, w) in head.chunks_exact_mut(8).zip(f.x.iter().chain(specials.iter())) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    for (chunk, q) in tail.chunks_exact_mut(16).zip(f.q.iter()) {
+        chunk.copy_from_slice(&q.to_le_bytes());
+    }
+}
+
+/// SPSR bits a program's own state may hold: the NZCV flags (M[3:0] = 0
+/// is EL0t, and DAIF clear leaves interrupts unmasked).
+const SPSR_EL0_MASK: u64 = 0xf000_0000;
+
+/// The registers [`write_frame`] wrote. The SPSR keeps only what EL0 may
+/// hold, so bytes from another node can never return into the kernel's
+/// exception level or mask its interrupts.
+fn read_frame(b: &[u8; processes::REGISTER_BYTES]) -> UserFrame {
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut f = UserFrame::ZERO;
+    for (i, x) in f.x.iter_mut().enumerate() {
+        *x = word(i);
+    }
+    (f.sp, f.elr, f.fpcr, f.fpsr) = (word(31), word(32), word(34), word(35));
+    f.spsr = word(33) & SPSR_EL0_MASK;
+    for (i, q) in f.q.iter_mut().enumerate() {
+        let mut v = [0u8; 16];
+        v.copy_from_slice(&b[36 * 8 + i * 16..36 * 8 + i * 16 + 16]);
+        *q = u128::from_le_bytes(v);
+    }
+    f
+}
+
+const _: () = assert!(core::mem::size_of::<UserFrame>() == processes::REGISTER_BYTES);
 
 /// Starts this node's `init` with the command line as its arguments.
 pub fn start_init(node: &crate::kernel::ctx::Node) {

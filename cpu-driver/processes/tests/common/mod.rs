@@ -34,6 +34,8 @@ pub struct Log {
     pub flushed: Vec<u16>,
     /// Translation roots the fake cores have loaded.
     pub loaded: Vec<u64>,
+    /// Each slot's registers, as the process code saved or loaded them.
+    pub registers: HashMap<Slot, [u8; processes::REGISTER_BYTES]>,
 }
 
 pub struct Fake {
@@ -103,6 +105,12 @@ impl Platform for Fake {
     }
     fn start(&self, s: Slot, _entry: u64, _sp: u64) {
         self.log.borrow_mut().starts.push(s);
+    }
+    fn save_registers(&self, s: Slot, out: &mut [u8; processes::REGISTER_BYTES]) {
+        *out = self.log.borrow().registers.get(&s).copied().unwrap_or([0; processes::REGISTER_BYTES]);
+    }
+    fn load_registers(&self, s: Slot, regs: &[u8; processes::REGISTER_BYTES]) {
+        self.log.borrow_mut().registers.insert(s, *regs);
     }
     fn set_result(&self, s: Slot, x0: u64) {
         self.log.borrow_mut().results.insert(s, x0);
