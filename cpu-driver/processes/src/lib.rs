@@ -15,6 +15,7 @@
 
 mod endpoint;
 pub mod migrate;
+pub mod moving;
 pub mod place;
 mod platform;
 pub mod remote;
@@ -151,6 +152,8 @@ pub struct Process {
     kill_pending: bool,
     /// While it migrates: the state it goes on in.
     parked: Option<State>,
+    /// A move to another node waits for it to stop.
+    move_pending: bool,
 }
 
 impl Process {
@@ -224,6 +227,11 @@ pub struct Kernel<P: Platform> {
     pub scratch: place::Scratch,
     /// Processes that left this node, and for where (the newest kept).
     forwards: heapless::Vec<(u32, u32), MAX_PROCS>,
+    /// Requests passed on to where their process went.
+    relays: heapless::Vec<remote::Relay, { remote::RELAYS }>,
+    /// The move leaving this node, and the one arriving.
+    outbound: Option<moving::Outbound>,
+    inbound: Option<moving::Inbound>,
 }
 
 /// Why a spawn failed.
@@ -262,6 +270,9 @@ impl<P: Platform> Kernel<P> {
             policy: placement::Chosen::Capacity(placement::Capacity::DEFAULT),
             scratch: place::Scratch::new(),
             forwards: heapless::Vec::new(),
+            relays: heapless::Vec::new(),
+            outbound: None,
+            inbound: None,
         }
     }
 
@@ -383,6 +394,7 @@ impl<P: Platform> Kernel<P> {
             map_next: user_abi::MAP_BASE,
             kill_pending: false,
             parked: None,
+            move_pending: false,
         };
         p.name[..name.len()].copy_from_slice(name.as_bytes());
         p.args[..args.len()].copy_from_slice(args);
@@ -461,7 +473,7 @@ impl<P: Platform> Kernel<P> {
     /// asked to end, or a program of higher priority waits for the core.
     pub fn more_urgent(&self, core: usize, s: Slot) -> bool {
         let Some(p) = self.procs[s].as_ref() else { return true };
-        p.kill_pending || p.state != State::Running || self.queues.higher_waiting(core, p.priority)
+        p.kill_pending || p.move_pending || p.state != State::Running || self.queues.higher_waiting(core, p.priority)
     }
 
     /// Removes `s` from whatever run queue holds it.
@@ -469,8 +481,10 @@ impl<P: Platform> Kernel<P> {
         self.queues.remove(s);
     }
 
-    /// Wakes every blocked process whose deadline passed.
+    /// Wakes every blocked process whose deadline passed (and gives up
+    /// moves past theirs).
     pub fn wake_expired(&mut self, now: u64) {
+        self.expire_moves(now);
         for s in 0..MAX_PROCS {
             let Some(p) = self.procs[s].as_ref() else { continue };
             match p.state {

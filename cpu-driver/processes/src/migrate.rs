@@ -101,6 +101,7 @@ impl<P: Platform> Kernel<P> {
     /// Parks `pid` for moving and describes it. A running program must
     /// stop first (`WouldBlock`); one reading the console or waiting for
     /// another node cannot move now (`NotPermitted`), nor can an `init`.
+    #[inline(never)]
     pub fn export(&mut self, pid: u32) -> Result<Migrant, Error> {
         let s = self.slot_of(pid).ok_or(Error::NoSuchProcess)?;
         if self.is_init(pid) {
@@ -112,7 +113,10 @@ impl<P: Platform> Kernel<P> {
             d => self.platform.nanos(d.saturating_sub(now)),
         };
         let p = self.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
-        let (state, state_args) = match p.state {
+        // Parked at its last stop for a move that waited for it.
+        let parked_for_move = p.state == State::Migrating && p.move_pending;
+        let current = if parked_for_move { p.parked.unwrap_or(State::Ready) } else { p.state };
+        let (state, state_args) = match current {
             State::Ready => (READY, [0; 4]),
             State::Sleeping { deadline } => (SLEEPING, [left(deadline), 0, 0, 0]),
             State::Waiting { pid, status_va, input } => (WAITING, [u64::from(pid), status_va, u64::from(input), 0]),
@@ -180,14 +184,18 @@ impl<P: Platform> Kernel<P> {
         // Parked: off its queue, not runnable, its memory unchanging.
         self.unqueue(s);
         if let Some(p) = self.procs[s].as_mut() {
-            p.parked = Some(p.state);
-            p.state = State::Migrating;
+            if !parked_for_move {
+                p.parked = Some(p.state);
+                p.state = State::Migrating;
+            }
+            p.move_pending = false;
         }
         Ok(m)
     }
 
     /// The first page of parked `pid` at or after `from`, copied into
     /// `out`: its address and permission ([`perm_of`] numbering).
+    #[inline(never)]
     pub fn export_page(&self, pid: u32, from: u64, out: &mut [u8; PAGE as usize]) -> Option<(u64, u8)> {
         let p = self.procs[self.slot_of(pid)?].as_ref()?;
         let (va, _, perm) = p.space.next_page(self.platform.memory(), from)?;
@@ -208,15 +216,37 @@ impl<P: Platform> Kernel<P> {
             };
             let _ = self.post(to, message::Message::KillRequest(m), &[]);
         }
-        // Its zombies here and its records of children elsewhere went with it.
-        for c in self.procs.iter_mut() {
-            if c.as_ref().is_some_and(|c| c.parent == pid && matches!(c.state, State::Zombie(_))) {
-                *c = None;
+        // Its zombies here and its records of children elsewhere went with
+        // it; statuses that came while it moved follow it.
+        for i in 0..MAX_PROCS {
+            let ended = self.procs[i].as_ref().and_then(|c| match c.state {
+                State::Zombie(status) if c.parent == pid => Some((c.pid, status)),
+                _ => None,
+            });
+            if let Some((child, status)) = ended {
+                self.procs[i] = None;
+                self.send_exit(to, child, pid, status);
             }
         }
-        self.remote_children.retain(|c| c.parent != pid);
+        let mut i = 0;
+        while i < self.remote_children.len() {
+            let c = self.remote_children[i];
+            if c.parent == pid {
+                if let Some(status) = c.status {
+                    self.send_exit(to, c.pid, pid, status);
+                }
+                self.remote_children.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
         if self.foreground == Some(pid) {
             self.foreground = None;
+        }
+        // A parent here now has a child elsewhere.
+        let parent = self.procs[s].as_ref().map_or(0, |p| p.parent);
+        if self.slot_of(parent).is_some() {
+            let _ = self.remote_children.push(RemoteChild { pid, parent, node: to, status: None });
         }
         self.release_memory(s);
         self.procs[s] = None;
@@ -230,6 +260,7 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Makes a parked process of `m` (its pages come next).
+    #[inline(never)]
     pub fn import(&mut self, m: &Migrant) -> Result<Slot, Error> {
         if self.slot_of(m.pid).is_some() {
             return Err(Error::BadArgument);
@@ -300,6 +331,7 @@ impl<P: Platform> Kernel<P> {
             map_next: m.map_next,
             kill_pending: m.flags & KILL_PENDING != 0,
             parked: Some(state),
+            move_pending: false,
         });
         Ok(slot)
     }
@@ -336,6 +368,8 @@ impl<P: Platform> Kernel<P> {
             }
         }
         self.forwards.retain(|&(pid, _)| pid != m.pid);
+        // Back with its parent: a child here again, not elsewhere.
+        self.remote_children.retain(|c| c.pid != m.pid);
         // The slot is parked: no core runs it.
         self.platform.load_registers(s, &m.registers);
         if let Some(p) = self.procs[s].as_mut() {

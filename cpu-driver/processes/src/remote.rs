@@ -36,9 +36,14 @@ pub struct Outgoing {
 /// What a process blocked on another node asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoteCall {
-    Spawn { node: u32, foreground: bool },
+    Spawn {
+        node: u32,
+        foreground: bool,
+    },
     Kill,
     Send,
+    /// Moving a process (answered when the move is over).
+    Migrate,
 }
 
 /// A child that lives on another node, as its parent's node knows it.
@@ -50,6 +55,17 @@ pub struct RemoteChild {
     /// Its exit status, once it ended (a zombie until the parent waits).
     pub status: Option<ExitStatus>,
 }
+
+/// A request passed on: its answer, from `via`, goes back to `origin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relay {
+    pub request: u32,
+    pub origin: u32,
+    pub via: u32,
+}
+
+/// Requests passed on and not yet answered that a node remembers.
+pub const RELAYS: usize = 16;
 
 /// What arrived that this node could not use (counted for `sysinfo`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -105,12 +121,14 @@ impl<P: Platform> Kernel<P> {
 
     /// The next message for the monitor to send.
     pub fn take_outgoing(&mut self) -> Option<Outgoing> {
+        self.pump_move();
         self.outbox.pop_front()
     }
 
     /// The next message, if `fits(to, bytes)` says its link can take it
     /// now; otherwise it waits (and so do those behind it, keeping order).
     pub fn take_outgoing_if(&mut self, fits: impl Fn(u32, usize) -> bool) -> Option<Outgoing> {
+        self.pump_move();
         let front = self.outbox.front()?;
         if !fits(front.to, front.bytes.len()) {
             return None;
@@ -145,7 +163,12 @@ impl<P: Platform> Kernel<P> {
         self.request_seq = (self.request_seq & 0x00ff_ffff) % 0x00ff_ffff + 1;
         let request = (self.request_seq << 8) | s as u32;
         self.post(to, message(request), bytes)?;
-        let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(REMOTE_TIMEOUT_NS));
+        // A move takes as long as its pages do (and has its own deadline).
+        let wait_ns = match call {
+            RemoteCall::Migrate => 2 * crate::moving::MOVE_TIMEOUT_NS,
+            _ => REMOTE_TIMEOUT_NS,
+        };
+        let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(wait_ns));
         if let Some(p) = self.procs[s].as_mut() {
             p.state = State::Remote { request, call, deadline };
         }
@@ -214,13 +237,18 @@ impl<P: Platform> Kernel<P> {
         if parent == 0 || to == self.node.id {
             return;
         }
+        self.send_exit(to, child, parent, status);
+    }
+
+    /// Sends `child`'s exit status to node `to`, where `parent` is.
+    pub(crate) fn send_exit(&mut self, to: u32, child: u32, parent: u32, status: ExitStatus) {
         let m = Message::ChildExit(ChildExit {
             child: U32::new(child),
             parent: U32::new(parent),
             status: U64::new(status.encode()),
         });
-        // A full outbox loses the status: the parent's wait would then
-        // hang, so make room by failing loudly instead.
+        // A full outbox would lose the status (the parent's wait would
+        // hang): counted, so it shows.
         if self.post(to, m, &[]).is_err() {
             self.remote_counts.orphan_exits += 1;
         }
@@ -235,6 +263,7 @@ impl<P: Platform> Kernel<P> {
                 let result = self.serve_spawn(&r, bytes);
                 let _ = self.post(from, reply(r.request.get(), result), &[]);
             }
+            Message::KillRequest(r) if self.relay(from, r.pid.get(), r.request.get(), m) => {}
             Message::KillRequest(r) => {
                 let pid = r.pid.get();
                 let result = match self.slot_of(pid) {
@@ -261,7 +290,7 @@ impl<P: Platform> Kernel<P> {
                 let now = self.platform.now();
                 self.views.receive(from, m, now);
             }
-            _ => return false,
+            _ => return self.on_move_message(from, m, bytes),
         }
         true
     }
@@ -292,9 +321,35 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    fn on_reply(&mut self, _from: u32, r: &Reply) {
+    /// Passes a request about `pid`, which left this node, on to where it
+    /// went, and remembers to pass the answer back to `from`. False if
+    /// `pid` is here or never left from here.
+    pub(crate) fn relay(&mut self, from: u32, pid: u32, request: u32, m: &Message) -> bool {
+        if self.slot_of(pid).is_some() {
+            return false;
+        }
+        let Some(&(_, to)) = self.forwards.iter().find(|&&(p, _)| p == pid) else { return false };
+        if to == from || self.post(to, *m, &[]).is_err() {
+            return false;
+        }
+        if request != NO_ANSWER {
+            if self.relays.is_full() {
+                self.relays.remove(0);
+            }
+            let _ = self.relays.push(Relay { request, origin: from, via: to });
+        }
+        true
+    }
+
+    fn on_reply(&mut self, from: u32, r: &Reply) {
         let request = r.request.get();
         if request == NO_ANSWER {
+            return;
+        }
+        // The answer to a request this node passed on.
+        if let Some(i) = self.relays.iter().position(|x| x.request == request && x.via == from) {
+            let relay = self.relays.remove(i);
+            let _ = self.post(relay.origin, Message::Reply(*r), &[]);
             return;
         }
         let s = (request & 0xff) as Slot;
@@ -327,13 +382,7 @@ impl<P: Platform> Kernel<P> {
         // The parent moved on: the status follows it.
         if self.slot_of(parent).is_none() {
             if let Some(&(_, to)) = self.forwards.iter().find(|&&(p, _)| p == parent) {
-                let m = Message::ChildExit(ChildExit {
-                    child: U32::new(child),
-                    parent: U32::new(parent),
-                    status: U64::new(status.encode()),
-                });
-                let _ = self.post(to, m, &[]);
-                return;
+                return self.send_exit(to, child, parent, status);
             }
         }
         let Some(i) = self.remote_children.iter().position(|c| c.pid == child && c.parent == parent) else {

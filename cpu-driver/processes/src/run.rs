@@ -68,7 +68,9 @@ impl<P: Platform> Kernel<P> {
             return Next::Schedule;
         }
         match outcome {
-            Outcome::Exited | Outcome::Blocked => {}
+            Outcome::Exited => {}
+            // Blocked: a move that waited for it can describe it now.
+            Outcome::Blocked => self.pump_move(),
             Outcome::Write(len) => {
                 if let Some(p) = self.procs[s].as_ref() {
                     return Next::Write { pid: p.pid, len };
@@ -100,9 +102,15 @@ impl<P: Platform> Kernel<P> {
             self.exit(s, ExitStatus::Killed);
             return;
         }
-        if self.procs[s].as_ref().is_some_and(|p| p.state == State::Running) {
-            self.make_ready(s, !to_back);
+        let Some(p) = self.procs[s].as_mut().filter(|p| p.state == State::Running) else { return };
+        if p.move_pending {
+            // A move waits for it: parked instead of queued.
+            p.state = State::Migrating;
+            p.parked = Some(State::Ready);
+            self.pump_move();
+            return;
         }
+        self.make_ready(s, !to_back);
     }
 }
 

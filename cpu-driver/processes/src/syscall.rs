@@ -107,6 +107,11 @@ fn dispatch<P: Platform>(
         Call::Send => send(k, s, a),
         Call::Recv => recv(k, s, a, now),
         Call::Kill => kill(k, s, a[0]),
+        Call::Migrate => match (u32::try_from(a[0]), u32::try_from(a[1])) {
+            (Ok(pid), Ok(node)) => remote(k.migrate_call(s, pid, node)),
+            (Err(_), _) => Return(Err(Error::NoSuchProcess)),
+            _ => Return(Err(Error::BadArgument)),
+        },
         Call::Ps => Return(ps(k, s, a[0], a[1])),
         Call::Nodes => Return(nodes(k, s, a[0], a[1])),
         Call::SysInfo => Return(sysinfo(k, s, a[0])),

@@ -267,3 +267,90 @@ fn the_policy_sends_heavy_work_to_the_big_node() {
     share_views(&mut m);
     assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Blocked), "node 1 has fewer");
 }
+
+#[test]
+fn a_process_moves_to_another_node_with_its_memory_and_the_caller_hears_when() {
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    let free = m[0].free_pages();
+    let Outcome::Return(Ok(pid)) = spawn_on(&mut m[0], init, "prog", Some(0), Class::Auto) else {
+        panic!("spawns here")
+    };
+    let pid = pid as u32;
+    let s = m[0].slot(pid);
+    m[0].k.copy_out(s, DATA + 256, b"carried along").expect("its data page");
+    // It runs on core 1: the move waits for it to stop.
+    m[0].run_slot(1, s);
+    m[0].fake().core.set(0);
+    assert_eq!(m[0].call(init, 0, Call::Migrate, [u64::from(pid), 1, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert!(m[0].state(pid).is_some() && m[1].state(pid).is_none(), "still here while it runs");
+    m[0].fake().core.set(1);
+    m[0].k.stopped(1, s, pid, Outcome::Interrupted, false, true);
+    assert!(carry(&mut m) > 10, "its description and pages go");
+    assert_eq!(m[0].result(init), Some(0), "the caller hears it is done");
+    assert!(m[0].state(pid).is_none());
+    let t = m[1].slot(pid);
+    assert_eq!(m[1].get(t, DATA + 256, 13), b"carried along");
+    assert_eq!(m[1].state(pid), Some(processes::State::Ready));
+    m[0].k.reap_retired();
+    assert_eq!(m[0].free_pages(), free, "node 0 has all its pages back");
+    // Its exit status still reaches its parent, through the moves.
+    assert_eq!(m[1].call(t, 0, Call::Exit, [9, 0, 0, 0, 0]), Outcome::Exited);
+    carry(&mut m);
+    assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(pid), 0, 0, 0, 0]), Ok(u64::from(pid)));
+}
+
+#[test]
+fn a_third_node_can_ask_and_a_lost_move_is_given_up_without_loss() {
+    let mut m = machine(&[530, 1024, 1024]);
+    let init = m[0].run(0);
+    let Outcome::Return(Ok(pid)) = spawn_on(&mut m[0], init, "prog", Some(0), Class::Auto) else { panic!("spawns") };
+    let pid = pid as u32;
+    // Node 2's init asks node 0 to move it to node 1.
+    let far = m[2].run(0);
+    assert_eq!(m[2].call(far, 0, Call::Migrate, [u64::from(pid), 1, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[2].result(far), Some(0));
+    assert!(m[1].state(pid).is_some());
+    // Moving an init, itself, nowhere, or to where it is: refused.
+    let one = m[1].init;
+    assert_eq!(m[1].ret(one, 0, Call::Migrate, [2, 0, 0, 0, 0]), Err(Error::NotPermitted));
+    assert_eq!(m[0].ret(init, 0, Call::Migrate, [1, 1, 0, 0, 0]), Err(Error::NotPermitted));
+    assert_eq!(m[0].ret(init, 0, Call::Migrate, [u64::from(pid), 7, 0, 0, 0]), Err(Error::BadArgument));
+    // Now node 1 moves it back, and every message of the move is lost.
+    let home = one;
+    assert_eq!(m[1].call(home, 0, Call::Migrate, [u64::from(pid), 0, 0, 0, 0]), Outcome::Blocked);
+    while m[1].k.take_outgoing().is_some() {}
+    let later = m[1].fake().now.get() + processes::moving::MOVE_TIMEOUT_NS + 1;
+    m[1].fake().now.set(later);
+    m[1].k.wake_expired(later);
+    assert_eq!(m[1].result(home), Some(Error::Unreachable.to_result()));
+    assert_eq!(m[1].state(pid), Some(processes::State::Ready), "it goes on where it was");
+}
+
+#[test]
+fn requests_follow_a_process_that_moved_on_and_so_do_their_answers() {
+    let mut m = machine(&[530, 1024, 1024]);
+    let init = m[0].run(0);
+    let Outcome::Return(Ok(pid)) = spawn_on(&mut m[0], init, "prog", Some(0), Class::Auto) else { panic!("spawns") };
+    let pid = pid as u32;
+    // Round the nodes: 0 to 1, 1 to 2 (node 0 still thinks it is on 1), and home.
+    for to in [1u64, 2, 0] {
+        assert_eq!(m[0].call(init, 0, Call::Migrate, [u64::from(pid), to, 0, 0, 0]), Outcome::Blocked);
+        carry(&mut m);
+        assert_eq!(m[0].result(init), Some(0), "moved to node {to}");
+        assert!(m[to as usize].state(pid).is_some(), "on node {to}");
+    }
+    // Out again, then a kill through the stale forwarding reaches it.
+    assert_eq!(m[0].call(init, 0, Call::Migrate, [u64::from(pid), 2, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    let two = m[2].init;
+    assert_eq!(m[2].call(two, 0, Call::Migrate, [u64::from(pid), 1, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert!(m[1].state(pid).is_some());
+    assert_eq!(m[0].call(init, 0, Call::Kill, [u64::from(pid), 0, 0, 0, 0]), Outcome::Blocked);
+    carry(&mut m);
+    assert_eq!(m[0].result(init), Some(0), "killed through node 2's forwarding");
+    assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(pid), 0, 0, 0, 0]), Ok(u64::from(pid)));
+}

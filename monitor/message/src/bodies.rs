@@ -264,6 +264,54 @@ pub struct ProgramName {
     pub name: [u8; 24],
 }
 
+/// Someone asks the node that holds `pid` to move it to node `to`;
+/// answered by a [`Reply`] once the move is over (or failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct MigrateRequest {
+    pub request: U32,
+    pub pid: U32,
+    pub to: U32,
+}
+
+/// `MigratePart::what`: a piece of the process's description.
+pub const PART_HEADER: u32 = 0;
+/// `MigratePart::what`: a piece of one of its pages.
+pub const PART_PAGE: u32 = 1;
+/// `MigratePart::what`: a whole page of zeros at `va` (no bytes sent).
+pub const PART_ZERO: u32 = 2;
+
+/// A piece (its bytes came before it as [`Chunk`]s of stream `pid`) of a
+/// process moving here: of its description, or of its page at `va`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct MigratePart {
+    pub pid: U32,
+    pub what: U32,
+    pub va: U64,
+    /// The page's permission (`processes::migrate::perm_of`).
+    pub perm: U32,
+    /// Where the bytes go in the description or the page.
+    pub offset: U32,
+}
+
+/// Everything of `pid` was sent: `pages` pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct MigrateEnd {
+    pub pid: U32,
+    pub pages: U32,
+}
+
+/// The destination's verdict on a move: it runs `pid` now (error 0), or
+/// gave up (a `user_abi::Error` number) and the source keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct MigrateDone {
+    pub pid: U32,
+    pub error: U32,
+}
+
 macro_rules! messages {
     ($($(#[$doc:meta])* $kind:ident($body:ty) = $n:literal,)*) => {
         /// Message kinds, as numbered on the wire.
@@ -361,4 +409,12 @@ messages! {
     ProgramState(ProgramState) = 18,
     /// See [`ProgramName`].
     ProgramName(ProgramName) = 19,
+    /// See [`MigrateRequest`].
+    MigrateRequest(MigrateRequest) = 20,
+    /// See [`MigratePart`].
+    MigratePart(MigratePart) = 21,
+    /// See [`MigrateEnd`].
+    MigrateEnd(MigrateEnd) = 22,
+    /// See [`MigrateDone`].
+    MigrateDone(MigrateDone) = 23,
 }

@@ -81,6 +81,16 @@ fn samples() -> Vec<Message> {
             moves: U32::new(1),
         }),
         Message::ProgramName(ProgramName { node: U32::new(1), pid: U32::new(8), name: [b'x'; 24] }),
+        Message::MigrateRequest(MigrateRequest { request: U32::new(4), pid: U32::new(8), to: U32::new(2) }),
+        Message::MigratePart(MigratePart {
+            pid: U32::new(8),
+            what: U32::new(PART_PAGE),
+            va: U64::new(0x40_0000),
+            perm: U32::new(2),
+            offset: U32::new(512),
+        }),
+        Message::MigrateEnd(MigrateEnd { pid: U32::new(8), pages: U32::new(70) }),
+        Message::MigrateDone(MigrateDone { pid: U32::new(8), error: U32::new(0) }),
     ]
 }
 

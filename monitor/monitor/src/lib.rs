@@ -68,6 +68,16 @@ pub struct Identity {
     pub channel_phases: bool,
 }
 
+/// The chunk stream whose bytes go with `m`, for the kinds that carry some.
+fn stream_of(m: &Message) -> Option<u32> {
+    match m {
+        Message::SpawnRequest(r) => Some(r.request.get()),
+        Message::EndpointSend(r) => Some(r.request.get()),
+        Message::MigratePart(p) => Some(p.pid.get()),
+        _ => None,
+    }
+}
+
 /// How often a node sends its view to its peers, at most (microseconds):
 /// a view is never older than this plus the channel's transit.
 pub const VIEW_PERIOD_US: u64 = 10_000;
@@ -395,16 +405,26 @@ impl<'a, P: Platform> Monitor<'a, P> {
             }
             // No link: usize::MAX, so it is taken and dropped (counted) by
             // `send`, not left to block the rest.
+            let refused = core::cell::Cell::new(None);
             let room = |to: u32, len: usize| {
                 let frames = len.div_ceil(message::CHUNK_BYTES) + 1;
-                rooms.get(to as usize).is_none_or(|&r| r >= frames)
+                let fits = rooms.get(to as usize).is_none_or(|&r| r >= frames);
+                if !fits {
+                    refused.set(Some((to, frames)));
+                }
+                fits
             };
-            let Some((to, m, len)) = self.platform.take_outgoing(&mut bytes, &room) else { return sent };
-            let stream = match m {
-                Message::SpawnRequest(r) => r.request.get(),
-                Message::EndpointSend(r) => r.request.get(),
-                _ => 0,
-            };
+            let taken = self.platform.take_outgoing(&mut bytes, &room);
+            // The next message waits for room: that link's credits must
+            // wake this monitor when they come back.
+            for l in self.links.iter_mut() {
+                l.waiting_for = match refused.get() {
+                    Some((to, frames)) if to == l.peer => frames,
+                    _ => 0,
+                };
+            }
+            let Some((to, m, len)) = taken else { return sent };
+            let stream = stream_of(&m).unwrap_or(0);
             for (i, part) in bytes[..len].chunks(message::CHUNK_BYTES).enumerate() {
                 let mut data = [0u8; message::CHUNK_BYTES];
                 data[..part.len()].copy_from_slice(part);
@@ -533,11 +553,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 }
             }
             m => {
-                let stream = match m {
-                    Message::SpawnRequest(r) => Some(r.request.get()),
-                    Message::EndpointSend(r) => Some(r.request.get()),
-                    _ => None,
-                };
+                let stream = stream_of(&m);
                 let link = &mut self.links[i];
                 let bytes = match stream {
                     Some(stream) => link.chunks.finish(stream),

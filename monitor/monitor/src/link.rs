@@ -30,6 +30,9 @@ pub struct Link<'a, N: Notifier> {
     pub(crate) stream_rx: StreamRx,
     /// The bytes of the request being received.
     pub(crate) chunks: Chunks,
+    /// Frames the next kernel message for this peer needs and does not
+    /// have yet (0: none waits).
+    pub(crate) waiting_for: usize,
 }
 
 /// A request's bytes as its [`message::Chunk`]s arrive: in order, from
@@ -83,6 +86,7 @@ impl<'a, N: Notifier> Link<'a, N> {
             stream_tx: StreamTx::default(),
             stream_rx: StreamRx::default(),
             chunks: Chunks { stream: u32::MAX, len: 0, bytes: [0; BYTES_MAX] },
+            waiting_for: 0,
         }
     }
 
@@ -106,6 +110,9 @@ impl<'a, N: Notifier> Link<'a, N> {
 
     /// Queues a payload as it is (see [`Link::post`]).
     pub fn post_raw(&mut self, p: &Payload) -> bool {
+        // What waits goes first: credits may have come back since, and a
+        // full outbox must not refuse a frame the ring has room for.
+        self.flush();
         let queued = self.outbox.push_back(*p).is_ok();
         self.flush();
         queued
@@ -141,9 +148,11 @@ impl<'a, N: Notifier> Link<'a, N> {
         }) > 0
     }
 
-    /// Whether this link waits for the peer to return credits.
+    /// Whether this link waits for the peer to return credits: for what
+    /// it holds, or for room for the kernel's next message.
     pub fn blocked(&mut self) -> bool {
-        (!self.outbox.is_empty() || !self.stream_tx.done()) && self.tx.free() == 0
+        let free = self.tx.free();
+        ((!self.outbox.is_empty() || !self.stream_tx.done()) && free == 0) || self.room() < self.waiting_for
     }
 
     /// Frames on this link's channel that were not even a slot (overwritten

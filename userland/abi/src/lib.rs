@@ -90,11 +90,13 @@ pub enum Call {
     /// `trace()`: every node prints its trace events since the last time
     /// (bootarg `trace`; console node only, else [`Error::NotSupported`]).
     Trace = 19,
+    /// Moves a process (of any node) to another node.
+    Migrate = 20,
 }
 
 impl Call {
     /// Every call, by number.
-    pub const ALL: [Call; 20] = [
+    pub const ALL: [Call; 21] = [
         Call::Exit,
         Call::Yield,
         Call::Sleep,
@@ -115,6 +117,7 @@ impl Call {
         Call::Args,
         Call::PowerOff,
         Call::Trace,
+        Call::Migrate,
     ];
 
     /// The call numbered `n`, if any.

@@ -202,6 +202,12 @@ pub fn recv(endpoint: u64, buf: &mut [u8], timeout_ns: u64) -> Result<usize, Err
     call(Call::Recv, [endpoint, buf.as_mut_ptr() as u64, buf.len() as u64, timeout_ns, 0, 0]).map(|n| n as usize)
 }
 
+/// Moves program `pid` (of any node) to node `node`, with everything it
+/// has; returns once it runs there.
+pub fn migrate(pid: Pid, node: u32) -> Result<(), Error> {
+    call(Call::Migrate, [u64::from(pid), u64::from(node), 0, 0, 0, 0]).map(drop)
+}
+
 /// Ends program `pid` of this node.
 pub fn kill(pid: Pid) -> Result<(), Error> {
     call1(Call::Kill, u64::from(pid)).map(drop)

@@ -33,7 +33,8 @@ const HELP: &[(&str, &str)] = &[
         "run [-c CLASS] [-n NODE] PROGRAM [ARGS...] [&]",
         "start a program (on NODE, or where the policy says) and wait for it (Ctrl-C ends it; & : don't wait)",
     ),
-    ("kill PID", "end a process of this node"),
+    ("kill PID", "end a process (of any node)"),
+    ("migrate PID NODE", "move a process, with everything it has, to another node"),
     ("trace", "every node prints its trace since the last one (bootarg trace)"),
     ("poweroff", "switch the machine off"),
     ("exit", "leave the shell"),
@@ -140,6 +141,7 @@ fn main() -> i32 {
             ["sysinfo", ..] => sysinfo(),
             ["run", rest @ ..] => run(rest),
             ["kill", rest @ ..] => kill(rest),
+            ["migrate", rest @ ..] => migrate(rest),
             ["trace", ..] => {
                 if let Err(e) = urt::trace() {
                     println!("trace: {e} (boot with the bootarg trace)");
@@ -281,6 +283,16 @@ fn run(words: &[&str]) {
     match urt::wait(pid) {
         Ok((_, status)) => println!("[pid {pid}] {status}"),
         Err(e) => println!("run: {e}"),
+    }
+}
+
+fn migrate(words: &[&str]) {
+    let [Ok(pid), Ok(node)] = [0, 1].map(|i| words.get(i).map_or(Err(()), |w| w.parse::<u32>().map_err(drop))) else {
+        return println!("migrate: usage: migrate PID NODE");
+    };
+    match urt::migrate(pid, node) {
+        Ok(()) => println!("migrated {pid} to node {node}"),
+        Err(e) => println!("migrate: {pid} to node {node}: {e}"),
     }
 }
 

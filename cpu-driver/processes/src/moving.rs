@@ -1,0 +1,453 @@
+//! Moving a process between nodes over the channels: the source sends its
+//! description and then each page as [`MigratePart`]s of up to 512 bytes
+//! (each preceded by its bytes as chunks; a page of zeros as one part
+//! without bytes), then a [`MigrateEnd`]; the
+//! destination builds it as the parts come and answers [`MigrateDone`].
+//! The source produces parts only while its outbox has room, so a move
+//! never crowds other messages out; one move at a time leaves a node, and
+//! one arrives. A running program is parked at its next stop. A move that
+//! takes longer than [`MOVE_TIMEOUT_NS`] is given up on both sides, and
+//! the program goes on where it was.
+
+use crate::migrate::Migrant;
+use crate::remote::{RemoteCall, BYTES_MAX, OUTBOX};
+use crate::{Kernel, Platform, Slot, State};
+use address_space::PAGE;
+use message::le::{U32, U64};
+use message::{
+    Message, MigrateDone, MigrateEnd, MigratePart, MigrateRequest, Reply, PART_HEADER, PART_PAGE, PART_ZERO,
+};
+use user_abi::Error;
+use zerocopy::{FromBytes, IntoBytes};
+
+/// How long a move may take.
+pub const MOVE_TIMEOUT_NS: u64 = 10_000_000_000;
+const HEADER: usize = core::mem::size_of::<Migrant>();
+
+/// Who asked for a move, to be answered when it is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// A process of this node, blocked in the call.
+    Local { slot: Slot, request: u32 },
+    /// Another node's request.
+    Remote { node: u32, request: u32 },
+}
+
+/// The move leaving this node.
+pub struct Outbound {
+    pid: u32,
+    to: u32,
+    asker: Asker,
+    deadline: u64,
+    /// Described (it was parked): the description, how much of it went.
+    migrant: Option<Migrant>,
+    header_sent: usize,
+    /// The page being sent, its address and permission, how much went.
+    page: [u8; PAGE as usize],
+    page_at: Option<(u64, u8)>,
+    page_sent: usize,
+    next_va: u64,
+    pages: u32,
+    ended: bool,
+}
+
+/// The move arriving here.
+pub struct Inbound {
+    from: u32,
+    pid: u32,
+    deadline: u64,
+    header: [u8; HEADER],
+    header_len: usize,
+    slot: Option<Slot>,
+    page: [u8; PAGE as usize],
+    page_len: usize,
+    pages: u32,
+}
+
+impl<P: Platform> Kernel<P> {
+    /// Starts moving `pid` (of this node) to node `to` for `asker`.
+    // Its buffers (a page, a description) stay in its own frame, not
+    // in the frames of the monitor loops that call it.
+    #[inline(never)]
+    pub(crate) fn start_move(&mut self, pid: u32, to: u32, asker: Asker) -> Result<(), Error> {
+        let s = self.slot_of(pid).ok_or(Error::NoSuchProcess)?;
+        if to == self.node.id {
+            return Err(Error::BadArgument);
+        }
+        if to >= self.node.count || self.nodes.get(to as usize).is_none_or(|n| n.is_none_or(|n| n.linked == 0)) {
+            return Err(Error::Unreachable);
+        }
+        if self.is_init(pid) {
+            return Err(Error::NotPermitted);
+        }
+        if self.outbound.is_some() {
+            return Err(Error::TooMany);
+        }
+        let p = self.procs[s].as_mut().ok_or(Error::NoSuchProcess)?;
+        if !matches!(
+            p.state,
+            State::Ready | State::Running | State::Sleeping { .. } | State::Waiting { .. } | State::Receiving { .. }
+        ) {
+            return Err(Error::NotPermitted);
+        }
+        // A running program parks at its next stop.
+        p.move_pending = true;
+        if p.state == State::Running && p.core != self.platform.this_core() {
+            self.platform.ring(self.bells[p.core]);
+        }
+        let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(MOVE_TIMEOUT_NS));
+        self.outbound = Some(Outbound {
+            pid,
+            to,
+            asker,
+            deadline,
+            migrant: None,
+            header_sent: 0,
+            page: [0; PAGE as usize],
+            page_at: None,
+            page_sent: 0,
+            next_va: 0,
+            pages: 0,
+            ended: false,
+        });
+        self.pump_move();
+        Ok(())
+    }
+
+    /// Produces the next parts of the move leaving, while the outbox has room.
+    // Its buffers (a page, a description) stay in its own frame, not
+    // in the frames of the monitor loops that call it.
+    #[inline(never)]
+    pub(crate) fn pump_move(&mut self) {
+        while self.outbox.len() + 1 < OUTBOX {
+            let Some(out) = self.outbound.as_mut() else { return };
+            if out.ended {
+                return;
+            }
+            let (pid, to) = (out.pid, out.to);
+            if out.migrant.is_none() {
+                match self.export(pid) {
+                    Ok(m) => {
+                        if let Some(out) = self.outbound.as_mut() {
+                            out.migrant = Some(m);
+                        }
+                    }
+                    // Still running: parked at its next stop.
+                    Err(Error::WouldBlock) => return,
+                    Err(e) => return self.finish_move(Err(e)),
+                }
+                continue;
+            }
+            let Some(out) = self.outbound.as_mut() else { return };
+            let Some(m) = out.migrant.as_ref() else { return };
+            if out.header_sent < HEADER {
+                let at = out.header_sent;
+                let len = (HEADER - at).min(BYTES_MAX);
+                let mut bytes = [0u8; BYTES_MAX];
+                bytes[..len].copy_from_slice(&m.as_bytes()[at..at + len]);
+                out.header_sent += len;
+                self.post_part(to, pid, PART_HEADER, 0, 0, at, &bytes[..len]);
+                continue;
+            }
+            if out.page_at.is_none() {
+                let from = out.next_va;
+                let mut page = [0u8; PAGE as usize];
+                match self.export_page(pid, from, &mut page) {
+                    // A page of zeros goes as one message without bytes.
+                    Some((va, perm)) if page.iter().all(|&b| b == 0) => {
+                        if let Some(out) = self.outbound.as_mut() {
+                            out.next_va = va + PAGE;
+                            out.pages += 1;
+                        }
+                        self.post_part(to, pid, PART_ZERO, va, perm, 0, &[]);
+                    }
+                    Some(at) => {
+                        if let Some(out) = self.outbound.as_mut() {
+                            out.page = page;
+                            out.page_at = Some(at);
+                            out.page_sent = 0;
+                        }
+                    }
+                    None => {
+                        let pages = self.outbound.as_ref().map_or(0, |o| o.pages);
+                        if let Some(out) = self.outbound.as_mut() {
+                            out.ended = true;
+                        }
+                        let end = MigrateEnd { pid: U32::new(pid), pages: U32::new(pages) };
+                        let _ = self.post(to, Message::MigrateEnd(end), &[]);
+                        return;
+                    }
+                }
+                continue;
+            }
+            let Some((va, perm)) = out.page_at else { return };
+            let at = out.page_sent;
+            let len = (PAGE as usize - at).min(BYTES_MAX);
+            let mut bytes = [0u8; BYTES_MAX];
+            bytes[..len].copy_from_slice(&out.page[at..at + len]);
+            out.page_sent += len;
+            if out.page_sent == PAGE as usize {
+                out.page_at = None;
+                out.next_va = va + PAGE;
+                out.pages += 1;
+            }
+            self.post_part(to, pid, PART_PAGE, va, perm, at, &bytes[..len]);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn post_part(&mut self, to: u32, pid: u32, what: u32, va: u64, perm: u8, offset: usize, bytes: &[u8]) {
+        let part = MigratePart {
+            pid: U32::new(pid),
+            what: U32::new(what),
+            va: U64::new(va),
+            perm: U32::new(u32::from(perm)),
+            offset: U32::new(offset as u32),
+        };
+        let _ = self.post(to, Message::MigratePart(part), bytes);
+    }
+
+    /// Ends the move leaving (done, or given up), and answers who asked.
+    fn finish_move(&mut self, result: Result<(), Error>) {
+        let Some(out) = self.outbound.take() else { return };
+        if out.migrant.is_some() {
+            match result {
+                Ok(()) => self.export_done(out.pid, out.to),
+                Err(_) => self.export_abort(out.pid),
+            }
+        } else if let Some(p) = self.slot_of(out.pid).and_then(|s| self.procs[s].as_mut()) {
+            p.move_pending = false;
+        }
+        let answer = result.map(|()| 0);
+        match out.asker {
+            Asker::Local { slot, request } => {
+                let waiting = matches!(self.procs[slot].as_ref().map(|p| p.state), Some(State::Remote { request: r, .. }) if r == request);
+                if waiting {
+                    self.resume(slot, answer);
+                }
+            }
+            Asker::Remote { node, request } => {
+                let (error, value) = match answer {
+                    Ok(v) => (0, v),
+                    Err(e) => (e as u32, 0),
+                };
+                let reply = Reply { request: U32::new(request), error: U32::new(error), value: U64::new(value) };
+                let _ = self.post(node, Message::Reply(reply), &[]);
+            }
+        }
+    }
+
+    /// `migrate(pid, node)` of process `s`: here, or asked of the node
+    /// that holds `pid`; `s` blocks until the move is over.
+    pub(crate) fn migrate_call(&mut self, s: Slot, pid: u32, to: u32) -> Result<(), Error> {
+        let me = self.procs[s].as_ref().map_or(0, |p| p.pid);
+        if pid == me {
+            return Err(Error::NotPermitted);
+        }
+        if to >= self.node.count {
+            return Err(Error::BadArgument);
+        }
+        let holder = self.node_of(pid);
+        if holder != self.node.id {
+            return self.call_remote(s, holder, RemoteCall::Migrate, &[], |request| {
+                Message::MigrateRequest(MigrateRequest {
+                    request: U32::new(request),
+                    pid: U32::new(pid),
+                    to: U32::new(to),
+                })
+            });
+        }
+        if self.slot_of(pid).is_none() {
+            return Err(Error::NoSuchProcess);
+        }
+        self.request_seq = (self.request_seq & 0x00ff_ffff) % 0x00ff_ffff + 1;
+        let request = (self.request_seq << 8) | s as u32;
+        self.start_move(pid, to, Asker::Local { slot: s, request })?;
+        let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(MOVE_TIMEOUT_NS * 2));
+        if let Some(p) = self.procs[s].as_mut() {
+            p.state = State::Remote { request, call: RemoteCall::Migrate, deadline };
+        }
+        Ok(())
+    }
+
+    /// Handles the move messages; false for others.
+    // Its buffers (a page, a description) stay in its own frame, not
+    // in the frames of the monitor loops that call it.
+    #[inline(never)]
+    pub(crate) fn on_move_message(&mut self, from: u32, m: &Message, bytes: &[u8]) -> bool {
+        match *m {
+            Message::MigrateRequest(r) if self.relay(from, r.pid.get(), r.request.get(), m) => {}
+            Message::MigrateRequest(r) => {
+                let asker = Asker::Remote { node: from, request: r.request.get() };
+                if let Err(e) = self.start_move(r.pid.get(), r.to.get(), asker) {
+                    let reply = Reply { request: r.request, error: U32::new(e as u32), value: U64::new(0) };
+                    let _ = self.post(from, Message::Reply(reply), &[]);
+                }
+            }
+            Message::MigratePart(p) => self.on_part(from, &p, bytes),
+            Message::MigrateEnd(e) => self.on_end(from, e.pid.get(), e.pages.get()),
+            Message::MigrateDone(d) => {
+                // A refusal may come before the end; success only after it.
+                let ours = self
+                    .outbound
+                    .as_ref()
+                    .is_some_and(|o| o.pid == d.pid.get() && o.to == from && (o.ended || d.error.get() != 0));
+                if ours {
+                    let result = match d.error.get() {
+                        0 => Ok(()),
+                        e => Err(Error::from_number(u64::from(e)).unwrap_or(Error::Unreachable)),
+                    };
+                    self.finish_move(result);
+                } else {
+                    self.remote_counts.stale_replies += 1;
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn refuse_move(&mut self, from: u32, pid: u32, e: Error) {
+        let me = self.node.id;
+        self.platform.report(format_args!("migrate: node {me} refused pid {pid} from node {from}: {e}"));
+        if let Some(slot) = self.inbound.as_ref().filter(|i| i.pid == pid && i.from == from).and_then(|i| i.slot) {
+            self.import_abort(slot);
+        }
+        if self.inbound.as_ref().is_some_and(|i| i.pid == pid && i.from == from) {
+            self.inbound = None;
+        }
+        let done = MigrateDone { pid: U32::new(pid), error: U32::new(e as u32) };
+        let _ = self.post(from, Message::MigrateDone(done), &[]);
+    }
+
+    // Its buffers (a page, a description) stay in its own frame, not
+    // in the frames of the monitor loops that call it.
+    #[inline(never)]
+    fn on_part(&mut self, from: u32, p: &MigratePart, bytes: &[u8]) {
+        let (pid, offset) = (p.pid.get(), p.offset.get() as usize);
+        let fresh = p.what.get() == PART_HEADER && offset == 0;
+        if fresh {
+            if self.inbound.as_ref().is_some_and(|i| i.from != from || i.pid != pid) {
+                return self.refuse_move(from, pid, Error::TooMany);
+            }
+            // The same move started over: what was built goes first.
+            if let Some(slot) = self.inbound.take().and_then(|i| i.slot) {
+                self.import_abort(slot);
+            }
+            let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(MOVE_TIMEOUT_NS));
+            self.inbound = Some(Inbound {
+                from,
+                pid,
+                deadline,
+                header: [0; HEADER],
+                header_len: 0,
+                slot: None,
+                page: [0; PAGE as usize],
+                page_len: 0,
+                pages: 0,
+            });
+        }
+        let Some(inb) = self.inbound.as_mut().filter(|i| i.from == from && i.pid == pid) else {
+            self.remote_counts.bad_requests += 1;
+            return;
+        };
+        match p.what.get() {
+            PART_HEADER if offset == inb.header_len && offset + bytes.len() <= HEADER => {
+                inb.header[offset..offset + bytes.len()].copy_from_slice(bytes);
+                inb.header_len += bytes.len();
+                if inb.header_len == HEADER {
+                    let m = Migrant::read_from_bytes(&inb.header);
+                    let imported = m.map_err(|_| Error::BadArgument).and_then(|m| self.import(&m));
+                    if let Err(e) = imported {
+                        self.platform.report(format_args!("migrate: import: {e}"));
+                    }
+                    match imported {
+                        Ok(slot) => {
+                            if let Some(inb) = self.inbound.as_mut() {
+                                inb.slot = Some(slot);
+                            }
+                        }
+                        Err(e) => self.refuse_move(from, pid, e),
+                    }
+                }
+            }
+            PART_PAGE if inb.slot.is_some() && offset == inb.page_len && offset + bytes.len() <= PAGE as usize => {
+                inb.page[offset..offset + bytes.len()].copy_from_slice(bytes);
+                inb.page_len += bytes.len();
+                if inb.page_len == PAGE as usize {
+                    inb.page_len = 0;
+                    inb.pages += 1;
+                    let (slot, page) = (inb.slot.unwrap_or(0), inb.page);
+                    if let Err(e) = self.import_page(slot, p.va.get(), p.perm.get() as u8, &page) {
+                        let va = p.va.get();
+                        self.platform.report(format_args!("migrate: page {va:#x}: {e}"));
+                        self.refuse_move(from, pid, e);
+                    }
+                }
+            }
+            PART_ZERO if inb.slot.is_some() && inb.page_len == 0 && bytes.is_empty() => {
+                inb.pages += 1;
+                let slot = inb.slot.unwrap_or(0);
+                if let Err(e) = self.import_page(slot, p.va.get(), p.perm.get() as u8, &[0; PAGE as usize]) {
+                    let va = p.va.get();
+                    self.platform.report(format_args!("migrate: zero page {va:#x}: {e}"));
+                    self.refuse_move(from, pid, e);
+                }
+            }
+            what => {
+                let (have, page) = (inb.header_len, inb.page_len);
+                self.platform.report(format_args!(
+                    "migrate: part {what} at {offset} of {} bytes does not follow ({have} of the description, {page} of a page)",
+                    bytes.len()
+                ));
+                self.refuse_move(from, pid, Error::BadArgument)
+            }
+        }
+    }
+
+    // Its buffers (a page, a description) stay in its own frame, not
+    // in the frames of the monitor loops that call it.
+    #[inline(never)]
+    fn on_end(&mut self, from: u32, pid: u32, pages: u32) {
+        let Some(inb) = self.inbound.take_if(|i| i.from == from && i.pid == pid) else {
+            self.remote_counts.bad_requests += 1;
+            return;
+        };
+        let m = Migrant::read_from_bytes(&inb.header);
+        match (inb.slot, m) {
+            (Some(slot), Ok(m)) if inb.pages == pages && inb.page_len == 0 => {
+                self.import_finish(slot, &m);
+                let done = MigrateDone { pid: U32::new(pid), error: U32::new(0) };
+                let _ = self.post(from, Message::MigrateDone(done), &[]);
+            }
+            (slot, _) => {
+                if let Some(slot) = slot {
+                    self.import_abort(slot);
+                }
+                let (me, got) = (self.node.id, inb.pages);
+                self.platform.report(format_args!(
+                    "migrate: node {me} refused pid {pid} from node {from}: {got} of {pages} pages came"
+                ));
+                let done = MigrateDone { pid: U32::new(pid), error: U32::new(Error::BadArgument as u32) };
+                let _ = self.post(from, Message::MigrateDone(done), &[]);
+            }
+        }
+    }
+
+    /// Gives up moves past their deadline, on either side.
+    pub(crate) fn expire_moves(&mut self, now: u64) {
+        if self.outbound.as_ref().is_some_and(|o| now >= o.deadline) {
+            self.finish_move(Err(Error::Unreachable));
+        }
+        if let Some(inb) = self.inbound.take_if(|i| now >= i.deadline) {
+            if let Some(slot) = inb.slot {
+                self.import_abort(slot);
+            }
+        }
+    }
+
+    /// Whether a move is under way (leaving or arriving).
+    pub fn moving(&self) -> bool {
+        self.outbound.is_some() || self.inbound.is_some()
+    }
+}

@@ -1,0 +1,77 @@
+//! `mover COUNT PAUSE_MS PROG [ARGS...]`: starts PROG here and moves it to
+//! the next node (round robin over all of them) COUNT times, PAUSE_MS
+//! apart, while it runs; then waits for it. Prints
+//! `mover: PROG moved=N refused=R move_us_median=M move_us_max=X
+//! status=STATUS` (each move's time, guest us, from the call to the program
+//! running on its new node) and exits 0 if PROG
+//! exited 0 and every move that was tried either happened or was refused
+//! for a reason that leaves it where it was.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use urt::{println, Error, ExitStatus, SpawnOptions};
+
+fn main() -> i32 {
+    let mut buf = [0u8; user_programs::ARGS_BYTES];
+    let args = urt::args(&mut buf).unwrap_or("");
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let (Some(Ok(count)), Some(Ok(pause_ms)), Some(prog)) =
+        (words.first().map(|w| w.parse::<u32>()), words.get(1).map(|w| w.parse::<u64>()), words.get(2))
+    else {
+        println!("mover: usage: mover COUNT PAUSE_MS PROG [ARGS...]");
+        return 2;
+    };
+    let prog_args: String = words[3..].join(" ");
+    let nodes = urt::sysinfo().map_or(1, |s| s.nodes);
+    let here = urt::node();
+    let options = SpawnOptions { node: Some(here as u8), ..SpawnOptions::default() };
+    let pid = match urt::spawn(prog, &prog_args, options) {
+        Ok(pid) => pid,
+        Err(e) => {
+            println!("mover: cannot start {prog}: {e}");
+            return 1;
+        }
+    };
+    let (mut moved, mut refused, mut target) = (0u32, 0u32, here);
+    let mut bad = false;
+    let mut took: Vec<u64> = Vec::new();
+    while moved < count {
+        let _ = urt::sleep_ns(pause_ms * 1_000_000);
+        target = (target + 1) % nodes;
+        let start = urt::clock_ns();
+        match urt::migrate(pid, target) {
+            Ok(()) => {
+                moved += 1;
+                took.push(urt::clock_ns() - start);
+            }
+            // Busy, or caught in a call it cannot leave: it stays; try again.
+            Err(Error::WouldBlock | Error::TooMany | Error::NotPermitted) => refused += 1,
+            // It ended before all the moves.
+            Err(Error::NoSuchProcess) => break,
+            Err(e) => {
+                println!("mover: move {moved} of pid {pid} to node {target}: {e}");
+                bad = true;
+                break;
+            }
+        }
+    }
+    let status = urt::wait(pid);
+    let shown = match status {
+        Ok((_, s)) => alloc::format!("{s}"),
+        Err(e) => alloc::format!("wait: {e}"),
+    };
+    took.sort_unstable();
+    let median_us = took.get(took.len() / 2).copied().unwrap_or(0) / 1000;
+    let max_us = took.last().copied().unwrap_or(0) / 1000;
+    println!(
+        "mover: {prog} moved={moved} refused={refused} move_us_median={median_us} move_us_max={max_us} status={shown}"
+    );
+    i32::from(bad || !matches!(status, Ok((_, ExitStatus::Exited(0)))))
+}
+
+urt::entry!(main);
