@@ -58,7 +58,17 @@ fn power_off(mut s: Session) {
 fn lands_in_the_shell_and_edits_lines() {
     let mut s = interactive();
     let help = command(&mut s, "help");
-    for cmd in ["help", "ps", "nodes", "sysinfo", "run [-c CLASS] [-n NODE] PROGRAM", "kill PID", "poweroff", "exit"] {
+    for cmd in [
+        "help",
+        "ps",
+        "nodes",
+        "sysinfo",
+        "run [-c CLASS] [-n NODE] PROGRAM",
+        "kill PID",
+        "migrate PID NODE",
+        "poweroff",
+        "exit",
+    ] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "help must list {cmd:?}:\n{help}");
     }
     // Backspace and DEL both erase.
@@ -233,6 +243,18 @@ fn programs_on_other_nodes_are_started_waited_for_listed_and_killed() {
         let out = command(&mut s, &format!("kill {pid}"));
         assert!(out.contains(&format!("kill: {pid} is init")), "{out}");
     }
+    // Moved by hand: to node 1, where ps then finds it.
+    let out = command(&mut s, "run -n 2 heavy 100000000 &");
+    let moved = pid_started(&out);
+    let out = command(&mut s, &format!("migrate {moved} 1"));
+    assert!(out.contains(&format!("migrated {moved} to node 1")), "{out}");
+    std::thread::sleep(Duration::from_millis(300));
+    let row = ps_row(&mut s, moved);
+    assert_eq!(row[2], "1", "on node 1 now: {row:?}");
+    let out = command(&mut s, "migrate 1 2");
+    assert!(out.contains("migrate: 1 to node 2: not permitted"), "an init stays: {out}");
+    let out = command(&mut s, &format!("kill {moved}"));
+    reported(&mut s, &out, &format!("[pid {moved}] killed"));
     // Placed by the policy: heavy work from the LITTLE node 0 goes to a big node.
     let out = command(&mut s, "run -c heavy heavy 100000000 &");
     let placed = pid_started(&out);
