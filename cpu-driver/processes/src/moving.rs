@@ -5,9 +5,11 @@
 //! destination builds it as the parts come and answers [`MigrateDone`].
 //! The source produces parts only while its outbox has room, so a move
 //! never crowds other messages out; one move at a time leaves a node, and
-//! one arrives. A running program is parked at its next stop. A move that
-//! takes longer than [`MOVE_TIMEOUT_NS`] is given up on both sides, and
-//! the program goes on where it was.
+//! one arrives. A running program is parked at its next stop. A move whose
+//! sending takes longer than [`MOVE_TIMEOUT_NS`] is given up on both
+//! sides, and the program goes on where it was; once all is sent, the
+//! source waits for the destination's verdict (the channels lose nothing;
+//! a node that goes away is the hot-plug work's to handle).
 
 use crate::migrate::Migrant;
 use crate::remote::{RemoteCall, BYTES_MAX, OUTBOX};
@@ -20,8 +22,10 @@ use message::{
 use user_abi::Error;
 use zerocopy::{FromBytes, IntoBytes};
 
-/// How long a move may take.
+/// How long a move may take to send (its verdict may take longer).
 pub const MOVE_TIMEOUT_NS: u64 = 10_000_000_000;
+/// Outbox entries a move's parts leave free.
+const RESERVED_FOR_ANSWERS: usize = 4;
 const HEADER: usize = core::mem::size_of::<Migrant>();
 
 /// Who asked for a move, to be answered when it is over.
@@ -119,7 +123,8 @@ impl<P: Platform> Kernel<P> {
     // in the frames of the monitor loops that call it.
     #[inline(never)]
     pub(crate) fn pump_move(&mut self) {
-        while self.outbox.len() + 1 < OUTBOX {
+        // Room is left for answers (a move's own verdict among them).
+        while self.outbox.len() + RESERVED_FOR_ANSWERS < OUTBOX {
             let Some(out) = self.outbound.as_mut() else { return };
             if out.ended {
                 return;
@@ -434,9 +439,11 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    /// Gives up moves past their deadline, on either side.
+    /// Gives up moves past their deadline, on either side. Once the source
+    /// has sent everything it waits for the verdict however long it takes:
+    /// giving up then could leave the program running on both nodes.
     pub(crate) fn expire_moves(&mut self, now: u64) {
-        if self.outbound.as_ref().is_some_and(|o| now >= o.deadline) {
+        if self.outbound.as_ref().is_some_and(|o| now >= o.deadline && !o.ended) {
             self.finish_move(Err(Error::Unreachable));
         }
         if let Some(inb) = self.inbound.take_if(|i| now >= i.deadline) {

@@ -318,15 +318,34 @@ fn a_third_node_can_ask_and_a_lost_move_is_given_up_without_loss() {
     assert_eq!(m[1].ret(one, 0, Call::Migrate, [2, 0, 0, 0, 0]), Err(Error::NotPermitted));
     assert_eq!(m[0].ret(init, 0, Call::Migrate, [1, 1, 0, 0, 0]), Err(Error::NotPermitted));
     assert_eq!(m[0].ret(init, 0, Call::Migrate, [u64::from(pid), 7, 0, 0, 0]), Err(Error::BadArgument));
-    // Now node 1 moves it back, and every message of the move is lost.
+    // Now node 1 moves it back, and the move stalls while it is sent (its
+    // first messages are lost, the rest never go): given up, it goes on.
     let home = one;
     assert_eq!(m[1].call(home, 0, Call::Migrate, [u64::from(pid), 0, 0, 0, 0]), Outcome::Blocked);
-    while m[1].k.take_outgoing().is_some() {}
+    for _ in 0..5 {
+        let _ = m[1].k.take_outgoing();
+    }
     let later = m[1].fake().now.get() + processes::moving::MOVE_TIMEOUT_NS + 1;
     m[1].fake().now.set(later);
     m[1].k.wake_expired(later);
     assert_eq!(m[1].result(home), Some(Error::Unreachable.to_result()));
     assert_eq!(m[1].state(pid), Some(processes::State::Ready), "it goes on where it was");
+    // Once all of it is sent, the source waits for the verdict however
+    // long it takes: giving up then could leave it running twice.
+    assert_eq!(m[1].call(home, 0, Call::Migrate, [u64::from(pid), 0, 0, 0, 0]), Outcome::Blocked);
+    let mut sent = Vec::new();
+    while let Some(o) = m[1].k.take_outgoing() {
+        sent.push(o);
+    }
+    let later = later + 2 * processes::moving::MOVE_TIMEOUT_NS;
+    m[1].fake().now.set(later);
+    m[1].k.wake_expired(later);
+    assert_eq!(m[1].state(pid), Some(processes::State::Migrating), "parked, waiting for node 0");
+    for o in sent {
+        assert!(m[0].k.on_message(1, &o.message, &o.bytes));
+    }
+    carry(&mut m);
+    assert!(m[0].state(pid).is_some() && m[1].state(pid).is_none(), "the late verdict completes the move");
 }
 
 #[test]
