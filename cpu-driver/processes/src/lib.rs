@@ -166,6 +166,12 @@ impl Process {
         self.kill_pending
     }
 
+    /// Whether its class is settled at `now_ns`: given at spawn, or `auto`
+    /// and old enough (one half-life) for its utilization to mean something.
+    pub fn measured(&self, now_ns: u64) -> bool {
+        self.class != user_abi::Class::Auto || now_ns.saturating_sub(self.born_ns) >= util::HALF_LIFE_NS
+    }
+
     /// Its utilization at `now_ns`: still rising while it runs (on a core
     /// of `capacity`), fading while not.
     pub fn util_now(&self, now_ns: u64, capacity: u32) -> u32 {

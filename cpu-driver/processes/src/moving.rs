@@ -12,13 +12,11 @@
 //! a node that goes away is the hot-plug work's to handle).
 
 use crate::migrate::Migrant;
-use crate::remote::{RemoteCall, BYTES_MAX, OUTBOX};
+use crate::remote::{reply, RemoteCall, BYTES_MAX, OUTBOX};
 use crate::{Kernel, Platform, Slot, State};
 use address_space::PAGE;
 use message::le::{U32, U64};
-use message::{
-    Message, MigrateDone, MigrateEnd, MigratePart, MigrateRequest, Reply, PART_HEADER, PART_PAGE, PART_ZERO,
-};
+use message::{Message, MigrateDone, MigrateEnd, MigratePart, MigrateRequest, PART_HEADER, PART_PAGE, PART_ZERO};
 use user_abi::Error;
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -78,7 +76,7 @@ impl<P: Platform> Kernel<P> {
         if to == self.node.id {
             return Err(Error::BadArgument);
         }
-        if to >= self.node.count || self.nodes.get(to as usize).is_none_or(|n| n.is_none_or(|n| n.linked == 0)) {
+        if !self.reachable(to) {
             return Err(Error::Unreachable);
         }
         if self.is_init(pid) {
@@ -232,12 +230,7 @@ impl<P: Platform> Kernel<P> {
                 }
             }
             Asker::Remote { node, request } => {
-                let (error, value) = match answer {
-                    Ok(v) => (0, v),
-                    Err(e) => (e as u32, 0),
-                };
-                let reply = Reply { request: U32::new(request), error: U32::new(error), value: U64::new(value) };
-                let _ = self.post(node, Message::Reply(reply), &[]);
+                let _ = self.post(node, reply(request, answer), &[]);
             }
         }
     }
@@ -265,8 +258,7 @@ impl<P: Platform> Kernel<P> {
         if self.slot_of(pid).is_none() {
             return Err(Error::NoSuchProcess);
         }
-        self.request_seq = (self.request_seq & 0x00ff_ffff) % 0x00ff_ffff + 1;
-        let request = (self.request_seq << 8) | s as u32;
+        let request = self.new_request(s);
         self.start_move(pid, to, Asker::Local { slot: s, request })?;
         let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(MOVE_TIMEOUT_NS * 2));
         if let Some(p) = self.procs[s].as_mut() {
@@ -285,8 +277,7 @@ impl<P: Platform> Kernel<P> {
             Message::MigrateRequest(r) => {
                 let asker = Asker::Remote { node: from, request: r.request.get() };
                 if let Err(e) = self.start_move(r.pid.get(), r.to.get(), asker) {
-                    let reply = Reply { request: r.request, error: U32::new(e as u32), value: U64::new(0) };
-                    let _ = self.post(from, Message::Reply(reply), &[]);
+                    let _ = self.post(from, reply(r.request.get(), Err(e)), &[]);
                 }
             }
             Message::MigratePart(p) => self.on_part(from, &p, bytes),

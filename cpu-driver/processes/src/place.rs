@@ -50,8 +50,7 @@ impl<P: Platform> Kernel<P> {
         scratch.programs.clear();
         let _ = scratch.nodes.push(NodeView { node: me, capacity, cores: self.online.count_ones() });
         for p in self.procs.iter().flatten() {
-            let measured =
-                p.class != user_abi::Class::Auto || now_ns.saturating_sub(p.born_ns) >= crate::util::HALF_LIFE_NS;
+            let measured = p.measured(now_ns);
             let _ = scratch.programs.push(ProgramView {
                 pid: p.pid,
                 node: me,

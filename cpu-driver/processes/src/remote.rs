@@ -85,7 +85,8 @@ fn name_bytes(name: &str) -> [u8; 24] {
     out
 }
 
-fn reply(request: u32, result: Result<u64, Error>) -> Message {
+/// The [`Reply`] carrying `result` for `request`.
+pub(crate) fn reply(request: u32, result: Result<u64, Error>) -> Message {
     let (error, value) = match result {
         Ok(v) => (0, v),
         Err(e) => (e as u32, 0),
@@ -146,6 +147,19 @@ impl<P: Platform> Kernel<P> {
         Ok(())
     }
 
+    /// Whether node `to` exists and its monitor linked with this one.
+    pub(crate) fn reachable(&self, to: u32) -> bool {
+        to < self.node.count && self.nodes.get(to as usize).is_some_and(|n| n.is_some_and(|n| n.linked != 0))
+    }
+
+    /// A fresh request number for a call of slot `s`: the slot in the low
+    /// byte (its answer finds the caller), a sequence above it, never 0
+    /// ([`NO_ANSWER`]).
+    pub(crate) fn new_request(&mut self, s: Slot) -> u32 {
+        self.request_seq = (self.request_seq & 0x00ff_ffff) % 0x00ff_ffff + 1;
+        (self.request_seq << 8) | s as u32
+    }
+
     /// Sends `message` (made for the request number it is given) for `s`
     /// and blocks `s` until the answer, or fails at once.
     pub(crate) fn call_remote(
@@ -156,12 +170,10 @@ impl<P: Platform> Kernel<P> {
         bytes: &[u8],
         message: impl FnOnce(u32) -> Message,
     ) -> Result<(), Error> {
-        if to >= self.node.count || self.nodes.get(to as usize).is_none_or(|n| n.is_none_or(|n| n.linked == 0)) {
+        if !self.reachable(to) {
             return Err(Error::Unreachable);
         }
-        // Never 0 ([`NO_ANSWER`]).
-        self.request_seq = (self.request_seq & 0x00ff_ffff) % 0x00ff_ffff + 1;
-        let request = (self.request_seq << 8) | s as u32;
+        let request = self.new_request(s);
         self.post(to, message(request), bytes)?;
         // A move takes as long as its pages do (and has its own deadline).
         let wait_ns = match call {

@@ -197,8 +197,7 @@ impl<P: Platform> Kernel<P> {
             stamp: U64::new(now),
         }));
         for p in self.procs.iter().flatten() {
-            let measured =
-                p.class != user_abi::Class::Auto || now_ns.saturating_sub(p.born_ns) >= crate::util::HALF_LIFE_NS;
+            let measured = p.measured(now_ns);
             let f = (p.state.abi() as u32 & flags::STATE_MASK)
                 | ((p.class as u32) << flags::CLASS_SHIFT)
                 | if p.heavy { flags::HEAVY } else { 0 }
