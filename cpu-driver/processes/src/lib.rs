@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod moving;
 pub mod place;
 mod platform;
+pub mod rebalance;
 pub mod remote;
 mod run;
 pub mod syscall;
@@ -134,6 +135,10 @@ pub struct Process {
     pub migrations: u32,
     /// How much of a core it uses (see [`util`]).
     pub util: util::Utilization,
+    /// How much of the time it wants a core (ready or running, at 1024
+    /// whatever the core): what its class is measured by, since a program
+    /// that shares a core uses only part of it however much it wants.
+    pub demand: util::Utilization,
     /// The class it was spawned with, and whether it counts as heavy now.
     pub class: user_abi::Class,
     pub heavy: bool,
@@ -145,6 +150,8 @@ pub struct Process {
     pub work_ns: u64,
     /// Times it moved to another node.
     pub moves: u32,
+    /// When it came to this node (spawned or moved in, ns).
+    pub arrived_ns: u64,
     maps: heapless::Vec<Mapping, MAX_MAPS>,
     mapped: u64,
     map_next: u64,
@@ -238,6 +245,8 @@ pub struct Kernel<P: Platform> {
     /// The move leaving this node, and the one arriving.
     outbound: Option<moving::Outbound>,
     inbound: Option<moving::Inbound>,
+    /// The policy's moves: when it is next asked, what it did.
+    pub rebalance: rebalance::Rebalance,
 }
 
 /// Why a spawn failed.
@@ -279,6 +288,7 @@ impl<P: Platform> Kernel<P> {
             relays: heapless::Vec::new(),
             outbound: None,
             inbound: None,
+            rebalance: rebalance::Rebalance::new(),
         }
     }
 
@@ -389,12 +399,14 @@ impl<P: Platform> Kernel<P> {
             running_since: 0,
             migrations: 0,
             util: util::Utilization::new(self.platform.nanos(self.platform.now())),
+            demand: util::Utilization::new(self.platform.nanos(self.platform.now())),
             class: options.class,
             heavy: options.class == user_abi::Class::Heavy,
             node_pinned: options.node.is_some(),
             born_ns: self.platform.nanos(self.platform.now()),
             work_ns: 0,
             moves: 0,
+            arrived_ns: self.platform.nanos(self.platform.now()),
             maps: heapless::Vec::new(),
             mapped: 0,
             map_next: user_abi::MAP_BASE,
@@ -427,7 +439,10 @@ impl<P: Platform> Kernel<P> {
 
     /// Queues a process on its core and wakes that core.
     pub fn make_ready(&mut self, s: Slot, at_head: bool) {
+        let now_ns = self.platform.nanos(self.platform.now());
         let Some(p) = self.procs[s].as_mut() else { return };
+        // Until now it was blocked (or was just stopped and accounted).
+        p.demand.update(now_ns, None);
         p.state = State::Ready;
         let (mut core, pinned, priority) = (p.core.min(MAX_NODE_CPUS - 1), p.pinned, p.priority);
         // Its core is busy: an idle core of the node takes it now, rather

@@ -15,6 +15,7 @@
 use crate::remote::RemoteChild;
 use crate::{Kernel, Mapping, Platform, Process, Slot, State, MAX_MAPS, MAX_PROCS};
 use address_space::{Perm, UserSpace, PAGE};
+use trace_ring::Kind;
 use user_abi::{Error, ExitStatus, ARGS_BYTES, NAME_BYTES};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
@@ -42,8 +43,10 @@ pub struct Migrant {
     /// address, for input); receiving (endpoint, address, length, ns left
     /// or `u64::MAX`).
     pub state_args: [u64; 4],
-    /// Its utilization's average, its work, CPU time and age (ns).
+    /// Its utilization's and demand's averages, its work, CPU time and
+    /// age (ns).
     pub util: u64,
+    pub demand: u64,
     pub work_ns: u64,
     pub cpu_ns: u64,
     pub age_ns: u64,
@@ -134,6 +137,7 @@ impl<P: Platform> Kernel<P> {
         let mut m = Migrant::new_zeroed();
         m.state_args = state_args;
         m.util = p.util.carried(now_ns);
+        m.demand = p.demand.carried(now_ns);
         m.work_ns = p.work_ns;
         m.cpu_ns = self.platform.nanos(p.cpu_ticks);
         m.age_ns = now_ns.saturating_sub(p.born_ns);
@@ -251,6 +255,7 @@ impl<P: Platform> Kernel<P> {
         self.release_memory(s);
         self.procs[s] = None;
         self.forward(pid, to);
+        self.trace(Kind::Leave, pid, |e| e.peer = to as u16);
     }
 
     /// The move of `pid` failed: it goes on here as it was.
@@ -320,12 +325,14 @@ impl<P: Platform> Kernel<P> {
             running_since: 0,
             migrations: m.migrations,
             util: crate::util::Utilization::arrived(m.util, now_ns),
+            demand: crate::util::Utilization::arrived(m.demand, now_ns),
             class,
             heavy: m.flags & HEAVY != 0,
             node_pinned: m.flags & NODE_PINNED != 0,
             born_ns: now_ns.saturating_sub(m.age_ns),
             work_ns: m.work_ns,
             moves: m.moves.saturating_add(1),
+            arrived_ns: now_ns,
             maps,
             mapped: m.mapped,
             map_next: m.map_next,
@@ -336,8 +343,8 @@ impl<P: Platform> Kernel<P> {
         Ok(slot)
     }
 
-    /// One page of the process being built in `s`.
-    pub fn import_page(&mut self, s: Slot, va: u64, perm: u8, data: &[u8; PAGE as usize]) -> Result<(), Error> {
+    /// One page of the process being built in `s` (`None`: zeros).
+    pub fn import_page(&mut self, s: Slot, va: u64, perm: u8, data: Option<&[u8; PAGE as usize]>) -> Result<(), Error> {
         let perm = perm_of(perm).ok_or(Error::BadArgument)?;
         let mem = self.platform.memory();
         let (Some(p), Some(frames)) = (self.procs[s].as_mut(), self.frames.as_mut()) else {
@@ -350,7 +357,11 @@ impl<P: Platform> Kernel<P> {
             address_space::MapError::NoMemory => Error::NoMemory,
             _ => Error::BadArgument,
         })?;
-        p.space.load(mem, va, data).map_err(|_| Error::BadArgument)
+        match data {
+            Some(data) => p.space.load(mem, va, data).map_err(|_| Error::BadArgument),
+            // A fresh frame is zeroed already.
+            None => Ok(()),
+        }
     }
 
     /// The process in `s` has all it had: its registers (`m`'s), its

@@ -1,8 +1,12 @@
 //! Moving a process between nodes over the channels: the source sends its
-//! description and then each page as [`MigratePart`]s of up to 512 bytes
-//! (each preceded by its bytes as chunks; a page of zeros as one part
-//! without bytes), then a [`MigrateEnd`]; the
-//! destination builds it as the parts come and answers [`MigrateDone`].
+//! description and then each page as a [`MigratePart`], then a
+//! [`MigrateEnd`]; the destination builds it as the parts come and answers
+//! [`MigrateDone`]. Where the channel has a transfer area, the description
+//! and each page are put in one of its pages and announced by one part;
+//! the destination copies them out and, every half area, tells the source
+//! which pages it may fill again ([`MigrateCredit`]). Without one, each
+//! goes as parts of up to 512 bytes, each preceded by its bytes as chunks.
+//! A run of pages of zeros goes as one part without bytes.
 //! The source produces parts only while its outbox has room, so a move
 //! never crowds other messages out; one move at a time leaves a node, and
 //! one arrives. A running program is parked at its next stop. A move whose
@@ -16,7 +20,11 @@ use crate::remote::{reply, RemoteCall, BYTES_MAX, OUTBOX};
 use crate::{Kernel, Platform, Slot, State};
 use address_space::PAGE;
 use message::le::{U32, U64};
-use message::{Message, MigrateDone, MigrateEnd, MigratePart, MigrateRequest, PART_HEADER, PART_PAGE, PART_ZERO};
+use message::{
+    Message, MigrateCredit, MigrateDone, MigrateEnd, MigratePart, MigrateRequest, PART_AREA_HEADER, PART_AREA_PAGE,
+    PART_HEADER, PART_PAGE, PART_ZERO,
+};
+use trace_ring::Kind;
 use user_abi::Error;
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -25,6 +33,9 @@ pub const MOVE_TIMEOUT_NS: u64 = 10_000_000_000;
 /// Outbox entries a move's parts leave free.
 const RESERVED_FOR_ANSWERS: usize = 4;
 const HEADER: usize = core::mem::size_of::<Migrant>();
+const _: () = assert!(HEADER <= PAGE as usize, "the description fits one page of the transfer area");
+/// Most pages of zeros one part stands for.
+const MAX_ZERO_RUN: u32 = 4096;
 
 /// Who asked for a move, to be answered when it is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +44,8 @@ pub enum Asker {
     Local { slot: Slot, request: u32 },
     /// Another node's request.
     Remote { node: u32, request: u32 },
+    /// This node's placement policy (see [`crate::rebalance`]).
+    Policy,
 }
 
 /// The move leaving this node.
@@ -51,6 +64,21 @@ pub struct Outbound {
     next_va: u64,
     pages: u32,
     ended: bool,
+    /// Pages of zeros not yet announced: the first's address and
+    /// permission, and how many.
+    zeros: Option<(u64, u8, u32)>,
+    /// The transfer area's pages (0: none), how many the move filled and
+    /// how many of those the destination copied out.
+    area: u32,
+    area_used: u32,
+    area_copied: u32,
+}
+
+impl Outbound {
+    /// The transfer-area page to fill next, if the destination copied it out.
+    fn area_page(&self) -> Option<u32> {
+        (self.area > 0 && self.area_used < self.area_copied + self.area).then(|| self.area_used % self.area)
+    }
 }
 
 /// The move arriving here.
@@ -64,6 +92,8 @@ pub struct Inbound {
     page: [u8; PAGE as usize],
     page_len: usize,
     pages: u32,
+    /// Transfer-area pages copied out.
+    area_read: u32,
 }
 
 impl<P: Platform> Kernel<P> {
@@ -111,6 +141,10 @@ impl<P: Platform> Kernel<P> {
             next_va: 0,
             pages: 0,
             ended: false,
+            zeros: None,
+            area: self.platform.transfer_pages(to).min(u32::MAX as usize) as u32,
+            area_used: 0,
+            area_copied: 0,
         });
         self.pump_move();
         Ok(())
@@ -145,6 +179,16 @@ impl<P: Platform> Kernel<P> {
             let Some(m) = out.migrant.as_ref() else { return };
             if out.header_sent < HEADER {
                 let at = out.header_sent;
+                if out.area > 0 {
+                    let Some(index) = out.area_page() else { return };
+                    let mut page = [0u8; PAGE as usize];
+                    page[..HEADER].copy_from_slice(m.as_bytes());
+                    out.header_sent = HEADER;
+                    out.area_used += 1;
+                    self.platform.transfer_put(to, index as usize, &page);
+                    self.post_part(to, pid, PART_AREA_HEADER, 0, 0, index as usize, &[]);
+                    continue;
+                }
                 let len = (HEADER - at).min(BYTES_MAX);
                 let mut bytes = [0u8; BYTES_MAX];
                 bytes[..len].copy_from_slice(&m.as_bytes()[at..at + len]);
@@ -155,28 +199,47 @@ impl<P: Platform> Kernel<P> {
             if out.page_at.is_none() {
                 let from = out.next_va;
                 let mut page = [0u8; PAGE as usize];
-                match self.export_page(pid, from, &mut page) {
-                    // A page of zeros goes as one message without bytes.
-                    Some((va, perm)) if page.iter().all(|&b| b == 0) => {
-                        if let Some(out) = self.outbound.as_mut() {
-                            out.next_va = va + PAGE;
-                            out.pages += 1;
-                        }
-                        self.post_part(to, pid, PART_ZERO, va, perm, 0, &[]);
+                let next = self.export_page(pid, from, &mut page);
+                let Some(out) = self.outbound.as_mut() else { return };
+                // (An OR over the page, not a search: no early exit, so
+                // it goes a vector at a time.)
+                let zero = next.is_some() && page.iter().fold(0, |acc, &b| acc | b) == 0;
+                // A page of zeros that follows the run joins it; anything
+                // else announces the run first (and is looked at again).
+                match (next, out.zeros) {
+                    (Some((va, perm)), Some((run_va, run_perm, n)))
+                        if zero && perm == run_perm && va == run_va + u64::from(n) * PAGE && n < MAX_ZERO_RUN =>
+                    {
+                        out.zeros = Some((run_va, run_perm, n + 1));
+                        out.next_va = va + PAGE;
+                        out.pages += 1;
                     }
-                    Some(at) => {
-                        if let Some(out) = self.outbound.as_mut() {
-                            out.page = page;
-                            out.page_at = Some(at);
-                            out.page_sent = 0;
-                        }
+                    (_, Some((run_va, run_perm, n))) => {
+                        out.zeros = None;
+                        self.post_part(to, pid, PART_ZERO, run_va, run_perm, n as usize, &[]);
                     }
-                    None => {
-                        let pages = self.outbound.as_ref().map_or(0, |o| o.pages);
-                        if let Some(out) = self.outbound.as_mut() {
-                            out.ended = true;
-                        }
-                        let end = MigrateEnd { pid: U32::new(pid), pages: U32::new(pages) };
+                    (Some((va, perm)), None) if zero => {
+                        out.zeros = Some((va, perm, 1));
+                        out.next_va = va + PAGE;
+                        out.pages += 1;
+                    }
+                    (Some((va, perm)), None) if out.area > 0 => {
+                        // Waits for the destination to copy a page out.
+                        let Some(index) = out.area_page() else { return };
+                        out.area_used += 1;
+                        out.next_va = va + PAGE;
+                        out.pages += 1;
+                        self.platform.transfer_put(to, index as usize, &page);
+                        self.post_part(to, pid, PART_AREA_PAGE, va, perm, index as usize, &[]);
+                    }
+                    (Some(at), None) => {
+                        out.page = page;
+                        out.page_at = Some(at);
+                        out.page_sent = 0;
+                    }
+                    (None, None) => {
+                        out.ended = true;
+                        let end = MigrateEnd { pid: U32::new(pid), pages: U32::new(out.pages) };
                         let _ = self.post(to, Message::MigrateEnd(end), &[]);
                         return;
                     }
@@ -232,6 +295,7 @@ impl<P: Platform> Kernel<P> {
             Asker::Remote { node, request } => {
                 let _ = self.post(node, reply(request, answer), &[]);
             }
+            Asker::Policy => self.policy_move_over(out.pid, out.to, result),
         }
     }
 
@@ -281,6 +345,13 @@ impl<P: Platform> Kernel<P> {
                 }
             }
             Message::MigratePart(p) => self.on_part(from, &p, bytes),
+            Message::MigrateCredit(c) => {
+                match self.outbound.as_mut().filter(|o| o.pid == c.pid.get() && o.to == from) {
+                    Some(out) => out.area_copied = out.area_copied.max(c.copied.get().min(out.area_used)),
+                    None => self.remote_counts.stale_replies += 1,
+                }
+                self.pump_move();
+            }
             Message::MigrateEnd(e) => self.on_end(from, e.pid.get(), e.pages.get()),
             Message::MigrateDone(d) => {
                 // A refusal may come before the end; success only after it.
@@ -320,8 +391,8 @@ impl<P: Platform> Kernel<P> {
     // in the frames of the monitor loops that call it.
     #[inline(never)]
     fn on_part(&mut self, from: u32, p: &MigratePart, bytes: &[u8]) {
-        let (pid, offset) = (p.pid.get(), p.offset.get() as usize);
-        let fresh = p.what.get() == PART_HEADER && offset == 0;
+        let (pid, offset, what) = (p.pid.get(), p.offset.get() as usize, p.what.get());
+        let fresh = (what == PART_HEADER && offset == 0) || what == PART_AREA_HEADER;
         if fresh {
             if self.inbound.as_ref().is_some_and(|i| i.from != from || i.pid != pid) {
                 return self.refuse_move(from, pid, Error::TooMany);
@@ -341,54 +412,51 @@ impl<P: Platform> Kernel<P> {
                 page: [0; PAGE as usize],
                 page_len: 0,
                 pages: 0,
+                area_read: 0,
             });
         }
+        let area = self.platform.transfer_pages(from).min(u32::MAX as usize) as u32;
         let Some(inb) = self.inbound.as_mut().filter(|i| i.from == from && i.pid == pid) else {
             self.remote_counts.bad_requests += 1;
             return;
         };
-        match p.what.get() {
+        // The transfer-area page a `PART_AREA_*` part must name.
+        let area_next = (area > 0).then(|| (inb.area_read % area) as usize);
+        match what {
             PART_HEADER if offset == inb.header_len && offset + bytes.len() <= HEADER => {
                 inb.header[offset..offset + bytes.len()].copy_from_slice(bytes);
                 inb.header_len += bytes.len();
                 if inb.header_len == HEADER {
-                    let m = Migrant::read_from_bytes(&inb.header);
-                    let imported = m.map_err(|_| Error::BadArgument).and_then(|m| self.import(&m));
-                    if let Err(e) = imported {
-                        self.platform.report(format_args!("migrate: import: {e}"));
-                    }
-                    match imported {
-                        Ok(slot) => {
-                            if let Some(inb) = self.inbound.as_mut() {
-                                inb.slot = Some(slot);
-                            }
-                        }
-                        Err(e) => self.refuse_move(from, pid, e),
-                    }
+                    self.described(from, pid);
                 }
+            }
+            PART_AREA_HEADER if inb.header_len == 0 && area_next == Some(offset) => {
+                self.platform.transfer_get(from, offset, &mut inb.page);
+                inb.header.copy_from_slice(&inb.page[..HEADER]);
+                inb.header_len = HEADER;
+                self.area_copied(from, pid, area);
+                self.described(from, pid);
             }
             PART_PAGE if inb.slot.is_some() && offset == inb.page_len && offset + bytes.len() <= PAGE as usize => {
                 inb.page[offset..offset + bytes.len()].copy_from_slice(bytes);
                 inb.page_len += bytes.len();
                 if inb.page_len == PAGE as usize {
                     inb.page_len = 0;
-                    inb.pages += 1;
-                    let (slot, page) = (inb.slot.unwrap_or(0), inb.page);
-                    if let Err(e) = self.import_page(slot, p.va.get(), p.perm.get() as u8, &page) {
-                        let va = p.va.get();
-                        self.platform.report(format_args!("migrate: page {va:#x}: {e}"));
-                        self.refuse_move(from, pid, e);
-                    }
+                    self.page_came(from, p, false);
                 }
             }
-            PART_ZERO if inb.slot.is_some() && inb.page_len == 0 && bytes.is_empty() => {
-                inb.pages += 1;
-                let slot = inb.slot.unwrap_or(0);
-                if let Err(e) = self.import_page(slot, p.va.get(), p.perm.get() as u8, &[0; PAGE as usize]) {
-                    let va = p.va.get();
-                    self.platform.report(format_args!("migrate: zero page {va:#x}: {e}"));
-                    self.refuse_move(from, pid, e);
-                }
+            PART_AREA_PAGE if inb.slot.is_some() && inb.page_len == 0 && area_next == Some(offset) => {
+                self.platform.transfer_get(from, offset, &mut inb.page);
+                self.area_copied(from, pid, area);
+                self.page_came(from, p, false);
+            }
+            PART_ZERO
+                if inb.slot.is_some()
+                    && inb.page_len == 0
+                    && bytes.is_empty()
+                    && (1..=MAX_ZERO_RUN as usize).contains(&offset) =>
+            {
+                self.page_came(from, p, true);
             }
             what => {
                 let (have, page) = (inb.header_len, inb.page_len);
@@ -398,6 +466,54 @@ impl<P: Platform> Kernel<P> {
                 ));
                 self.refuse_move(from, pid, Error::BadArgument)
             }
+        }
+    }
+
+    /// The arriving move's description is complete: the process is built
+    /// from it (parked), or the move refused.
+    fn described(&mut self, from: u32, pid: u32) {
+        let Some(inb) = self.inbound.as_ref() else { return };
+        let imported =
+            Migrant::read_from_bytes(&inb.header).map_err(|_| Error::BadArgument).and_then(|m| self.import(&m));
+        match imported {
+            Ok(slot) => {
+                if let Some(inb) = self.inbound.as_mut() {
+                    inb.slot = Some(slot);
+                }
+            }
+            Err(e) => {
+                self.platform.report(format_args!("migrate: import: {e}"));
+                self.refuse_move(from, pid, e)
+            }
+        }
+    }
+
+    /// Part `p` completed a page (in the inbound buffer), or (`zeros`) a
+    /// run of pages of zeros: they go into the process being built.
+    fn page_came(&mut self, from: u32, p: &MigratePart, zeros: bool) {
+        let Some(inb) = self.inbound.as_mut() else { return };
+        let Some(slot) = inb.slot else { return };
+        let (va, perm) = (p.va.get(), p.perm.get() as u8);
+        let count = if zeros { p.offset.get() } else { 1 };
+        inb.pages = inb.pages.saturating_add(count);
+        let page = inb.page;
+        for i in 0..u64::from(count) {
+            let at = va.saturating_add(i * PAGE);
+            if let Err(e) = self.import_page(slot, at, perm, (!zeros).then_some(&page)) {
+                self.platform.report(format_args!("migrate: page {at:#x}: {e}"));
+                return self.refuse_move(from, p.pid.get(), e);
+            }
+        }
+    }
+
+    /// One more page of the transfer area was copied out: every half area,
+    /// the source hears it may fill them again.
+    fn area_copied(&mut self, from: u32, pid: u32, area: u32) {
+        let Some(inb) = self.inbound.as_mut() else { return };
+        inb.area_read += 1;
+        if inb.area_read % (area / 2).max(1) == 0 {
+            let credit = MigrateCredit { pid: U32::new(pid), copied: U32::new(inb.area_read) };
+            let _ = self.post(from, Message::MigrateCredit(credit), &[]);
         }
     }
 
@@ -413,6 +529,7 @@ impl<P: Platform> Kernel<P> {
         match (inb.slot, m) {
             (Some(slot), Ok(m)) if inb.pages == pages && inb.page_len == 0 => {
                 self.import_finish(slot, &m);
+                self.trace(Kind::Arrive, pid, |e| e.peer = from as u16);
                 let done = MigrateDone { pid: U32::new(pid), error: U32::new(0) };
                 let _ = self.post(from, Message::MigrateDone(done), &[]);
             }

@@ -68,7 +68,10 @@ impl<P: Platform> Kernel<P> {
                     capacity: v.head.capacity.get(),
                     cores: v.head.online.get().count_ones(),
                 });
-                for r in &v.programs {
+                // A program that just moved here may still be in its old
+                // node's last update: it counts once, where it is.
+                let here = |pid: u32| self.procs.iter().flatten().any(|p| p.pid == pid);
+                for r in v.programs.iter().filter(|r| !here(r.state.pid.get())) {
                     let f = r.state.flags.get();
                     let state = f & flags::STATE_MASK;
                     let _ = scratch.programs.push(ProgramView {

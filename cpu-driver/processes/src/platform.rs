@@ -68,6 +68,17 @@ pub trait Platform {
     /// a slot no core runs.
     fn save_registers(&self, s: Slot, out: &mut [u8; crate::REGISTER_BYTES]);
     fn load_registers(&self, s: Slot, regs: &[u8; crate::REGISTER_BYTES]);
+    /// Pages of the transfer area beside the channel to `peer` (the one back
+    /// has as many); 0: none, and a move's pages go as chunks.
+    fn transfer_pages(&self, _peer: u32) -> usize {
+        0
+    }
+    /// Copies `page` into page `index` of the transfer area this node sends
+    /// to `peer` through (`index` below [`Platform::transfer_pages`]).
+    fn transfer_put(&self, _peer: u32, _index: usize, _page: &[u8; address_space::PAGE as usize]) {}
+    /// Copies page `index` of the transfer area `peer` sends to this node
+    /// through into `out`.
+    fn transfer_get(&self, _peer: u32, _index: usize, _out: &mut [u8; address_space::PAGE as usize]) {}
     /// Sets the result register (`x0`) of slot `s`: a blocked program's
     /// call ends, or the caller's own, on its core.
     fn set_result(&self, s: Slot, x0: u64);

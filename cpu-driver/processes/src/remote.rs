@@ -315,7 +315,13 @@ impl<P: Platform> Kernel<P> {
         let len = r.name.iter().position(|&b| b == 0).unwrap_or(r.name.len());
         let name = core::str::from_utf8(&r.name[..len]).map_err(|_| Error::NoSuchProgram)?;
         let options = SpawnOptions::decode(r.options.get()).ok_or(Error::BadArgument)?;
-        let options = SpawnOptions { node: Some(self.node.id as u8), foreground: false, ..options };
+        // A node the caller named pins the program here; one the policy
+        // chose (no node in the options) leaves it free to move.
+        if options.node.is_some_and(|n| u32::from(n) != self.node.id) {
+            self.remote_counts.bad_requests += 1;
+            return Err(Error::BadArgument);
+        }
+        let options = SpawnOptions { foreground: false, ..options };
         self.spawn(name, bytes, r.parent.get(), options).map(u64::from)
     }
 

@@ -22,8 +22,9 @@ impl<P: Platform> Kernel<P> {
     pub fn start_running(&mut self, core: usize, s: Slot, now: u64) {
         let now_ns = self.platform.nanos(now);
         let Some(p) = self.procs[s].as_mut() else { return };
-        // Since it last stopped, it did not run.
+        // Since it last stopped, it did not run; it was ready to.
         p.util.update(now_ns, None);
+        p.demand.update(now_ns, Some(crate::util::FULL));
         p.state = State::Running;
         p.core = core;
         p.running_since = now;
@@ -42,7 +43,8 @@ impl<P: Platform> Kernel<P> {
         p.running_since = end;
         p.work_ns += self.platform.nanos(ran) * u64::from(capacity) / 1024;
         p.util.update(end_ns, Some(capacity));
-        p.heavy = crate::util::classify(p.class, p.heavy, p.util.value(), capacity);
+        p.demand.update(end_ns, Some(crate::util::FULL));
+        p.heavy = crate::util::classify(p.class, p.heavy, p.demand.value());
         p.pid
     }
 

@@ -42,24 +42,24 @@ fn decay(dt_ns: u64) -> u64 {
     frac >> halvings
 }
 
-/// An `auto` program counts as heavy once its utilization reaches this
-/// share (in 1024ths) of the capacity of the core it runs on: it fills its
-/// core, so a bigger one would serve it better (Linux's misfit test uses
-/// 80%).
+/// An `auto` program counts as heavy once its demand (the decaying share
+/// of time it is ready or running, in 1024ths) reaches this: it would fill
+/// a core of its own, so a bigger one would serve it better (Linux's misfit
+/// test uses 80% of the core's capacity; demand, unlike utilization, also
+/// counts the time a program waits for a core it shares).
 pub const HEAVY_ABOVE: u32 = 768;
 /// ... and as light again once it falls below this share: the gap keeps a
 /// program near one threshold from flapping between the two.
 pub const LIGHT_BELOW: u32 = 512;
 
 /// Whether a program of `class` counts as heavy now, given whether it did
-/// (`was_heavy`), its utilization and the capacity of its core.
-pub fn classify(class: user_abi::Class, was_heavy: bool, util: u32, capacity: u32) -> bool {
-    let share = |part: u32| u64::from(capacity) * u64::from(part) / 1024;
+/// (`was_heavy`) and its demand.
+pub fn classify(class: user_abi::Class, was_heavy: bool, demand: u32) -> bool {
     match class {
         user_abi::Class::Heavy => true,
         user_abi::Class::Light => false,
-        user_abi::Class::Auto if was_heavy => u64::from(util) >= share(LIGHT_BELOW),
-        user_abi::Class::Auto => u64::from(util) >= share(HEAVY_ABOVE),
+        user_abi::Class::Auto if was_heavy => demand >= LIGHT_BELOW,
+        user_abi::Class::Auto => demand >= HEAVY_ABOVE,
     }
 }
 

@@ -29,6 +29,13 @@ fn machine(capacity: &[u32]) -> Vec<Node> {
 /// Carries every queued message to its node until none is left; returns
 /// how many were carried.
 fn carry(nodes: &mut [Node]) -> usize {
+    carry_frames(nodes).0
+}
+
+/// [`carry`], also counting the channel frames the messages take (each
+/// message, and the chunks of its bytes).
+fn carry_frames(nodes: &mut [Node]) -> (usize, usize) {
+    let mut frames = 0;
     let mut carried = 0;
     loop {
         let mut batch = Vec::new();
@@ -39,10 +46,11 @@ fn carry(nodes: &mut [Node]) -> usize {
             }
         }
         if batch.is_empty() {
-            return carried;
+            return (carried, frames);
         }
         for (from, o) in batch {
             carried += 1;
+            frames += 1 + o.bytes.len().div_ceil(message::CHUNK_BYTES);
             let to = &mut nodes[o.to as usize];
             to.fake().core.set(1);
             assert!(to.k.on_message(from, &o.message, &o.bytes), "{:?} is about processes", o.message);
@@ -258,6 +266,8 @@ fn the_policy_sends_heavy_work_to_the_big_node() {
     carry(&mut m);
     let child = m[0].result(init).expect("spawned") as u32;
     assert!(m[1].state(child).is_some(), "pid {child} runs on node 1");
+    let placed = m[1].k.procs[m[1].slot(child)].as_ref().expect("there");
+    assert!(!placed.node_pinned, "the policy's choice leaves it free to move");
     // Light work stays on the LITTLE node.
     for _ in 0..2 {
         assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Return(Ok(_))));
@@ -268,9 +278,17 @@ fn the_policy_sends_heavy_work_to_the_big_node() {
     assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Blocked), "node 1 has fewer");
 }
 
-#[test]
-fn a_process_moves_to_another_node_with_its_memory_and_the_caller_hears_when() {
+/// Moves a program from node 0 to node 1 (through transfer areas of
+/// `area_pages` pages, or chunks if 0), checking what it carried, freed and
+/// answered; returns how many channel frames the move took.
+fn move_one(area_pages: usize) -> usize {
     let mut m = machine(&[530, 1024]);
+    if area_pages > 0 {
+        let areas = common::TransferAreas::new(area_pages);
+        for n in &m {
+            *n.fake().areas.borrow_mut() = Some((n.k.node.id, areas.clone()));
+        }
+    }
     let init = m[0].run(0);
     let free = m[0].free_pages();
     let Outcome::Return(Ok(pid)) = spawn_on(&mut m[0], init, "prog", Some(0), Class::Auto) else {
@@ -287,7 +305,7 @@ fn a_process_moves_to_another_node_with_its_memory_and_the_caller_hears_when() {
     assert!(m[0].state(pid).is_some() && m[1].state(pid).is_none(), "still here while it runs");
     m[0].fake().core.set(1);
     m[0].k.stopped(1, s, pid, Outcome::Interrupted, false, true);
-    assert!(carry(&mut m) > 10, "its description and pages go");
+    let (_, carried) = carry_frames(&mut m);
     assert_eq!(m[0].result(init), Some(0), "the caller hears it is done");
     assert!(m[0].state(pid).is_none());
     let t = m[1].slot(pid);
@@ -299,6 +317,24 @@ fn a_process_moves_to_another_node_with_its_memory_and_the_caller_hears_when() {
     assert_eq!(m[1].call(t, 0, Call::Exit, [9, 0, 0, 0, 0]), Outcome::Exited);
     carry(&mut m);
     assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(pid), 0, 0, 0, 0]), Ok(u64::from(pid)));
+    carried
+}
+
+#[test]
+fn a_process_moves_to_another_node_with_its_memory_and_the_caller_hears_when() {
+    let carried = move_one(0);
+    assert!(carried > 100, "its description and pages go as chunks: {carried} frames");
+}
+
+/// Through a transfer area of 2 pages the move must wait for the
+/// destination's credit again and again; each page is one message.
+#[test]
+fn through_a_transfer_area_a_move_takes_a_message_per_page() {
+    let chunked = move_one(0);
+    for pages in [1, 2, 64] {
+        let carried = move_one(pages);
+        assert!(carried * 5 < chunked, "{pages}-page area: {carried} frames, chunks {chunked}");
+    }
 }
 
 #[test]
@@ -320,9 +356,14 @@ fn a_third_node_can_ask_and_a_lost_move_is_given_up_without_loss() {
     assert_eq!(m[0].ret(init, 0, Call::Migrate, [u64::from(pid), 7, 0, 0, 0]), Err(Error::BadArgument));
     // Now node 1 moves it back, and the move stalls while it is sent (its
     // first messages are lost, the rest never go): given up, it goes on.
+    // Memory of its own, not zeros: far more than the outbox holds at once.
+    let t = m[1].slot(pid);
+    let rw = user_abi::PROT_READ | user_abi::PROT_WRITE;
+    let heap = m[1].ret(t, 0, Call::Map, [16 * 4096, rw, 0, 0, 0]).expect("map");
+    m[1].k.copy_out(t, heap, &[7; 16 * 4096]).expect("its own pages");
     let home = one;
     assert_eq!(m[1].call(home, 0, Call::Migrate, [u64::from(pid), 0, 0, 0, 0]), Outcome::Blocked);
-    for _ in 0..5 {
+    for _ in 0..2 {
         let _ = m[1].k.take_outgoing();
     }
     let later = m[1].fake().now.get() + processes::moving::MOVE_TIMEOUT_NS + 1;
@@ -372,4 +413,31 @@ fn requests_follow_a_process_that_moved_on_and_so_do_their_answers() {
     carry(&mut m);
     assert_eq!(m[0].result(init), Some(0), "killed through node 2's forwarding");
     assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(pid), 0, 0, 0, 0]), Ok(u64::from(pid)));
+}
+
+#[test]
+fn the_policy_moves_a_heavy_program_up_by_itself_once_it_settled() {
+    use processes::rebalance::STAY_NS;
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
+    // Started here, on the LITTLE node, free to move.
+    let options = SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() };
+    let pid = m[0].k.spawn("prog", b"", init_pid, options).expect("spawns");
+    share_views(&mut m);
+    assert!(!m[0].k.rebalance_round(), "it just came: it stays a while");
+    for n in m.iter_mut() {
+        n.fake().now.set(n.fake().now.get() + STAY_NS);
+    }
+    share_views(&mut m);
+    assert!(m[0].k.rebalance_round(), "the idle big node should have it");
+    assert!(carry(&mut m) > 10, "its description and pages go");
+    assert!(m[0].state(pid).is_none() && m[1].state(pid).is_some(), "pid {pid} is on node 1");
+    assert_eq!(m[0].k.rebalance.counts.moved, 1);
+    // On the biggest core with nothing else wanting it: it stays.
+    for n in m.iter_mut() {
+        n.fake().now.set(n.fake().now.get() + 2 * STAY_NS);
+    }
+    share_views(&mut m);
+    assert!(!m[1].k.rebalance_round() && !m[0].k.rebalance_round());
 }

@@ -71,18 +71,36 @@ fn slicing_does_not_change_the_average() {
 }
 
 #[test]
-fn auto_programs_turn_heavy_when_they_fill_their_core_and_light_again_with_hysteresis() {
+fn auto_programs_turn_heavy_when_they_want_a_whole_core_and_light_again_with_hysteresis() {
     use processes::util::classify;
     use user_abi::Class;
-    // On a 530 core: heavy from 75% (397), light again below 50% (265).
-    assert!(!classify(Class::Auto, false, 396, 530));
-    assert!(classify(Class::Auto, false, 397, 530));
-    assert!(classify(Class::Auto, true, 300, 530), "between the two it stays as it was");
-    assert!(!classify(Class::Auto, false, 300, 530));
-    assert!(!classify(Class::Auto, true, 264, 530));
-    // A program busy all the time is heavy on any core.
-    assert!(classify(Class::Auto, false, 530, 530) && classify(Class::Auto, false, 1024, 1024));
-    // A class given at spawn is kept whatever the utilization.
-    assert!(classify(Class::Heavy, false, 0, 1024));
-    assert!(!classify(Class::Light, true, 1024, 1024));
+    // Heavy from 75% of the time (768), light again below 50% (512).
+    assert!(!classify(Class::Auto, false, 767));
+    assert!(classify(Class::Auto, false, 768));
+    assert!(classify(Class::Auto, true, 600), "between the two it stays as it was");
+    assert!(!classify(Class::Auto, false, 600));
+    assert!(!classify(Class::Auto, true, 511));
+    // A class given at spawn is kept whatever the demand.
+    assert!(classify(Class::Heavy, false, 0));
+    assert!(!classify(Class::Light, true, FULL));
+}
+
+/// Demand counts the time a program waits for its core as well as the time
+/// it runs: two programs that share one LITTLE core flat out each use half
+/// of it (utilization 265 of 530) and both want all of it (demand 1024).
+#[test]
+fn a_program_sharing_its_core_uses_part_of_it_and_wants_all_of_it() {
+    let (mut util, mut demand) = (Utilization::new(0), Utilization::new(0));
+    let mut t = 0;
+    for _ in 0..100 {
+        // Runs one 10 ms slice, waits (ready) through the other's.
+        t += 10 * MS;
+        util.update(t, Some(530));
+        demand.update(t, Some(FULL));
+        t += 10 * MS;
+        util.update(t, None);
+        demand.update(t, Some(FULL));
+    }
+    assert!(util.value().abs_diff(265) <= 40, "{}", util.value());
+    assert_eq!(demand.value(), FULL);
 }

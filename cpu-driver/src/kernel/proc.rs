@@ -5,6 +5,7 @@
 use crate::arch::trap::UserFrame;
 use address_space::Memory;
 use core::cell::UnsafeCell;
+use handoff::MAX_NODES;
 use processes::{InputLost, NodeFacts, Platform, Slot, MAX_PROCS};
 use user_abi::{ExitStatus, NAME_BYTES};
 
@@ -12,8 +13,10 @@ pub use processes::{handle as handle_syscall, CallArgs, Next, Outcome, WRITE_MAX
 
 /// The node's process state, behind the node's lock (nodes share nothing,
 /// so no other node's core ever takes it).
-pub static KERNEL: spin::Mutex<processes::Kernel<Hw>> =
-    spin::Mutex::new(processes::Kernel::new(Hw { ram: NodeRam { pa: 0, va: 0 } }));
+pub static KERNEL: spin::Mutex<processes::Kernel<Hw>> = spin::Mutex::new(processes::Kernel::new(Hw {
+    ram: NodeRam { pa: 0, va: 0 },
+    areas: TransferAreas { to: [0; MAX_NODES], from: [0; MAX_NODES], pages: 0 },
+}));
 
 /// A program's registers, owned by the core that runs it, or by the lock
 /// holder while it does not run.
@@ -60,6 +63,36 @@ impl Memory for NodeRam {
 /// The CPU driver as the process code's platform.
 pub struct Hw {
     ram: NodeRam,
+    areas: TransferAreas,
+}
+
+/// The transfer areas after the rings of this node's channels (the boot
+/// plan's `ChannelMap`), as mapped here.
+#[derive(Clone, Copy)]
+struct TransferAreas {
+    /// The area this node fills for node `i` (0: no channel).
+    to: [u64; MAX_NODES],
+    /// The area node `i` fills for this node (0: no channel).
+    from: [u64; MAX_NODES],
+    /// Pages of each.
+    pages: usize,
+}
+
+impl TransferAreas {
+    fn new(info: &handoff::NodeBootInfo) -> TransferAreas {
+        let after_ring = |va: u64| if va == 0 || info.transfer_pages == 0 { 0 } else { va + info.channel_bytes };
+        TransferAreas {
+            to: info.tx_va.map(after_ring),
+            from: info.rx_va.map(after_ring),
+            pages: info.transfer_pages as usize,
+        }
+    }
+
+    /// Page `index` of area `areas[peer]`, if there is one.
+    fn page(&self, areas: &[u64; MAX_NODES], peer: u32, index: usize) -> Option<*mut u8> {
+        let base = *areas.get(peer as usize)?;
+        (base != 0 && index < self.pages).then(|| (base + index as u64 * address_space::PAGE) as *mut u8)
+    }
 }
 
 /// Gives the node's kernel its free RAM (less the trace rings' share, with
@@ -82,7 +115,8 @@ pub fn init(info: &handoff::NodeBootInfo) {
         capacity: info.capacity,
     };
     let mut k = KERNEL.lock();
-    k.init(Hw { ram: NodeRam { pa, va: info.free_va } }, node, pa, programs, cores);
+    let hw = Hw { ram: NodeRam { pa, va: info.free_va }, areas: TransferAreas::new(info) };
+    k.init(hw, node, pa, programs, cores);
     k.policy = policy(info);
 }
 
@@ -127,6 +161,30 @@ impl Platform for Hw {
     }
     fn flush_asid(&self, asid: u16) {
         crate::arch::cpu::flush_asid(asid);
+    }
+    fn transfer_pages(&self, peer: u32) -> usize {
+        let both = self.areas.page(&self.areas.to, peer, 0).and(self.areas.page(&self.areas.from, peer, 0));
+        if both.is_some() {
+            self.areas.pages
+        } else {
+            0
+        }
+    }
+    fn transfer_put(&self, peer: u32, index: usize, page: &[u8; address_space::PAGE as usize]) {
+        let Some(at) = self.areas.page(&self.areas.to, peer, index) else { return };
+        // SAFETY: the boot driver mapped this channel's transfer area into
+        // this node and `peer` only; this node alone fills it, and the move
+        // protocol fills a page only after `peer` said it copied it out
+        // (`MigrateCredit`), so no one reads it meanwhile.
+        unsafe { core::ptr::copy_nonoverlapping(page.as_ptr(), at, page.len()) };
+    }
+    fn transfer_get(&self, peer: u32, index: usize, out: &mut [u8; address_space::PAGE as usize]) {
+        let Some(at) = self.areas.page(&self.areas.from, peer, index) else { return };
+        // SAFETY: mapped into `peer` and this node only; `peer` filled this
+        // page before it sent the part that names it (the channel's
+        // release/acquire orders the two) and fills it again only after
+        // this node's credit, which goes after this copy.
+        unsafe { core::ptr::copy_nonoverlapping(at.cast_const(), out.as_mut_ptr(), out.len()) };
     }
     fn flush_page(&self, asid: u16, va: u64) {
         crate::arch::cpu::flush_page(asid, va);

@@ -106,7 +106,9 @@ impl Platform for MonitorPlatform<'_> {
         bytes: &mut [u8; monitor::BYTES_MAX],
         room: &dyn Fn(u32, usize) -> bool,
     ) -> Option<(u32, message::Message, usize)> {
-        let o = crate::kernel::proc::KERNEL.lock().take_outgoing_if(room)?;
+        // Asked on every step, also while polling: never wait for the lock
+        // (a program's call holds it; what it posts rings this core).
+        let o = crate::kernel::proc::KERNEL.try_lock()?.take_outgoing_if(room)?;
         let len = o.bytes.len().min(bytes.len());
         bytes[..len].copy_from_slice(&o.bytes[..len]);
         Some((o.to, o.message, len))
@@ -116,6 +118,9 @@ impl Platform for MonitorPlatform<'_> {
     }
     fn view_update(&self, emit: &mut dyn FnMut(&message::Message)) {
         crate::kernel::proc::KERNEL.lock().view_update(emit);
+    }
+    fn rebalance(&self) -> bool {
+        crate::kernel::proc::KERNEL.lock().rebalance_round()
     }
     fn poll_spins(&self) -> u32 {
         // Programs wait for this core: hand it to them at once rather than

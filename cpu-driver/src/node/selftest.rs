@@ -51,7 +51,7 @@ fn shared_allowed(info: &handoff::NodeBootInfo) -> impl Iterator<Item = handoff:
     let console = handoff::PhysRange { start: info.shared.start + offset, size };
     let channel = move |va: u64| handoff::PhysRange {
         start: info.shared.start + va.saturating_sub(handoff::SHARED_VA),
-        size: info.channel_bytes,
+        size: info.channel_bytes + info.transfer_pages * handoff::PAGE,
     };
     let own = info.tx_va.iter().chain(info.rx_va.iter()).filter(|&&va| va != 0).map(move |&va| channel(va));
     core::iter::once(console).chain(own)

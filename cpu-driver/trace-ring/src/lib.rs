@@ -17,7 +17,7 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// Events one core's ring holds.
-pub const EVENTS_PER_CORE: usize = 4096;
+pub const EVENTS_PER_CORE: usize = 16384;
 /// Bytes of a program's name kept in a spawn event.
 pub const NAME_BYTES: usize = 16;
 
@@ -69,6 +69,10 @@ words! {
         Send = 7 => "send",
         /// The monitor received message `arg` of kind `reason` from node `peer`.
         Recv = 8 => "recv",
+        /// `pid` left the node for node `peer` (a move between nodes).
+        Leave = 9 => "leave",
+        /// `pid` arrived from node `peer` and may run here.
+        Arrive = 10 => "arrive",
     }
 }
 
@@ -209,5 +213,6 @@ pub fn write_line(w: &mut impl Write, node: u32, core: u32, e: &Event) -> fmt::R
         Kind::Exit => write!(w, " {} {:#x}", e.pid, e.arg),
         Kind::Move => write!(w, " {} {} {}", e.pid, e.arg, e.peer),
         Kind::Send | Kind::Recv => write!(w, " {} {} {}", e.peer, e.reason, e.arg),
+        Kind::Leave | Kind::Arrive => write!(w, " {} {}", e.pid, e.peer),
     }
 }

@@ -78,7 +78,10 @@ pub fn init_shared(plan: &BootPlan<'_>) {
             // SAFETY: the plan put this channel inside the shared region,
             // page-aligned and apart from every other; no node runs yet.
             // It cannot fail: the region is aligned and holds slots.
-            let _ = unsafe { channel::Channel::init(r.start as *mut u8, r.size as usize, from as u32, to as u32) };
+            // The transfer area after the ring needs no header: the move
+            // protocol says which of its pages hold what.
+            let _ =
+                unsafe { channel::Channel::init(r.start as *mut u8, map.ring_bytes as usize, from as u32, to as u32) };
         }
     }
 }
@@ -295,7 +298,8 @@ fn boot_info(
             Gic::V2 { .. } => 0,
         },
         uart_va: va_of(devices.uart),
-        channel_bytes: plan.channels.bytes,
+        channel_bytes: plan.channels.ring_bytes,
+        transfer_pages: plan.channels.transfer_pages(),
         tx_va,
         rx_va,
         cpus: [CoreEntry::default(); MAX_NODE_CPUS],

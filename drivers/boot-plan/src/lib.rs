@@ -266,10 +266,12 @@ impl fmt::Display for BootPlan<'_> {
             0 => writeln!(f, "  channels: none (one node)")?,
             n => writeln!(
                 f,
-                "  channels: {n}, one per ordered pair of nodes, {} bytes ({} slots) each from {:#x}",
-                c.bytes,
+                "  channels: {n}, one per ordered pair of nodes, {} bytes ({} slots) each from {:#x}, \
+                 then a transfer area of {} pages",
+                c.ring_bytes,
                 c.slots(),
-                c.base
+                c.base,
+                c.transfer_pages()
             )?,
         }
         write!(f, "  enable-method: {}", self.start_method.name())?;

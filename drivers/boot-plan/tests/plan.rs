@@ -76,7 +76,7 @@ boot plan: 3 nodes, 8 cpus (clusters from cpu-map)
   node 1: build=big cpus=2 mpidr=0x400,0x500 capacity=1024 mem=0x155600000+0x55400000 (1364 MiB)
   node 2: build=big cpus=2 mpidr=0x600,0x700 capacity=1024 mem=0x1aaa00000+0x55400000 (1364 MiB)
   shared: 0x100000000+0x200000
-  channels: 6, one per ordered pair of nodes, 16384 bytes (253 slots) each from 0x100040000
+  channels: 6, one per ordered pair of nodes, 16384 bytes (253 slots) each from 0x100040000, then a transfer area of 64 pages
   enable-method: psci, psci: smc
   gic: v3 distributor=0xfe600000 redistributors=0xfe680000
   uart: ns16550 (reg-shift 2) at 0xfeb50000
@@ -330,7 +330,7 @@ boot plan: 2 nodes, 8 cpus (clusters from cpu-map)
   node 0: build=big cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=1024 mem=0x42200000+0x1ee00000 (494 MiB) (boot node)
   node 1: build=big cpus=4 mpidr=0x4,0x5,0x6,0x7 capacity=1024 mem=0x61000000+0x1ee00000 (494 MiB)
   shared: 0x42000000+0x200000
-  channels: 2, one per ordered pair of nodes, 16384 bytes (253 slots) each from 0x42040000
+  channels: 2, one per ordered pair of nodes, 16384 bytes (253 slots) each from 0x42040000, then a transfer area of 64 pages
   enable-method: psci, psci: hvc
   gic: v3 distributor=0x8000000 redistributors=0x80a0000
   uart: pl011 at 0x9000000

@@ -87,8 +87,10 @@ pub struct NodeBootInfo {
     pub gicr_size: u64,
     /// Console PL011, mapped only in the boot node (0 elsewhere).
     pub uart_va: u64,
-    /// Bytes of each channel.
+    /// Bytes of each channel's ring.
     pub channel_bytes: u64,
+    /// Pages of the transfer area after each channel's ring.
+    pub transfer_pages: u64,
     /// Channel on which this node sends to node `i` (virtual; 0: none).
     pub tx_va: [u64; MAX_NODES],
     /// Channel on which node `i` sends to this node (virtual; 0: none).

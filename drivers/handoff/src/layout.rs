@@ -12,8 +12,9 @@ use crate::{page_up, CoreStart, NodeBootInfo, PhysRange, KERNEL_VA, MAX_NODE_CPU
 
 /// Pages set aside for one node's page tables.
 pub const TABLE_PAGES: u64 = 32;
-/// Stack of each core.
-pub const STACK_SIZE: u64 = 128 * 1024;
+/// Stack of each core. The first core's holds its monitor (about 100 KiB:
+/// every link's outbox and reassembly buffers) under the monitor's calls.
+pub const STACK_SIZE: u64 = 256 * 1024;
 
 /// Offsets (from the node's RAM base) of everything the boot driver places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -61,7 +61,7 @@ pub const IMAGE_MAGIC: [u8; 8] = *b"MKCPUDRV";
 /// Offset of [`ImageHeader`] in the image (after the branch at offset 0).
 pub const IMAGE_HEADER_OFFSET: usize = 8;
 /// Bumped whenever any structure in this crate changes layout.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 /// The affinity fields of MPIDR_EL1 (Aff3, Aff2, Aff1, Aff0), as a device
 /// tree's cpu `reg` holds them: everything but the MT and U bits.
 pub const MPIDR_AFFINITY: u64 = 0xff_00ff_ffff;

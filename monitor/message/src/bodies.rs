@@ -278,11 +278,19 @@ pub struct MigrateRequest {
 pub const PART_HEADER: u32 = 0;
 /// `MigratePart::what`: a piece of one of its pages.
 pub const PART_PAGE: u32 = 1;
-/// `MigratePart::what`: a whole page of zeros at `va` (no bytes sent).
+/// `MigratePart::what`: `offset` pages of zeros from `va` on (no bytes sent).
 pub const PART_ZERO: u32 = 2;
+/// `MigratePart::what`: the whole description, in page `offset` of the
+/// channel's transfer area.
+pub const PART_AREA_HEADER: u32 = 3;
+/// `MigratePart::what`: the whole page at `va`, in page `offset` of the
+/// channel's transfer area.
+pub const PART_AREA_PAGE: u32 = 4;
 
-/// A piece (its bytes came before it as [`Chunk`]s of stream `pid`) of a
-/// process moving here: of its description, or of its page at `va`.
+/// A piece of a process moving here: of its description, or of its page
+/// at `va`. Its bytes came before it as [`Chunk`]s of stream `pid`, or
+/// wait in the channel's transfer area (`PART_AREA_*`), or there are none
+/// (`PART_ZERO`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
 #[repr(C)]
 pub struct MigratePart {
@@ -291,8 +299,18 @@ pub struct MigratePart {
     pub va: U64,
     /// The page's permission (`processes::migrate::perm_of`).
     pub perm: U32,
-    /// Where the bytes go in the description or the page.
+    /// Where the bytes go in the description or the page; for `PART_ZERO`,
+    /// how many pages; for `PART_AREA_*`, which page of the transfer area.
     pub offset: U32,
+}
+
+/// The destination of a move copied the first `copied` pages the move put
+/// in the transfer area out of it: the source may fill them again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+pub struct MigrateCredit {
+    pub pid: U32,
+    pub copied: U32,
 }
 
 /// Everything of `pid` was sent: `pages` pages.
@@ -328,6 +346,15 @@ macro_rules! messages {
                     $($n => Some(Kind::$kind),)*
                     _ => None,
                 }
+            }
+
+            /// Whether the trace records messages of this kind: all but the
+            /// bulk ones (stream data, the chunks before a request, the
+            /// per-program records of a view update, whose `NodeState` head
+            /// stands for it), which would crowd the programs' events out
+            /// of the monitor core's ring.
+            pub fn traced(self) -> bool {
+                !matches!(self, Kind::StreamData | Kind::Chunk | Kind::ProgramState | Kind::ProgramName)
             }
 
             /// Bytes of this kind's body.
@@ -417,4 +444,6 @@ messages! {
     MigrateEnd(MigrateEnd) = 22,
     /// See [`MigrateDone`].
     MigrateDone(MigrateDone) = 23,
+    /// See [`MigrateCredit`].
+    MigrateCredit(MigrateCredit) = 24,
 }

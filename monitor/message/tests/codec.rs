@@ -91,6 +91,7 @@ fn samples() -> Vec<Message> {
         }),
         Message::MigrateEnd(MigrateEnd { pid: U32::new(8), pages: U32::new(70) }),
         Message::MigrateDone(MigrateDone { pid: U32::new(8), error: U32::new(0) }),
+        Message::MigrateCredit(MigrateCredit { pid: U32::new(8), copied: U32::new(32) }),
     ]
 }
 

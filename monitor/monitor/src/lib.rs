@@ -81,6 +81,9 @@ fn stream_of(m: &Message) -> Option<u32> {
 /// How often a node sends its view to its peers, at most (microseconds):
 /// a view is never older than this plus the channel's transit.
 pub const VIEW_PERIOD_US: u64 = 10_000;
+/// How often the monitor lets the placement policy move programs
+/// (microseconds; the kernel keeps its own period too).
+pub const REBALANCE_PERIOD_US: u64 = 10_000;
 /// Frames of a link's room a view update leaves to control messages.
 const RESERVED_FRAMES: usize = 16;
 
@@ -125,6 +128,8 @@ pub struct Monitor<'a, P: Platform> {
     view_next: u64,
     /// View updates not sent to a peer whose link was too full.
     pub views_skipped: u32,
+    /// When the placement policy may next be asked.
+    rebalance_next: u64,
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -153,6 +158,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             traces_done: [None; MAX_NODES],
             view_next: 0,
             views_skipped: 0,
+            rebalance_next: 0,
         }
     }
 
@@ -193,7 +199,9 @@ impl<'a, P: Platform> Monitor<'a, P> {
         };
         let seq = link.next_seq();
         if link.post_raw(p) {
-            self.platform.trace_message(true, peer, p[1], seq);
+            if Kind::from_u8(p[1]).is_none_or(Kind::traced) {
+                self.platform.trace_message(true, peer, p[1], seq);
+            }
         } else {
             self.dropped = self.dropped.saturating_add(1);
         }
@@ -368,7 +376,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             let n = self.links[i].rx.recv_batch(&mut frames);
             let peer = self.links[i].peer;
             for (k, p) in frames[..n].iter().enumerate() {
-                if p[1] != Kind::StreamData as u8 {
+                if Kind::from_u8(p[1]).is_none_or(Kind::traced) {
                     self.platform.trace_message(false, peer, p[1], first + k as u64);
                 }
                 self.handle(i, p);
@@ -377,6 +385,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
         }
         busy |= self.send_outgoing();
         busy |= self.send_view();
+        busy |= self.rebalance();
         self.check_phase();
         // The counters move only when a step did something (a drop while
         // sending outside a step is published with the next busy one), so
@@ -439,6 +448,18 @@ impl<'a, P: Platform> Monitor<'a, P> {
             self.send(to, &m);
             sent = true;
         }
+    }
+
+    /// Lets the kernel's placement policy move programs, once per
+    /// [`REBALANCE_PERIOD_US`] (not on every poll: the kernel's lock is
+    /// its programs' too).
+    fn rebalance(&mut self) -> bool {
+        let now = self.platform.now();
+        if now < self.rebalance_next || !self.linked {
+            return false;
+        }
+        self.rebalance_next = now.saturating_add(self.platform.frequency() / 1_000_000 * REBALANCE_PERIOD_US);
+        self.platform.rebalance()
     }
 
     /// Sends this node's view to every linked peer, when it changed and

@@ -96,4 +96,9 @@ pub trait Platform {
     }
     /// The node's view update, through `emit`.
     fn view_update(&self, _emit: &mut dyn FnMut(&Message)) {}
+    /// Lets the placement policy move the node's programs, if a round is
+    /// due (the kernel keeps its period); true if it started a move.
+    fn rebalance(&self) -> bool {
+        false
+    }
 }

@@ -42,7 +42,7 @@ impl Default for Capacity {
 
 /// Most heavy programs (and slots) one round deals out; the rest stay
 /// where they are.
-const MAX_DEALT: usize = 256;
+const MAX_DEALT: usize = 64;
 
 /// Whether node `n` has room for `util` more at `share` 1024ths.
 fn has_room(view: &View<'_>, n: &NodeView, util: u64, share: u32) -> bool {

@@ -74,5 +74,6 @@ fn channels(plan: &BootPlan<'_>) -> Value {
             }
         }
     }
-    json!({"count": c.count(), "bytes": c.bytes, "slots": c.slots(), "list": list})
+    json!({"count": c.count(), "bytes": c.bytes, "ring_bytes": c.ring_bytes, "slots": c.slots(),
+        "transfer_pages": c.transfer_pages(), "list": list})
 }

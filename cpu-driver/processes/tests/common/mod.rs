@@ -7,7 +7,8 @@
 use address_space::host::{elf_file, HostRam, Segment, EM_AARCH64};
 use processes::{CallArgs, InputLost, Kernel, NodeFacts, Outcome, Platform, Slot};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 use trace_ring::Event;
 use user_abi::{Call, ExitStatus, SpawnOptions, NAME_BYTES, PAGE_SIZE};
 
@@ -44,6 +45,27 @@ pub struct Fake {
     pub core: Cell<usize>,
     pub now: Cell<u64>,
     pub log: RefCell<Log>,
+    /// This node's id and the machine's transfer areas, if it has them.
+    pub areas: RefCell<Option<(u32, Rc<TransferAreas>)>>,
+}
+
+/// The transfer areas of every channel of a fake machine: each page the
+/// sender filled and the receiver has not copied out yet. Filling such a
+/// page again, or copying out one never filled, fails the test: the move
+/// protocol must never do either.
+pub struct TransferAreas {
+    pub pages: usize,
+    /// (from, to, page) filled and not yet copied out, with its bytes.
+    pending: RefCell<HashMap<(u32, u32, usize), [u8; PAGE_SIZE as usize]>>,
+    /// Pages filled, over all channels.
+    pub filled: Cell<u64>,
+    copied: RefCell<HashSet<(u32, u32, usize)>>,
+}
+
+impl TransferAreas {
+    pub fn new(pages: usize) -> Rc<TransferAreas> {
+        Rc::new(TransferAreas { pages, pending: RefCell::default(), filled: Cell::new(0), copied: RefCell::default() })
+    }
 }
 
 /// A program of `pages` code pages and one data page at [`DATA`].
@@ -62,7 +84,14 @@ impl Fake {
     pub fn new(pages: u64) -> Fake {
         let (ram, _) = HostRam::new(BASE, pages, 0x5a);
         let programs = ["prog", "other"].iter().map(|n| (n.to_string(), program())).collect();
-        Fake { ram, programs, core: Cell::new(0), now: Cell::new(1000), log: RefCell::default() }
+        Fake {
+            ram,
+            programs,
+            core: Cell::new(0),
+            now: Cell::new(1000),
+            log: RefCell::default(),
+            areas: RefCell::new(None),
+        }
     }
 }
 
@@ -105,6 +134,24 @@ impl Platform for Fake {
     }
     fn start(&self, s: Slot, _entry: u64, _sp: u64) {
         self.log.borrow_mut().starts.push(s);
+    }
+    fn transfer_pages(&self, _peer: u32) -> usize {
+        self.areas.borrow().as_ref().map_or(0, |(_, a)| a.pages)
+    }
+    fn transfer_put(&self, peer: u32, index: usize, page: &[u8; PAGE_SIZE as usize]) {
+        let areas = self.areas.borrow();
+        let (me, a) = areas.as_ref().expect("a machine with transfer areas");
+        assert!(index < a.pages, "page {index} of a {}-page area", a.pages);
+        let before = a.pending.borrow_mut().insert((*me, peer, index), *page);
+        assert!(before.is_none(), "node {me} filled page {index} to {peer} again before it was copied out");
+        a.filled.set(a.filled.get() + 1);
+    }
+    fn transfer_get(&self, peer: u32, index: usize, out: &mut [u8; PAGE_SIZE as usize]) {
+        let areas = self.areas.borrow();
+        let (me, a) = areas.as_ref().expect("a machine with transfer areas");
+        let page = a.pending.borrow_mut().remove(&(peer, *me, index));
+        *out = page.unwrap_or_else(|| panic!("node {me} copied out page {index} from {peer}, never filled"));
+        a.copied.borrow_mut().insert((peer, *me, index));
     }
     fn save_registers(&self, s: Slot, out: &mut [u8; processes::REGISTER_BYTES]) {
         *out = self.log.borrow().registers.get(&s).copied().unwrap_or([0; processes::REGISTER_BYTES]);

@@ -42,10 +42,12 @@ fn main() -> i32 {
     let mut took: Vec<u64> = Vec::new();
     while moved < count {
         let _ = urt::sleep_ns(pause_ms * 1_000_000);
-        target = (target + 1) % nodes;
+        // The next node after the one it is on (a refused move leaves it there).
+        let next = (target + 1) % nodes;
         let start = urt::clock_ns();
-        match urt::migrate(pid, target) {
+        match urt::migrate(pid, next) {
             Ok(()) => {
+                target = next;
                 moved += 1;
                 took.push(urt::clock_ns() - start);
             }
@@ -54,7 +56,7 @@ fn main() -> i32 {
             // It ended before all the moves.
             Err(Error::NoSuchProcess) => break,
             Err(e) => {
-                println!("mover: move {moved} of pid {pid} to node {target}: {e}");
+                println!("mover: move {moved} of pid {pid} to node {next}: {e}");
                 bad = true;
                 break;
             }

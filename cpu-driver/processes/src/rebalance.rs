@@ -1,0 +1,120 @@
+//! Carrying out the placement policy's moves. Every
+//! [`REBALANCE_PERIOD_NS`], while this node has programs to run, its
+//! monitor asks the policy which of the node's own programs should go
+//! elsewhere ([`placement::Policy::rebalance`]) and starts the first move
+//! it can (one move leaves a node at a time; the next round asks again).
+//!
+//! Two rules keep decisions taken on views of different ages from
+//! undoing each other:
+//! - after a move, the node asks again only once the destination's update
+//!   shows the program there (or [`SETTLE_NS`] passed), so its next
+//!   decision counts the program where it now is;
+//! - a program stays at least [`STAY_NS`] where it arrived before the
+//!   policy may move it on (the other nodes' views of it are that old).
+
+use crate::moving::Asker;
+use crate::{Kernel, Platform, State};
+use placement::{Policy, View};
+use user_abi::Error;
+
+/// How often a node asks its policy (the view's own update period).
+pub const REBALANCE_PERIOD_NS: u64 = 10_000_000;
+/// Longest wait for a moved program to show up in its destination's update.
+pub const SETTLE_NS: u64 = 50_000_000;
+/// Least time a program spends on a node before the policy moves it on.
+pub const STAY_NS: u64 = 20_000_000;
+
+/// What the policy's rounds did on this node.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RebalanceCounts {
+    /// Rounds the policy was asked.
+    pub rounds: u64,
+    /// Moves started, and of those, the ones that ended on the other node.
+    pub started: u64,
+    pub moved: u64,
+    /// Moves the policy asked for that could not start (the program was
+    /// ending, caught in a call that cannot leave, or the peer was gone)
+    /// or that the destination refused.
+    pub refused: u64,
+}
+
+/// The rounds' state.
+#[derive(Debug, Clone, Copy)]
+pub struct Rebalance {
+    /// Counter value before which no round runs.
+    next: u64,
+    /// The last move: (pid, destination, counter value it may be given up).
+    settling: Option<(u32, u32, u64)>,
+    pub counts: RebalanceCounts,
+}
+
+impl Rebalance {
+    pub const fn new() -> Self {
+        Rebalance { next: 0, settling: None, counts: RebalanceCounts { rounds: 0, started: 0, moved: 0, refused: 0 } }
+    }
+}
+
+impl Default for Rebalance {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: Platform> Kernel<P> {
+    /// One round of the policy, if one is due; true if it started a move.
+    /// Called by the monitor on every step.
+    pub fn rebalance_round(&mut self) -> bool {
+        let now = self.platform.now();
+        if now < self.rebalance.next || self.outbound.is_some() || !self.has_runnable() {
+            return false;
+        }
+        if let Some((pid, to, until)) = self.rebalance.settling {
+            if now < until && self.views.node_holding(pid) != Some(to) {
+                return false;
+            }
+            self.rebalance.settling = None;
+        }
+        self.rebalance.next = now.saturating_add(self.platform.ticks_ns(REBALANCE_PERIOD_NS));
+        self.rebalance.counts.rounds += 1;
+        self.fill_view();
+        let me = self.node.id;
+        let view = View { nodes: &self.scratch.nodes, programs: &self.scratch.programs };
+        let moves = self.policy.rebalance(&view, me);
+        if self.rebalance.counts.rounds % 20 == 1 {}
+        let now_ns = self.platform.nanos(now);
+        for m in moves.iter().filter(|m| m.from == me && m.to != me) {
+            let settled = self
+                .slot_of(m.pid)
+                .and_then(|s| self.procs[s].as_ref())
+                .is_some_and(|p| now_ns.saturating_sub(p.arrived_ns) >= STAY_NS && !p.pinned && !p.node_pinned);
+            if !settled {
+                continue;
+            }
+            match self.start_move(m.pid, m.to, Asker::Policy) {
+                Ok(()) => {
+                    self.rebalance.counts.started += 1;
+                    return true;
+                }
+                Err(_) => self.rebalance.counts.refused += 1,
+            }
+        }
+        false
+    }
+
+    /// Whether a program of this node is ready or running.
+    fn has_runnable(&self) -> bool {
+        self.procs.iter().flatten().any(|p| matches!(p.state, State::Ready | State::Running))
+    }
+
+    /// A move the policy asked for is over.
+    pub(crate) fn policy_move_over(&mut self, pid: u32, to: u32, result: Result<(), Error>) {
+        match result {
+            Ok(()) => {
+                self.rebalance.counts.moved += 1;
+                let until = self.platform.now().saturating_add(self.platform.ticks_ns(SETTLE_NS));
+                self.rebalance.settling = Some((pid, to, until));
+            }
+            Err(_) => self.rebalance.counts.refused += 1,
+        }
+    }
+}
