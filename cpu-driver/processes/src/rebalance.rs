@@ -22,7 +22,7 @@ pub const REBALANCE_PERIOD_NS: u64 = 10_000_000;
 /// Longest wait for a moved program to show up in its destination's update.
 pub const SETTLE_NS: u64 = 50_000_000;
 /// Least time a program spends on a node before the policy moves it on.
-pub const STAY_NS: u64 = 20_000_000;
+pub const STAY_NS: u64 = 50_000_000;
 
 /// What the policy's rounds did on this node.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

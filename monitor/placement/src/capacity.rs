@@ -30,8 +30,8 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// A turn is 20 ms of a big core's work; room is up to 80% busy.
-    pub const DEFAULT: Capacity = Capacity { share_us: 20_000, room: 820 };
+    /// A turn is 100 ms of a big core's work; room is up to 80% busy.
+    pub const DEFAULT: Capacity = Capacity { share_us: 100_000, room: 820 };
 }
 
 impl Default for Capacity {

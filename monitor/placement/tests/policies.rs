@@ -135,15 +135,16 @@ fn a_light_program_on_a_big_core_moves_down_when_little_has_room() {
 fn heavy_programs_take_turns_on_big_cores() {
     let nodes = four_four();
     let c = Capacity::default();
+    let (base, turn) = (1_000_000, c.share_us);
     // Eight equal programs, the big ones ahead by less than a turn: nothing moves.
-    let mut programs: Vec<_> = (1..=4).map(|pid| prog(pid, 0, Class::Heavy, 1000, 110_000)).collect();
-    programs.extend((5..=8).map(|pid| prog(pid, 1, Class::Heavy, 530, 100_000)));
+    let mut programs: Vec<_> = (1..=4).map(|pid| prog(pid, 0, Class::Heavy, 1000, base + turn / 2)).collect();
+    programs.extend((5..=8).map(|pid| prog(pid, 1, Class::Heavy, 530, base)));
     let view = View { nodes: &nodes, programs: &programs };
     assert!(all_moves(&c, &view).is_empty());
     // Two big ones get a full turn ahead: they swap with the two furthest behind.
-    programs[0].work = 130_000;
-    programs[1].work = 140_000;
-    programs[4].work = 90_000;
+    programs[0].work = base + turn + turn / 4;
+    programs[1].work = base + turn + turn / 2;
+    programs[4].work = base - turn / 10;
     let view = View { nodes: &nodes, programs: &programs };
     let mut moves = all_moves(&c, &view);
     moves.sort_by_key(|m| m.pid);

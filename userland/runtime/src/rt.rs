@@ -4,9 +4,11 @@ use core::panic::PanicInfo;
 
 use embedded_alloc::LlffHeap;
 
-/// Bytes of heap, mapped once at start-up. Programs that never allocate
-/// pay only for the kernel zeroing it.
-const HEAP_BYTES: usize = 1024 * 1024;
+/// Bytes of heap, mapped once at start-up. Every program pays for it (the
+/// kernel zeroes it at spawn, frees it at exit, and a move between nodes
+/// carries it), so it is kept small; a program with more data maps it
+/// itself (`urt::map_slice`).
+const HEAP_BYTES: usize = 128 * 1024;
 
 #[global_allocator]
 static HEAP: LlffHeap = LlffHeap::empty();
