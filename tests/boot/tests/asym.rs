@@ -4,7 +4,7 @@
 //! capacity`); cores that contradict the device tree are reported; and QEMU
 //! refuses to start on arguments the plugin does not understand.
 
-use boot_tests::{boot, preset_machine, Expect};
+use boot_tests::{assert_kernel_survived, boot, boot_with_timeout, preset_machine, Expect};
 
 /// Lower than the default, so that a host busy with another test's QEMU
 /// still gives every vCPU its budget (the order must come from the pacer,
@@ -72,4 +72,45 @@ fn bad_plugin_arguments_stop_qemu_with_a_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "QEMU must refuse to start");
     assert!(stderr.contains("qemu-pacer: unknown argument \"speed\""), "{stderr}");
+}
+
+/// The RK3588-shaped machine, paced, booted with `trace`, `sched=capacity`
+/// and the `run=` words `mix`; the figures `bench sched` reads from it.
+fn traced_mix(mix: &str) -> (xtask::bench_sched::RunFigures, String) {
+    let mut m = preset_machine("4+2+2", 3);
+    xtask::asym::apply(&mut m, TEST_RATE).unwrap_or_else(|e| panic!("{e}"));
+    m.append = format!("poweroff trace sched=capacity {mix}");
+    let b = boot_with_timeout(&m, std::time::Duration::from_secs(600));
+    let console = b.captured.console.clone();
+    assert_eq!(b.captured.exit_code, Some(0), "{console}");
+    assert_kernel_survived(&console);
+    let f = xtask::bench_sched::figures(&console, &[]).unwrap_or_else(|e| panic!("{e}\n{console}"));
+    (f, console)
+}
+
+/// `m2-heavy-light` of `bench sched`: both heavy programs end up having run
+/// mostly on big cores, the light ones mostly on LITTLE (from the trace).
+#[test]
+fn heavy_work_runs_mostly_on_big_cores_and_light_work_on_little_ones() {
+    let _one = one_at_a_time();
+    let words = ["run=heavy:2000"; 2].iter().chain(["run=light:10:200"; 6].iter()).copied().collect::<Vec<_>>();
+    let (f, console) = traced_mix(&words.join(" "));
+    let of = |name: &str| f.big_share.values().filter(|(n, _)| n == name).map(|(_, s)| *s).collect::<Vec<_>>();
+    let (heavy, light) = (of("heavy"), of("light"));
+    assert_eq!((heavy.len(), light.len()), (2, 6), "{console}");
+    assert!(heavy.iter().all(|&s| s > 0.5), "heavy shares on big cores {heavy:?}\n{console}");
+    assert!(light.iter().all(|&s| s < 0.5), "light shares on big cores {light:?}\n{console}");
+}
+
+/// `m3-phase` of `bench sched`: every program that turns from light to
+/// heavy reaches a big core.
+#[test]
+fn every_program_that_turns_heavy_reaches_a_big_core() {
+    let _one = one_at_a_time();
+    let words =
+        ["run=phase:1000:10:1000:500"; 4].iter().chain(["run=heavy:1000"; 4].iter()).copied().collect::<Vec<_>>();
+    let (f, console) = traced_mix(&words.join(" "));
+    assert_eq!(f.switch_to_big_ms.len(), 4, "every phase program switched:\n{console}");
+    assert!(f.switch_to_big_ms.iter().all(Option::is_some), "{:?}\n{console}", f.switch_to_big_ms);
+    println!("switch to a big core, ms: {:?}", f.switch_to_big_ms);
 }

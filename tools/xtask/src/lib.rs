@@ -4,6 +4,7 @@
 pub mod asym;
 pub mod bench_host;
 pub mod bench_qemu;
+pub mod bench_sched;
 pub mod build;
 pub mod charts;
 pub mod dtb;

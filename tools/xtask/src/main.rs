@@ -99,7 +99,9 @@ enum Cmd {
     /// (the message channel on the host against its floor and rivals, then
     /// between two nodes under QEMU), `bench processes` (system call and
     /// context switch under QEMU), `bench capacity` (LITTLE/big throughput
-    /// with the pacer plugin on and off).
+    /// with the pacer plugin on and off), `bench sched` (the placement
+    /// policies on heavy and light mixes, pacer on; `--runs 3` as the
+    /// README's figures).
     Bench {
         #[arg(default_value = "boot")]
         what: String,
@@ -277,7 +279,8 @@ fn main() -> ExitCode {
                     build::boot_image(&board).and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
                 }
                 "capacity" => build::boot_image(&board).and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1))),
-                other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity)")),
+                "sched" => build::boot_image(&board).and_then(|img| xtask::bench_sched::sched(&img, runs.max(1))),
+                other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity, sched)")),
             },
         },
         Cmd::Plot { trace, out } => xtask::plot::command(&trace, out.as_deref()),

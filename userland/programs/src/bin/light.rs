@@ -1,6 +1,8 @@
 //! `light [PERIOD_MS] [COUNT]`: a periodic task (default every 10 ms, 50
 //! times) that measures how late each wake-up is relative to its absolute
-//! deadline. Exits 1 if any wake-up came early, which `sleep` forbids.
+//! deadline, and prints `light: pid P node N core C: COUNT wakeups every
+//! PERIOD_MS ms, latency median M us p99 Q us max X us`. Exits 1 if any
+//! wake-up came early, which `sleep` forbids.
 
 #![no_std]
 #![no_main]
@@ -35,10 +37,11 @@ fn main() -> i32 {
     }
     core::hint::black_box(x);
     latencies.sort_unstable();
-    let median = latencies.get(latencies.len() / 2).copied().unwrap_or(0) / 1000;
+    let at = |share: usize| latencies.get(latencies.len() * share / 100).copied().unwrap_or(0) / 1000;
+    let (median, p99) = (at(50), at(99));
     let max = latencies.last().copied().unwrap_or(0) / 1000;
     println!(
-        "light: pid {} node {} core {}: {count} wakeups every {period_ms} ms, latency median {median} us max {max} us",
+        "light: pid {} node {} core {}: {count} wakeups every {period_ms} ms, latency median {median} us p99 {p99} us max {max} us",
         urt::pid(),
         urt::node(),
         urt::core()
