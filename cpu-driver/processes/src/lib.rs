@@ -161,6 +161,9 @@ pub struct Process {
     parked: Option<State>,
     /// A move to another node waits for it to stop.
     move_pending: bool,
+    /// A light program woke up on its core while it ran: it goes to the
+    /// back of the queue at its next stop, which comes at once.
+    yield_to_waker: bool,
 }
 
 impl Process {
@@ -407,6 +410,7 @@ impl<P: Platform> Kernel<P> {
             work_ns: 0,
             moves: 0,
             arrived_ns: self.platform.nanos(self.platform.now()),
+            yield_to_waker: false,
             maps: heapless::Vec::new(),
             mapped: 0,
             map_next: user_abi::MAP_BASE,
@@ -494,7 +498,11 @@ impl<P: Platform> Kernel<P> {
     /// asked to end, or a program of higher priority waits for the core.
     pub fn more_urgent(&self, core: usize, s: Slot) -> bool {
         let Some(p) = self.procs[s].as_ref() else { return true };
-        p.kill_pending || p.move_pending || p.state != State::Running || self.queues.higher_waiting(core, p.priority)
+        p.kill_pending
+            || p.move_pending
+            || p.yield_to_waker
+            || p.state != State::Running
+            || self.queues.higher_waiting(core, p.priority)
     }
 
     /// Removes `s` from whatever run queue holds it.
@@ -535,7 +543,15 @@ impl<P: Platform> Kernel<P> {
         if let Some(p) = self.procs[s].as_ref() {
             self.trace(Kind::Wake, p.pid, |_| {});
         }
-        self.make_ready(s, false);
+        // A light program gets its core back at once when it wakes: it
+        // uses little of it, and its latency is what it is measured by.
+        let light = self.procs[s].as_ref().is_some_and(|p| !p.heavy);
+        self.make_ready(s, light);
+        let core = self.procs[s].as_ref().map_or(0, |p| p.core);
+        let running = self.running.get(core).copied().flatten().filter(|&r| r != s);
+        if let Some(p) = running.filter(|_| light).and_then(|r| self.procs[r].as_mut()) {
+            p.yield_to_waker = true;
+        }
     }
 
     /// Ends process `s` with `status`: frees its memory, hands its status

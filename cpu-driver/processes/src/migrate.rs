@@ -339,6 +339,7 @@ impl<P: Platform> Kernel<P> {
             kill_pending: m.flags & KILL_PENDING != 0,
             parked: Some(state),
             move_pending: false,
+            yield_to_waker: false,
         });
         Ok(slot)
     }

@@ -26,6 +26,7 @@ impl<P: Platform> Kernel<P> {
         p.util.update(now_ns, None);
         p.demand.update(now_ns, Some(crate::util::FULL));
         p.state = State::Running;
+        p.yield_to_waker = false;
         p.core = core;
         p.running_since = now;
         let pid = p.pid;
@@ -105,6 +106,7 @@ impl<P: Platform> Kernel<P> {
             return;
         }
         let Some(p) = self.procs[s].as_mut().filter(|p| p.state == State::Running) else { return };
+        let to_back = to_back || core::mem::take(&mut p.yield_to_waker);
         if p.move_pending {
             // A move waits for it: parked instead of queued.
             p.state = State::Migrating;

@@ -321,6 +321,35 @@ fn priorities_decide_who_runs_and_who_is_preempted() {
     let _ = l;
 }
 
+/// A light program that wakes on a core a heavy one holds runs next, not
+/// after the heavy one's slice; a heavy one that wakes waits its turn.
+#[test]
+fn a_light_program_that_wakes_takes_its_core_back_at_once() {
+    let mut n = Node::new(1, false);
+    let init = n.run(0);
+    let heavy = SpawnOptions { class: user_abi::Class::Heavy, ..SpawnOptions::default() };
+    let (h, hs) = child(&mut n, heavy);
+    let (l, ls) = child(&mut n, SpawnOptions { class: user_abi::Class::Light, ..SpawnOptions::default() });
+    n.k.stopped(0, init, 1, Outcome::Blocked, false, false);
+    // The light one sleeps; the heavy one runs.
+    assert_eq!(n.run(0), hs);
+    n.k.stopped(0, hs, h, Outcome::Interrupted, false, true);
+    assert_eq!(n.run(0), ls);
+    assert_eq!(n.call(ls, 0, Call::Sleep, [1_000, 0, 0, 0, 0]), Outcome::Blocked);
+    n.k.stopped(0, ls, l, Outcome::Blocked, false, false);
+    assert_eq!(n.run(0), hs);
+    // It wakes while the heavy one is in the middle of its slice.
+    n.fake().now.set(n.fake().now.get() + 1_000);
+    n.k.wake_expired(n.fake().now.get());
+    assert!(n.k.more_urgent(0, hs), "the heavy one is asked to stop");
+    n.k.stopped(0, hs, h, Outcome::Interrupted, false, false);
+    assert_eq!(n.run(0), ls, "the light one runs first");
+    // A heavy one woken while another runs is not hurried.
+    assert_eq!(n.call(ls, 0, Call::Exit, [0, 0, 0, 0, 0]), Outcome::Exited);
+    assert_eq!(n.run(0), hs);
+    assert!(!n.k.more_urgent(0, hs));
+}
+
 #[test]
 fn an_idle_core_takes_waiting_work_and_never_a_pinned_program() {
     let mut n = Node::new(2, false);
