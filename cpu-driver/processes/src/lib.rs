@@ -13,6 +13,7 @@
 
 #![no_std]
 
+pub mod asid;
 mod endpoint;
 pub mod migrate;
 pub mod moving;
@@ -213,7 +214,7 @@ pub struct Kernel<P: Platform> {
     /// bitmap of online cores.
     pub online: u32,
     pub cores: usize,
-    asids: [u64; 4],
+    pub asids: asid::Asids,
     next_pid: u32,
     endpoints: endpoint::Endpoints,
     /// The console's foreground program (Ctrl-C ends it).
@@ -269,7 +270,7 @@ impl<P: Platform> Kernel<P> {
             bells: [0; MAX_NODE_CPUS],
             online: 0,
             cores: 1,
-            asids: [1, 0, 0, 0], // ASID 0 stays unused: it is the kernel's.
+            asids: asid::Asids::new(),
             next_pid: 1,
             endpoints: endpoint::Endpoints::new(),
             foreground: None,
@@ -326,23 +327,6 @@ impl<P: Platform> Kernel<P> {
         self.procs.iter().filter(|p| p.is_some()).count()
     }
 
-    /// Takes a free ASID of `asids` (a field of its own, so a spawn can hold
-    /// its program file, borrowed from the platform, meanwhile).
-    fn alloc_asid(asids: &mut [u64; 4]) -> Option<u16> {
-        for (w, word) in asids.iter_mut().enumerate() {
-            if *word != u64::MAX {
-                let bit = (!*word).trailing_zeros();
-                *word |= 1 << bit;
-                return Some((w * 64) as u16 + bit as u16);
-            }
-        }
-        None
-    }
-
-    fn free_asid(asids: &mut [u64; 4], asid: u16) {
-        asids[usize::from(asid / 64) % 4] &= !(1 << (asid % 64));
-    }
-
     /// Starts program `name` of the boot image as a child of `parent`.
     pub fn spawn(
         &mut self,
@@ -363,14 +347,13 @@ impl<P: Platform> Kernel<P> {
             return Err(Error::BadArgument);
         }
         let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
-        let asid = Self::alloc_asid(&mut self.asids).ok_or(Error::TooMany)?;
-        // Nothing of an earlier owner of the ASID may survive in any TLB.
-        self.platform.flush_asid(asid);
+        let platform = &self.platform;
+        let asid = self.asids.take(|| platform.flush_all_asids()).ok_or(Error::TooMany)?;
         let Some(frames) = self.frames.as_mut() else { return Err(Error::NoMemory) };
         let loaded = match address_space::program::load(frames, self.platform.memory(), asid, file) {
             Ok(l) => l,
             Err(e) => {
-                Self::free_asid(&mut self.asids, asid);
+                self.asids.give_back(asid);
                 return Err(match e {
                     address_space::program::LoadError::NoMemory => Error::NoMemory,
                     address_space::program::LoadError::BadFile(_) => Error::NoSuchProgram,
@@ -662,11 +645,12 @@ impl<P: Platform> Kernel<P> {
 
     fn free_space(&mut self, space: UserSpace) {
         let asid = space.asid();
-        self.platform.flush_asid(asid);
         if let Some(frames) = self.frames.as_mut() {
             space.destroy(frames, self.platform.memory());
         }
-        Self::free_asid(&mut self.asids, asid);
+        // No core has its root loaded; its TLB entries may linger (of
+        // freed frames) until the ASID is handed out again, after a flush.
+        self.asids.retire(asid);
     }
 
     /// Kills process `s` for a fault, with the one-line report.

@@ -294,13 +294,13 @@ impl<P: Platform> Kernel<P> {
             return Err(Error::TooMany);
         }
         let slot = self.procs.iter().position(Option::is_none).ok_or(Error::TooMany)?;
-        let asid = Self::alloc_asid(&mut self.asids).ok_or(Error::TooMany)?;
-        self.platform.flush_asid(asid);
+        let platform = &self.platform;
+        let asid = self.asids.take(|| platform.flush_all_asids()).ok_or(Error::TooMany)?;
         let frames = self.frames.as_mut().ok_or(Error::NoMemory)?;
         let space = match UserSpace::new(frames, self.platform.memory(), asid) {
             Ok(space) => space,
             Err(_) => {
-                Self::free_asid(&mut self.asids, asid);
+                self.asids.give_back(asid);
                 return Err(Error::NoMemory);
             }
         };

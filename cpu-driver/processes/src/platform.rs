@@ -48,8 +48,9 @@ pub trait Platform {
     fn this_core(&self) -> usize;
     /// Rings a core's doorbell (its bell as `Kernel::bells` holds it).
     fn ring(&self, bell: u64);
-    /// Drops every TLB entry of `asid` (a space ends, or the ASID is reused).
-    fn flush_asid(&self, asid: u16);
+    /// Drops every user translation, of every ASID, from every core's TLB
+    /// (before stale ASIDs are handed out again: see [`crate::asid`]).
+    fn flush_all_asids(&self);
     /// Drops the TLB entries of one page of `asid` (it was unmapped).
     fn flush_page(&self, asid: u16, va: u64);
     /// Unloads the user half `ttbr0` from the calling core if it is loaded.

@@ -16,12 +16,12 @@ pub fn set_ttbr0(ttbr0: u64) {
     unsafe { core::arch::asm!("msr ttbr0_el1, {}", "isb", in(reg) ttbr0, options(nostack)) };
 }
 
-/// Drops every TLB entry of `asid` on every core (a space ends).
-pub fn flush_asid(asid: u16) {
-    let arg = u64::from(asid) << 48;
+/// Drops every stage-1 translation on every core of the node (so stale
+/// ASIDs may be handed out again).
+pub fn flush_user_tlb() {
     // SAFETY: TLB maintenance has no memory-safety effect beyond the
-    // translations it drops, which belong to a space that is going away.
-    unsafe { core::arch::asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+    // translations it drops; the kernel's are walked again from its tables.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vmalle1is", "dsb ish", "isb", options(nostack)) };
 }
 
 /// Drops the TLB entries of one user page on every core (it was unmapped).

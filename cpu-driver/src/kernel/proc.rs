@@ -159,8 +159,8 @@ impl Platform for Hw {
     fn ring(&self, bell: u64) {
         crate::devices::gic::ring(bell);
     }
-    fn flush_asid(&self, asid: u16) {
-        crate::arch::cpu::flush_asid(asid);
+    fn flush_all_asids(&self) {
+        crate::arch::cpu::flush_user_tlb();
     }
     fn transfer_pages(&self, peer: u32) -> usize {
         let both = self.areas.page(&self.areas.to, peer, 0).and(self.areas.page(&self.areas.from, peer, 0));
