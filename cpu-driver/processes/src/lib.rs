@@ -139,7 +139,7 @@ pub struct Process {
     /// How much of the time it wants a core (ready or running, at 1024
     /// whatever the core): what its class is measured by, since a program
     /// that shares a core uses only part of it however much it wants.
-    pub demand: util::Utilization,
+    pub demand: util::Demand,
     /// The class it was spawned with, and whether it counts as heavy now.
     pub class: user_abi::Class,
     pub heavy: bool,
@@ -178,9 +178,10 @@ impl Process {
     }
 
     /// Whether its class is settled at `now_ns`: given at spawn, or `auto`
-    /// and old enough (one half-life) for its utilization to mean something.
+    /// and old enough (two of its demand's half-lives) for its demand to
+    /// mean something.
     pub fn measured(&self, now_ns: u64) -> bool {
-        self.class != user_abi::Class::Auto || now_ns.saturating_sub(self.born_ns) >= util::HALF_LIFE_NS
+        self.class != user_abi::Class::Auto || now_ns.saturating_sub(self.born_ns) >= 2 * util::DEMAND_HALF_LIFE_NS
     }
 
     /// Its utilization at `now_ns`: still rising while it runs (on a core
@@ -385,7 +386,7 @@ impl<P: Platform> Kernel<P> {
             running_since: 0,
             migrations: 0,
             util: util::Utilization::new(self.platform.nanos(self.platform.now())),
-            demand: util::Utilization::new(self.platform.nanos(self.platform.now())),
+            demand: util::Demand::new(self.platform.nanos(self.platform.now())),
             class: options.class,
             heavy: options.class == user_abi::Class::Heavy,
             node_pinned: options.node.is_some(),

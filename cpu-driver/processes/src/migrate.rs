@@ -325,7 +325,7 @@ impl<P: Platform> Kernel<P> {
             running_since: 0,
             migrations: m.migrations,
             util: crate::util::Utilization::arrived(m.util, now_ns),
-            demand: crate::util::Utilization::arrived(m.demand, now_ns),
+            demand: crate::util::Demand::arrived(m.demand, now_ns),
             class,
             heavy: m.flags & HEAVY != 0,
             node_pinned: m.flags & NODE_PINNED != 0,

@@ -26,19 +26,23 @@ const POW2_NEG: [u64; 65] = [
     2170868212, 2147483648,
 ];
 
-/// `2^(-dt / HALF_LIFE_NS)` in 32-bit fixed point.
-fn decay(dt_ns: u64) -> u64 {
-    let halvings = dt_ns / HALF_LIFE_NS;
+/// The demand's half-life: 8 periods of 1024 us, so a program that turns
+/// heavy is seen so within about 16 ms.
+pub const DEMAND_HALF_LIFE_NS: u64 = 8 * 1_024_000;
+
+/// `2^(-dt / half_life)` in 32-bit fixed point.
+fn decay(dt_ns: u64, half_life: u64) -> u64 {
+    let halvings = dt_ns / half_life;
     if halvings >= 32 {
         return 0;
     }
     // What is left of the half-life, in 64ths, between two of the table's
     // entries (interpolated).
-    let rest = dt_ns % HALF_LIFE_NS;
-    let step = (rest * 64 / HALF_LIFE_NS) as usize;
-    let within = rest * 64 % HALF_LIFE_NS;
+    let rest = dt_ns % half_life;
+    let step = (rest * 64 / half_life) as usize;
+    let within = rest * 64 % half_life;
     let (a, b) = (POW2_NEG[step], POW2_NEG[step + 1]);
-    let frac = a - (u128::from(a - b) * u128::from(within) / u128::from(HALF_LIFE_NS)) as u64;
+    let frac = a - (u128::from(a - b) * u128::from(within) / u128::from(half_life)) as u64;
     frac >> halvings
 }
 
@@ -68,17 +72,22 @@ const SCALE: u32 = 20;
 
 /// One program's utilization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Utilization {
+pub struct Average<const HALF_LIFE: u64> {
     /// The average, 0 to 1024, times 2^SCALE.
     avg: u64,
     /// When it was last brought up to date (ns).
     last_ns: u64,
 }
 
-impl Utilization {
+/// Utilization: running time at the core's capacity, half-life 32 ms.
+pub type Utilization = Average<HALF_LIFE_NS>;
+/// Demand: time ready or running, at 1024, half-life 8 ms.
+pub type Demand = Average<DEMAND_HALF_LIFE_NS>;
+
+impl<const HALF_LIFE: u64> Average<HALF_LIFE> {
     /// A new program's, starting at `now_ns`.
-    pub fn new(now_ns: u64) -> Utilization {
-        Utilization { avg: 0, last_ns: now_ns }
+    pub fn new(now_ns: u64) -> Self {
+        Average { avg: 0, last_ns: now_ns }
     }
 
     /// Brings the average up to `now_ns`: the program ran throughout the
@@ -90,7 +99,7 @@ impl Utilization {
         if dt == 0 {
             return;
         }
-        let d = decay(dt);
+        let d = decay(dt, HALF_LIFE);
         let kept = ((u128::from(self.avg) * u128::from(d)) >> 32) as u64;
         let gained = match ran_at {
             Some(capacity) => {
@@ -111,8 +120,8 @@ impl Utilization {
     }
 
     /// An average carried from another node, as of `now_ns` here.
-    pub fn arrived(avg: u64, now_ns: u64) -> Utilization {
-        Utilization { avg: avg.min(u64::from(FULL) << SCALE), last_ns: now_ns }
+    pub fn arrived(avg: u64, now_ns: u64) -> Self {
+        Average { avg: avg.min(u64::from(FULL) << SCALE), last_ns: now_ns }
     }
 
     pub fn value(&self) -> u32 {

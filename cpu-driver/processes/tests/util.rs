@@ -2,7 +2,7 @@
 //! half-life, decay while idle, a duty cycle, and updates in any slicing
 //! giving the same average.
 
-use processes::util::{Utilization, FULL, HALF_LIFE_NS};
+use processes::util::{Demand, Utilization, FULL, HALF_LIFE_NS};
 
 const MS: u64 = 1_000_000;
 
@@ -90,7 +90,7 @@ fn auto_programs_turn_heavy_when_they_want_a_whole_core_and_light_again_with_hys
 /// of it (utilization 265 of 530) and both want all of it (demand 1024).
 #[test]
 fn a_program_sharing_its_core_uses_part_of_it_and_wants_all_of_it() {
-    let (mut util, mut demand) = (Utilization::new(0), Utilization::new(0));
+    let (mut util, mut demand) = (Utilization::new(0), Demand::new(0));
     let mut t = 0;
     for _ in 0..100 {
         // Runs one 10 ms slice, waits (ready) through the other's.
@@ -103,4 +103,16 @@ fn a_program_sharing_its_core_uses_part_of_it_and_wants_all_of_it() {
     }
     assert!(util.value().abs_diff(265) <= 40, "{}", util.value());
     assert_eq!(demand.value(), FULL);
+}
+
+/// Demand reacts four times faster than utilization: a program that turns
+/// from sleeping to flat out counts as heavy within 16 ms.
+#[test]
+fn demand_sees_a_program_turn_heavy_within_two_of_its_half_lives() {
+    use processes::util::{classify, DEMAND_HALF_LIFE_NS};
+    let (mut util, mut demand) = (Utilization::new(0), Demand::new(0));
+    util.update(2 * DEMAND_HALF_LIFE_NS, Some(FULL));
+    demand.update(2 * DEMAND_HALF_LIFE_NS, Some(FULL));
+    assert!(classify(user_abi::Class::Auto, false, demand.value()), "demand {}", demand.value());
+    assert!(util.value() < 512, "utilization is slower: {}", util.value());
 }
