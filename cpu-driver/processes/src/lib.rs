@@ -99,7 +99,7 @@ impl State {
     }
 
     /// The counter value at which a blocked process gives up, if any.
-    fn deadline(self) -> Option<u64> {
+    pub(crate) fn deadline(self) -> Option<u64> {
         match self {
             State::Sleeping { deadline } | State::Receiving { deadline, .. } | State::Remote { deadline, .. } => {
                 Some(deadline)
@@ -237,7 +237,9 @@ pub struct Kernel<P: Platform> {
     view_version: u32,
     /// The programs and states the last update described.
     view_digest: u64,
-    /// The capacity calibration measured on this node's cores (lowest, highest).
+    /// The calibration scores (work per second) of this node's slowest and
+    /// fastest core, as the view carries them to the other nodes (set once
+    /// the cores are up; 0 until then).
     pub measured: (u32, u32),
     /// Where programs go (bootarg `sched=`).
     pub policy: placement::Chosen,
@@ -306,7 +308,7 @@ impl<P: Platform> Kernel<P> {
         self.frames = Some(Frames::new(ram_pa, ram_size));
         // Pids are the machine's: node n of N hands out n+1, n+1+N, ...
         self.next_pid = node.id + 1;
-        self.measured = (node.capacity, node.capacity);
+        self.measured = (0, 0);
     }
 
     pub fn platform(&self) -> &P {

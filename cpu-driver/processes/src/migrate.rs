@@ -13,7 +13,7 @@
 //! ([`Kernel::export_abort`], [`Kernel::import_abort`]) and lose nothing.
 
 use crate::remote::RemoteChild;
-use crate::{Kernel, Mapping, Platform, Process, Slot, State, MAX_MAPS, MAX_PROCS};
+use crate::{Kernel, Mapping, Platform, Process, Slot, State, MAX_MAPS, MAX_NODE_CPUS, MAX_PROCS};
 use address_space::{Perm, UserSpace, PAGE};
 use trace_ring::Kind;
 use user_abi::{Error, ExitStatus, ARGS_BYTES, NAME_BYTES};
@@ -309,7 +309,13 @@ impl<P: Platform> Kernel<P> {
         for &[va, pages] in &m.maps[..maps_len] {
             let _ = maps.push(Mapping { va, pages });
         }
-        let core = (m.core as usize).min(self.cores.saturating_sub(1));
+        // A core index of the old node means nothing here, unless the
+        // program is pinned to it.
+        let core = if m.flags & CORE_PINNED != 0 {
+            (m.core as usize).min(self.cores.saturating_sub(1))
+        } else {
+            self.least_loaded_core()
+        };
         self.procs[slot] = Some(Process {
             pid: m.pid,
             parent: m.parent,
@@ -404,12 +410,21 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    /// Puts a parked process back in the state it was parked in.
+    /// Puts a parked process back in the state it was parked in. One that
+    /// sleeps again (or waits with a deadline) is its core's to wake: that
+    /// core is rung, so it sets its timer for the deadline (it may be idle,
+    /// its timer set for its other programs only).
     fn unpark(&mut self, s: Slot) {
         let Some(p) = self.procs[s].as_mut() else { return };
         match p.parked.take() {
             Some(State::Ready) | None => self.make_ready(s, false),
-            Some(state) => p.state = state,
+            Some(state) => {
+                p.state = state;
+                let core = p.core.min(MAX_NODE_CPUS - 1);
+                if state.deadline().is_some() && core != self.platform.this_core() {
+                    self.platform.ring(self.bells[core]);
+                }
+            }
         }
     }
 

@@ -48,7 +48,12 @@ impl<P: Platform> Kernel<P> {
         let scratch = &mut self.scratch;
         scratch.nodes.clear();
         scratch.programs.clear();
-        let _ = scratch.nodes.push(NodeView { node: me, capacity, cores: self.online.count_ones() });
+        let _ = scratch.nodes.push(NodeView {
+            node: me,
+            capacity,
+            measured: self.measured.0,
+            cores: self.online.count_ones(),
+        });
         for p in self.procs.iter().flatten() {
             let measured = p.measured(now_ns);
             let _ = scratch.programs.push(ProgramView {
@@ -66,6 +71,7 @@ impl<P: Platform> Kernel<P> {
                 let _ = scratch.nodes.push(NodeView {
                     node: n,
                     capacity: v.head.capacity.get(),
+                    measured: v.head.measured_min.get(),
                     cores: v.head.online.get().count_ones(),
                 });
                 // A program that just moved here may still be in its old
@@ -87,9 +93,21 @@ impl<P: Platform> Kernel<P> {
                 }
             } else if let Some(info) = self.nodes.get(n as usize).copied().flatten().filter(|i| i.linked != 0) {
                 // Linked, but no update yet: its cores, and nothing on them.
-                let _ = scratch.nodes.push(NodeView { node: n, capacity: info.capacity, cores: info.cpus });
+                let _ =
+                    scratch.nodes.push(NodeView { node: n, capacity: info.capacity, measured: 0, cores: info.cpus });
             }
         }
+        // Calibration scores to capacities: the fastest core seen is 1024.
+        let top = self.node_scores_top();
+        for n in self.scratch.nodes.iter_mut() {
+            n.measured = u32::try_from(u64::from(n.measured) * 1024 / top.max(1)).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// The highest calibration score of this node and of every node in the view.
+    fn node_scores_top(&self) -> u64 {
+        let others = (0..self.node.count).filter_map(|n| self.views.node(n)).map(|v| v.head.measured_max.get());
+        others.chain(core::iter::once(self.measured.1)).map(u64::from).max().unwrap_or(0)
     }
 
     /// The node the policy puts a new program of `class` on.

@@ -441,3 +441,19 @@ fn the_policy_moves_a_heavy_program_up_by_itself_once_it_settled() {
     share_views(&mut m);
     assert!(!m[1].k.rebalance_round() && !m[0].k.rebalance_round());
 }
+
+/// The view carries each node's calibration, as a capacity against the
+/// fastest core any node reported, beside the device tree's.
+#[test]
+fn the_view_has_every_nodes_measured_capacity_beside_the_device_trees() {
+    let mut m = machine(&[530, 1024]);
+    m[0].k.measured = (500, 520);
+    m[1].k.measured = (990, 1000);
+    let init = m[0].run(0);
+    let _ = spawn_on(&mut m[0], init, "prog", Some(0), Class::Heavy);
+    share_views(&mut m);
+    m[0].k.fill_view();
+    let of = |n: u32| m[0].k.scratch.nodes.iter().find(|v| v.node == n).map(|v| (v.capacity, v.measured));
+    assert_eq!(of(0), Some((530, 512)));
+    assert_eq!(of(1), Some((1024, 1013)));
+}

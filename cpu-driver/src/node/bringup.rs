@@ -69,6 +69,15 @@ pub fn start(core: &'static CoreStart) -> ! {
     crate::node::monitor::run(&node, bell)
 }
 
+/// Gives the kernel its online cores' calibration scores (slowest,
+/// fastest), for the view its monitor sends.
+fn publish_scores(online: u32) {
+    let scores = crate::kernel::ctx::cores().iter().enumerate().filter(|(i, _)| online & (1 << i) != 0);
+    let scores = scores.map(|(_, c)| u32::try_from(c.score.load(Ordering::Relaxed)).unwrap_or(u32::MAX));
+    let (min, max) = scores.fold((u32::MAX, 0), |(lo, hi), s| (lo.min(s), hi.max(s)));
+    crate::kernel::proc::KERNEL.lock().measured = (if max == 0 { 0 } else { min }, max);
+}
+
 /// Core `index` is up and runs its scheduler: work may be placed on it.
 /// The kernel's `online` is the node's one bitmap of cores that are up.
 fn mark_online(index: usize) {
@@ -121,6 +130,7 @@ fn lead(node: &Node, core: &CoreStart) {
         }
     }
     let _ = write!(line, " capacity={}", info.capacity);
+    publish_scores(online);
     if let Some(status) = node.own_console().map(|c| &c.status) {
         status.cpus_up.store(online.count_ones(), Ordering::Relaxed);
         status.capacity.store(info.capacity, Ordering::Relaxed);

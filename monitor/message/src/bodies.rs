@@ -222,7 +222,9 @@ pub struct NodeState {
     pub online: U32,
     /// The device tree's capacity of its cores.
     pub capacity: U32,
-    /// The capacity measured at boot (calibration), lowest and highest core.
+    /// The calibration scores (work per second, measured at boot) of its
+    /// slowest and fastest core: a receiver turns them into capacities
+    /// against the fastest score it knows.
     pub measured_min: U32,
     pub measured_max: U32,
     pub runnable: U32,

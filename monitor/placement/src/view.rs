@@ -17,8 +17,14 @@ pub enum Class {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeView {
     pub node: u32,
-    /// Capacity of each of its cores (1024: the machine's biggest kind).
+    /// Capacity of each of its cores (1024: the machine's biggest kind),
+    /// as the device tree says: what the policies go by.
     pub capacity: u32,
+    /// Its slowest core's speed as calibrated at boot, against the fastest
+    /// node's fastest core in the view (1024); 0: not known. (Under QEMU
+    /// without the pacer every vCPU measures alike, so the policies keep
+    /// to the device tree and this is for seeing the two side by side.)
+    pub measured: u32,
     /// Its cores online.
     pub cores: u32,
 }

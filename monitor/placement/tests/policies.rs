@@ -5,7 +5,7 @@
 use placement::{by_name, Blind, Capacity, Class, Move, NewProgram, NodeView, Policy, ProgramView, Static, View};
 
 fn node(node: u32, capacity: u32, cores: u32) -> NodeView {
-    NodeView { node, capacity, cores }
+    NodeView { node, capacity, measured: capacity, cores }
 }
 
 fn prog(pid: u32, node: u32, class: Class, util: u32, work: u64) -> ProgramView {

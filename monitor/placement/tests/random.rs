@@ -12,7 +12,7 @@ fn machine() -> impl Strategy<Value = (Vec<NodeView>, Vec<ProgramView>)> {
         let nodes: Vec<NodeView> = spec
             .iter()
             .enumerate()
-            .map(|(i, &(capacity, cores))| NodeView { node: i as u32, capacity, cores })
+            .map(|(i, &(capacity, cores))| NodeView { node: i as u32, capacity, measured: 0, cores })
             .collect();
         let class = prop::sample::select(vec![Class::Heavy, Class::Light, Class::Unknown]);
         let program =

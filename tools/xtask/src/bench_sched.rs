@@ -88,6 +88,42 @@ pub struct RunFigures {
     /// `m3`: for each `phase` program, ms from its switch to its first run
     /// on a biggest core (`None`: never).
     pub switch_to_big_ms: Vec<Option<f64>>,
+    /// How old each node's view of another was just before an update
+    /// replaced it: the receipt of each update (its `NodeState` head) less
+    /// the sending of the one before, ms.
+    pub view_age_ms: Vec<f64>,
+}
+
+/// `message::Kind::NodeState`, the head of a view update.
+const NODE_STATE: u8 = 17;
+
+/// [`RunFigures::view_age_ms`] of a run's events.
+fn view_ages(events: &[trace::Event], hz: f64) -> Vec<f64> {
+    // (from, to, seq) -> send time; (from, to) -> receipts (time, seq).
+    let mut sent = BTreeMap::new();
+    let mut received: BTreeMap<(u32, u32), Vec<(u64, u64)>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "send" || e.kind == "recv") {
+        let arg = |i: usize| e.args.get(i).and_then(|a| a.parse::<u64>().ok());
+        let (Some(peer), Some(kind), Some(seq)) = (arg(0), arg(1), arg(2)) else { continue };
+        if kind != u64::from(NODE_STATE) {
+            continue;
+        }
+        if e.kind == "send" {
+            sent.insert((e.node, peer as u32, seq), e.time);
+        } else {
+            received.entry((peer as u32, e.node)).or_default().push((e.time, seq));
+        }
+    }
+    let mut ages = Vec::new();
+    for ((from, to), mut r) in received {
+        r.sort_unstable();
+        for pair in r.windows(2) {
+            if let Some(&before) = sent.get(&(from, to, pair[0].1)) {
+                ages.push(pair[1].0.saturating_sub(before) as f64 / hz * 1e3);
+            }
+        }
+    }
+    ages
 }
 
 /// The mix's programs in a traced console: spawned by an `init` (pid at
@@ -164,6 +200,7 @@ pub fn figures(console: &str, power_w: &[f64]) -> Result<RunFigures> {
         f.big_share.insert(*pid, (name.clone(), if all == 0 { 0.0 } else { big as f64 / all as f64 }));
     }
     f.light_latency_us = console.lines().filter_map(light_latency).collect();
+    f.view_age_ms = view_ages(&events, hz);
     for (pid, at_ns) in console.lines().filter_map(phase_switch) {
         let at = (at_ns as f64 * hz / 1e9) as u64;
         let mine = |e: &&trace::Event| pid_of(e) == Some(pid) && matches!(e.kind.as_str(), "run" | "stop");
@@ -265,8 +302,18 @@ fn solo(t: &Tree, image: &std::path::Path, runs: usize) -> Result<(f64, f64)> {
 pub fn sched(image: &std::path::Path, runs: usize) -> Result<()> {
     println!("scheduling big and LITTLE, QEMU TCG guest time, pacer on (--asym), {runs} boots each: median (min..max)");
     println!(
-        "{:<6} {:<9} {:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11}",
-        "tree", "policy", "mix", "makespan s", "/bound", "energy J", "light us", "moves", "big share", "m3 to big"
+        "{:<6} {:<9} {:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11} {:>11}",
+        "tree",
+        "policy",
+        "mix",
+        "makespan s",
+        "/bound",
+        "energy J",
+        "light us",
+        "moves",
+        "big share",
+        "m3 to big",
+        "view ms"
     );
     let mut out = Vec::new();
     for name in ["4+4", "4+2+2"] {
@@ -331,12 +378,17 @@ fn summarise(tree: &str, policy: &str, mix: &str, bound: f64, all: &[RunFigures]
         }))
         .1
     };
+    let ages: Vec<f64> = all.iter().flat_map(|r| r.view_age_ms.iter().copied()).collect();
+    let mut sorted_ages = ages.clone();
+    sorted_ages.sort_by(f64::total_cmp);
+    let age_at = |q: f64| sorted_ages.get(((sorted_ages.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(f64::NAN);
+    let (age_median, age_p99) = (age_at(0.5), age_at(0.99));
     let switches: Vec<f64> =
         all.iter().flat_map(|r| r.switch_to_big_ms.iter().map(|s| s.unwrap_or(f64::INFINITY))).collect();
     let switch = spread(&switches).1;
     let show = |v: f64, digits: usize| if v.is_finite() { format!("{v:.digits$}") } else { "-".into() };
     println!(
-        "{tree:<6} {policy:<9} {mix:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11}",
+        "{tree:<6} {policy:<9} {mix:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11} {:>11}",
         format!("{med:.3} ({lo:.3}..{hi:.3})"),
         format!("{:.3}", med / bound),
         format!("{energy:.2}"),
@@ -344,6 +396,7 @@ fn summarise(tree: &str, policy: &str, mix: &str, bound: f64, all: &[RunFigures]
         format!("{across:.0}/{within:.0}"),
         format!("{}/{}", show(share(true), 2), show(share(false), 2)),
         if switches.is_empty() { "-".into() } else { format!("{} ms", show(switch, 1)) },
+        format!("{}/{}", show(age_median, 1), show(age_p99, 1)),
     );
     json!({
         "tree": tree, "policy": policy, "mix": mix, "bound_s": bound,
@@ -351,6 +404,7 @@ fn summarise(tree: &str, policy: &str, mix: &str, bound: f64, all: &[RunFigures]
         "energy_j": of(&|r| r.energy_j), "light_median_us": light_med, "light_p99_us": light_p99,
         "moves_across": of(&|r| r.moves_across as f64), "moves_within": of(&|r| r.moves_within as f64),
         "heavy_big_share": share(true), "light_big_share": share(false),
+        "view_age_ms": {"median": age_median, "p99": age_p99, "samples": ages.len()},
         "switch_to_big_ms": switches.iter().map(|s| if s.is_finite() { json!(s) } else { Value::Null }).collect::<Vec<_>>(),
         "unit": "QEMU TCG guest time (emulator time, not hardware); energy estimated from the device tree"
     })

@@ -30,13 +30,17 @@ trace: 0 0 1000 run 5
 trace: 0 0 1100 stop 5 exited
 trace: 0 0 1100 exit 5 0x0
 trace: 0 0 1200 leave 3 1
-trace: node 0 end events=9 lost=0
+trace: 0 0 110 recv 1 17 4
+trace: 0 0 650 recv 1 17 5
+trace: node 0 end events=11 lost=0
 trace: node 1 begin build=big capacity=1024 cores=1 hz=1000 mpidr=0x4
 trace: 1 0 1150 arrive 3 0
 trace: 1 0 1200 run 3
 trace: 1 0 2200 stop 3 exited
 trace: 1 0 2200 exit 3 0x0
-trace: node 1 end events=4 lost=0
+trace: 1 0 100 send 0 17 4
+trace: 1 0 600 send 0 17 5
+trace: node 1 end events=6 lost=0
 light: pid 5 node 0 core 0: 10 wakeups every 10 ms, latency median 40 us p99 900 us max 950 us
 phase: pid 3 switched at_ns=1100000000
 ";
@@ -54,7 +58,10 @@ fn figures_come_from_the_trace_and_the_programs_lines() {
     // Switched at 1.1 s, first ran on the big node at 1.2 s.
     let s = f.switch_to_big_ms[0].expect("it got a big core");
     assert!((s - 100.0).abs() < 1e-6, "{s}");
+    // The view of node 1 was 550 ms old when its second update came.
+    assert_eq!(f.view_age_ms.len(), 1);
+    assert!((f.view_age_ms[0] - 550.0).abs() < 1e-6, "{:?}", f.view_age_ms);
     // A trace that lost events gives no figures.
-    let lossy = CONSOLE.replace("end events=4 lost=0", "end events=4 lost=3");
+    let lossy = CONSOLE.replace("end events=6 lost=0", "end events=6 lost=3");
     assert!(figures(&lossy, &[0.5, 2.0]).is_err());
 }
