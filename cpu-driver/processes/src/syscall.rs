@@ -489,10 +489,22 @@ fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Err
     copy_array(k, s, va, max, local.chain(elsewhere))
 }
 
-fn nodes<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+fn nodes<P: Platform>(k: &mut Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Error> {
+    // This node's free pages as `sysinfo` counts them.
+    k.reap_retired();
     let count = k.node.count as usize;
-    let infos = (0..count)
-        .map(|id| k.nodes.get(id).copied().flatten().unwrap_or(NodeInfo { id: id as u32, ..NodeInfo::default() }));
+    let k = &*k;
+    let infos = (0..count).map(|id| {
+        let mut info = k.nodes.get(id).copied().flatten().unwrap_or(NodeInfo { id: id as u32, ..NodeInfo::default() });
+        if id as u32 == k.node.id {
+            info.free_pages = k.frames.as_ref().map_or(0, |f| f.free_count()) as u32;
+            info.processes = k.live_processes() as u32;
+        } else if let Some(v) = k.views.node(id as u32) {
+            info.free_pages = v.head.free_pages.get();
+            info.processes = v.head.programs.get();
+        }
+        info
+    });
     copy_array(k, s, va, max, infos)
 }
 

@@ -165,15 +165,19 @@ impl<P: Platform> Kernel<P> {
         runnable || self.state_digest() != self.view_digest
     }
 
-    /// A digest of which programs there are and their states.
+    /// A digest of which programs there are, their states, and the free
+    /// pages (so pages an ended program gave back are told too).
     fn state_digest(&self) -> u64 {
         let mix = |d: u64, p: &crate::Process| d.rotate_left(7) ^ u64::from(p.pid) ^ ((p.state.abi() as u64) << 32);
-        self.procs.iter().flatten().fold(0, mix)
+        let free = self.frames.as_ref().map_or(0, |f| f.free_count());
+        self.procs.iter().flatten().fold(0, mix) ^ free.rotate_left(40)
     }
 
     /// This node's update for its peers: the head, then each program and
     /// its name, through `emit`.
     pub fn view_update(&mut self, emit: &mut dyn FnMut(&Message)) {
+        // Pages no core can reach any more count as free.
+        self.reap_retired();
         self.view_version = self.view_version.wrapping_add(1);
         self.view_digest = self.state_digest();
         let (version, node) = (U32::new(self.view_version), U32::new(self.node.id));

@@ -438,7 +438,8 @@ fn ps_nodes_and_sysinfo_describe_the_node() {
     assert_eq!(c, 6, "node 2 of 3 hands out pids 3, 6, 9, ...");
     assert_eq!(n.ret(init, 0, Call::Ps, [buf, 1, 0, 0, 0]), Ok(1), "as many as asked");
     assert_eq!(n.ret(init, 0, Call::Ps, [0x10, 8, 0, 0, 0]), Err(Error::BadPointer));
-    n.k.nodes[1] = Some(NodeInfo { id: 1, build: 1, capacity: 1024, cpus: 2, linked: 1, console: 0 });
+    n.k.nodes[1] =
+        Some(NodeInfo { id: 1, build: 1, capacity: 1024, cpus: 2, linked: 1, console: 0, ..NodeInfo::default() });
     assert_eq!(n.ret(init, 0, Call::Nodes, [buf, 8, 0, 0, 0]), Ok(3));
     let size = std::mem::size_of::<NodeInfo>();
     let raw = n.get(init, buf, 3 * size);

@@ -19,8 +19,15 @@ fn machine(capacity: &[u32]) -> Vec<Node> {
     for n in nodes.iter_mut() {
         n.k.node.capacity = capacity[n.k.node.id as usize];
         for (peer, &cap) in capacity.iter().enumerate() {
-            n.k.nodes[peer] =
-                Some(NodeInfo { id: peer as u32, build: 1, capacity: cap, cpus: 2, linked: 1, console: 0 });
+            n.k.nodes[peer] = Some(NodeInfo {
+                id: peer as u32,
+                build: 1,
+                capacity: cap,
+                cpus: 2,
+                linked: 1,
+                console: 0,
+                ..NodeInfo::default()
+            });
         }
     }
     nodes

@@ -187,6 +187,7 @@ fn publish_nodes(node: &Node, monitor: &Monitor<'_, MonitorPlatform<'_>>) {
         cpus: info.cpu_count,
         linked: 1,
         console: u32::from(info.is_boot_node()),
+        ..user_abi::NodeInfo::default()
     };
     if let Some(slot) = k.nodes.get_mut(info.node_id as usize) {
         *slot = Some(me);
@@ -201,6 +202,7 @@ fn publish_nodes(node: &Node, monitor: &Monitor<'_, MonitorPlatform<'_>>) {
                 cpus: h.cpus.get(),
                 linked: 1,
                 console: u32::from(l.peer == info.boot_node),
+                ..user_abi::NodeInfo::default()
             });
         }
     }

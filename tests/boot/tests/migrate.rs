@@ -33,3 +33,27 @@ fn a_program_moved_100_times_ends_as_one_never_moved() {
     assert!(console.lines().any(|l| init_reported_exit(l, 0, "mover", 0)), "{console}");
     println!("{line}");
 }
+
+/// After 100 moves round every node, each node has all its pages and
+/// process slots back (as `nodes` reports them: this node's own, the
+/// others' from the view).
+#[test]
+fn after_100_moves_every_node_has_its_pages_and_slots_back() {
+    let mut m = preset_machine("4+2+2", 3);
+    m.append = "poweroff run@0=mover:100:5:memsum:20000:64".into();
+    let b = boot_with_timeout(&m, Duration::from_secs(300));
+    let console = &b.captured.console;
+    assert_eq!(b.captured.exit_code, Some(0), "{console}");
+    let line =
+        console.lines().find_map(|l| l.strip_prefix("mover: free pages ")).unwrap_or_else(|| panic!("{console}"));
+    let field = |key: &str, nth: usize| {
+        line.split_whitespace().filter_map(|w| w.strip_prefix(key)).nth(nth).unwrap_or_else(|| panic!("{line}"))
+    };
+    let (pages_before, pages_after) = (field("before=", 0), field("after=", 0));
+    let (procs_before, procs_after) = (field("before=", 1), field("after=", 1));
+    assert_eq!(pages_before.split(',').count(), 3, "{line}");
+    assert_eq!(pages_before, pages_after, "free pages of every node: {line}\n{console}");
+    assert_eq!(procs_before, procs_after, "processes of every node: {line}\n{console}");
+    assert!(console.lines().any(|l| l.starts_with("mover: memsum moved=100 ")), "{console}");
+    println!("{line}");
+}

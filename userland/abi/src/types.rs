@@ -277,6 +277,10 @@ pub struct NodeInfo {
     pub linked: u32,
     /// 1 for the node that owns the console.
     pub console: u32,
+    /// Its free pages and its processes: the caller's node's as they are,
+    /// another's as its last view update said (0 before the first).
+    pub free_pages: u32,
+    pub processes: u32,
 }
 
 impl NodeInfo {

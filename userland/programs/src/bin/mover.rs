@@ -3,7 +3,10 @@
 //! apart, while it runs; then waits for it. Prints
 //! `mover: PROG moved=N refused=R move_us_median=M move_us_max=X
 //! status=STATUS` (each move's time, guest us, from the call to the program
-//! running on its new node) and exits 0 if PROG
+//! running on its new node), then `mover: free pages before=A,B,...
+//! after=A,B,... processes before=P,Q,... after=P,Q,...` (every node's,
+//! before PROG started and once it ended and the views settled) and exits
+//! 0 if PROG
 //! exited 0 and every move that was tried either happened or was refused
 //! for a reason that leaves it where it was.
 
@@ -28,6 +31,7 @@ fn main() -> i32 {
     };
     let prog_args: String = words[3..].join(" ");
     let nodes = urt::sysinfo().map_or(1, |s| s.nodes);
+    let before = free_pages();
     let here = urt::node();
     let options = SpawnOptions { node: Some(here as u8), ..SpawnOptions::default() };
     let pid = match urt::spawn(prog, &prog_args, options) {
@@ -73,7 +77,24 @@ fn main() -> i32 {
     println!(
         "mover: {prog} moved={moved} refused={refused} move_us_median={median_us} move_us_max={max_us} status={shown}"
     );
+    let after = free_pages();
+    println!("mover: free pages before={} after={} processes before={} after={}", before.0, after.0, before.1, after.1);
     i32::from(bad || !matches!(status, Ok((_, ExitStatus::Exited(0)))))
 }
 
 urt::entry!(main);
+
+/// Every node's free pages and processes, each comma-separated, once the
+/// nodes' view updates had time to come (a few of their periods).
+fn free_pages() -> (String, String) {
+    let _ = urt::sleep_ns(VIEW_SETTLE_NS);
+    let mut infos = [user_abi::NodeInfo::default(); 16];
+    let n = urt::nodes(&mut infos).unwrap_or(0);
+    let list = |f: fn(&user_abi::NodeInfo) -> u32| {
+        infos[..n].iter().map(|i| alloc::format!("{}", f(i))).collect::<Vec<String>>().join(",")
+    };
+    (list(|i| i.free_pages), list(|i| i.processes))
+}
+
+/// Long enough for every node's view update to arrive (they go every 10 ms).
+const VIEW_SETTLE_NS: u64 = 50_000_000;
