@@ -81,6 +81,9 @@ fn stream_of(m: &Message) -> Option<u32> {
 /// How often a node sends its view to its peers, at most (microseconds):
 /// a view is never older than this plus the channel's transit.
 pub const VIEW_PERIOD_US: u64 = 10_000;
+/// Longest a monitor polls its channels with nothing to do before it
+/// sleeps and lets its core run programs (microseconds).
+pub const POLL_US: u64 = 200;
 /// How often the monitor lets the placement policy move programs
 /// (microseconds; the kernel keeps its own period too).
 pub const REBALANCE_PERIOD_US: u64 = 10_000;
@@ -307,21 +310,31 @@ impl<'a, P: Platform> Monitor<'a, P> {
     /// whether `done` held.
     pub fn run_until(&mut self, deadline: u64, mut done: impl FnMut(&Self) -> bool) -> bool {
         let mut idle_spins = 0;
+        // When the steps stopped finding work.
+        let mut idle_since = None;
+        let poll_ticks = self.platform.frequency() / 1_000_000 * POLL_US;
         loop {
             if done(self) {
                 return true;
             }
             if self.step() {
                 idle_spins = 0;
+                idle_since = None;
                 continue;
             }
-            if self.platform.now() >= deadline {
+            let now = self.platform.now();
+            if now >= deadline {
                 return false;
             }
             idle_spins += 1;
-            if idle_spins >= self.platform.poll_spins() {
+            // Poll briefly (in spins and in time: messages that come more
+            // often than a spin budget must not keep the core from its
+            // programs), then sleep.
+            let since = *idle_since.get_or_insert(now);
+            if idle_spins >= self.platform.poll_spins() || now.saturating_sub(since) >= poll_ticks {
                 self.idle(deadline);
                 idle_spins = 0;
+                idle_since = None;
             } else {
                 core::hint::spin_loop();
             }
