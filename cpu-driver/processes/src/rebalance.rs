@@ -80,7 +80,6 @@ impl<P: Platform> Kernel<P> {
         let me = self.node.id;
         let view = View { nodes: &self.scratch.nodes, programs: &self.scratch.programs };
         let moves = self.policy.rebalance(&view, me);
-        if self.rebalance.counts.rounds % 20 == 1 {}
         let now_ns = self.platform.nanos(now);
         for m in moves.iter().filter(|m| m.from == me && m.to != me) {
             let settled = self
