@@ -5,8 +5,16 @@
 use trace_ring::{write_line, CoreRing, Dumped, Event, Kind, StopReason, EVENTS_PER_CORE};
 
 fn ring() -> Box<CoreRing> {
-    // SAFETY: a CoreRing is plain atomics and integers: all-zero is empty.
-    unsafe { Box::new(std::mem::zeroed()) }
+    // Zeroed on the heap: a ring is too big to build on a test's stack.
+    let layout = std::alloc::Layout::new::<CoreRing>();
+    // SAFETY: the layout is a CoreRing's (not zero-sized); a CoreRing is
+    // plain atomics and integers, so all-zero bytes are a valid, empty one,
+    // and the Box owns the allocation made with that layout.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<CoreRing>();
+        assert!(!p.is_null(), "out of memory");
+        Box::from_raw(p)
+    }
 }
 
 fn times(r: &CoreRing) -> (Vec<u64>, Dumped) {
