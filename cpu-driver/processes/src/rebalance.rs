@@ -1,5 +1,5 @@
 //! Carrying out the placement policy's moves. Every
-//! [`REBALANCE_PERIOD_NS`], while this node has programs to run, its
+//! [`REBALANCE_PERIOD_NS`], while this node has programs, its
 //! monitor asks the policy which of the node's own programs should go
 //! elsewhere ([`placement::Policy::rebalance`]) and starts the first move
 //! it can (one move leaves a node at a time; the next round asks again).
@@ -65,7 +65,7 @@ impl<P: Platform> Kernel<P> {
     /// Called by the monitor on every step.
     pub fn rebalance_round(&mut self) -> bool {
         let now = self.platform.now();
-        if now < self.rebalance.next || self.outbound.is_some() || !self.has_runnable() {
+        if now < self.rebalance.next || self.outbound.is_some() || !self.has_programs() {
             return false;
         }
         if let Some((pid, to, until)) = self.rebalance.settling {
@@ -100,9 +100,11 @@ impl<P: Platform> Kernel<P> {
         false
     }
 
-    /// Whether a program of this node is ready or running.
-    fn has_runnable(&self) -> bool {
-        self.procs.iter().flatten().any(|p| matches!(p.state, State::Ready | State::Running))
+    /// Whether this node has a program the policy may move: one that lives
+    /// (a sleeping one too: a light program sleeps most of its time), and
+    /// is not an init.
+    fn has_programs(&self) -> bool {
+        self.procs.iter().flatten().any(|p| !self.is_init(p.pid) && !matches!(p.state, State::Zombie(_)))
     }
 
     /// A move the policy asked for is over.
