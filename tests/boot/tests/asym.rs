@@ -101,12 +101,14 @@ fn heavy_work_runs_mostly_on_big_cores_and_light_work_on_little_ones() {
     assert_eq!((heavy.len(), light.len()), (2, 6), "{console}");
     assert!(heavy.iter().all(|&s| s > 0.5), "heavy shares on big cores {heavy:?}\n{console}");
     assert!(light.iter().all(|&s| s < 0.5), "light shares on big cores {light:?}\n{console}");
-    // No light program is left asleep past its deadlines (a move must
-    // leave its wake-up to a core that sets its timer for it): the bound
-    // is loose, for a host busy with other tests; `bench sched` measures.
+    // No light program is left asleep past its deadlines for long (a move
+    // must leave its wake-up to a core that sets its timer for it; a
+    // monitor must let its core's sleepers wake): the bound is loose, for
+    // a move on a host busy with other tests, and catches the seconds such
+    // a sleeper waited; `bench sched` measures.
     assert_eq!(f.light_latency_us.len(), 6, "{console}");
     let worst = f.light_latency_us.iter().map(|&(_, p99)| p99).max().unwrap_or(0);
-    assert!(worst < 100_000, "a light program's p99 wake-up latency is {worst} us\n{console}");
+    assert!(worst < 500_000, "a light program's p99 wake-up latency is {worst} us\n{console}");
 }
 
 /// `m3-phase` of `bench sched`: every program that turns from light to
