@@ -435,9 +435,10 @@ impl<P: Platform> Kernel<P> {
         p.demand.update(now_ns, None);
         p.state = State::Ready;
         let (mut core, pinned, priority) = (p.core.min(MAX_NODE_CPUS - 1), p.pinned, p.priority);
-        // Its core is busy: an idle core of the node takes it now, rather
-        // than when it next wakes up for something else.
-        if !pinned && self.running[core].is_some() {
+        // It would wait (its core runs or has queued another): an idle
+        // core of the node takes it now, rather than when it next wakes up
+        // for something else (an idle core sleeps until rung).
+        if !pinned && (self.running[core].is_some() || self.queues.waiting(core) > 0) {
             let idle = (0..self.cores.min(MAX_NODE_CPUS))
                 .find(|&c| self.online & (1 << c) != 0 && self.running[c].is_none() && self.queues.waiting(c) == 0);
             if let Some(idle) = idle {
