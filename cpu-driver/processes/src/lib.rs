@@ -184,6 +184,15 @@ impl Process {
         self.class != user_abi::Class::Auto || now_ns.saturating_sub(self.born_ns) >= 2 * util::DEMAND_HALF_LIFE_NS
     }
 
+    /// Whether it counts as heavy at `now_ns`: its demand as of now (a
+    /// program blocked since its last stop has been wanting less ever
+    /// since), with the hysteresis of [`util::classify`].
+    pub fn heavy_now(&self, now_ns: u64) -> bool {
+        let mut d = self.demand;
+        d.update(now_ns, matches!(self.state, State::Ready | State::Running).then_some(util::FULL));
+        util::classify(self.class, self.heavy, d.value())
+    }
+
     /// Its utilization at `now_ns`: still rising while it runs (on a core
     /// of `capacity`), fading while not.
     pub fn util_now(&self, now_ns: u64, capacity: u32) -> u32 {

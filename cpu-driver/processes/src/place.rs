@@ -59,7 +59,7 @@ impl<P: Platform> Kernel<P> {
             let _ = scratch.programs.push(ProgramView {
                 pid: p.pid,
                 node: me,
-                class: class_of(p.class as u32, p.heavy, measured),
+                class: class_of(p.class as u32, p.heavy_now(now_ns), measured),
                 util: p.util_now(now_ns, capacity),
                 work: p.work_ns / 1000,
                 pinned: p.pinned || p.node_pinned,

@@ -463,7 +463,7 @@ fn ps<P: Platform>(k: &Kernel<P>, s: Slot, va: u64, max: u64) -> Result<u64, Err
         moves: p.moves,
         util: p.util_now(now_ns, capacity),
         class: p.class as u32,
-        heavy: u32::from(p.heavy),
+        heavy: u32::from(p.heavy_now(now_ns)),
         cpu_ns: k.platform.nanos(used(p)),
         name: p.name,
     });

@@ -204,7 +204,7 @@ impl<P: Platform> Kernel<P> {
             let measured = p.measured(now_ns);
             let f = (p.state.abi() as u32 & flags::STATE_MASK)
                 | ((p.class as u32) << flags::CLASS_SHIFT)
-                | if p.heavy { flags::HEAVY } else { 0 }
+                | if p.heavy_now(now_ns) { flags::HEAVY } else { 0 }
                 | if p.pinned { flags::CORE_PINNED } else { 0 }
                 | if p.node_pinned { flags::NODE_PINNED } else { 0 }
                 | ((p.core as u32 & 0x1f) << flags::CORE_SHIFT)

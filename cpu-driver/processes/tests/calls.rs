@@ -524,9 +524,9 @@ fn utilization_follows_running_time_at_the_nodes_capacity() {
     let first = ProcessInfo::read_from_bytes(&raw[..size]).expect("info");
     assert_eq!(first.pid, 1);
     assert!(first.util < 5, "init slept a second: {}", first.util);
-    assert_eq!((first.class, first.heavy), (0, 1), "auto; classified when it last ran");
+    assert_eq!((first.class, first.heavy), (0, 0), "auto; asleep a second, it wants no core now");
     let second = ProcessInfo::read_from_bytes(&raw[size..]).expect("info");
-    assert_eq!((second.pid, second.heavy), (c, 0));
+    assert_eq!((second.pid, second.heavy), (c, 1), "ready a whole second before it ran: it wants a core");
     assert!(util(&n) > 500, "its stored average is only brought up to date when needed");
     let _ = (init, c);
 }

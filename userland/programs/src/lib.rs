@@ -61,6 +61,19 @@ pub fn numbers<const N: usize>(program: &str, defaults: [u64; N]) -> Option<[u64
     Some(out)
 }
 
+/// Runs `units` units of work flat out from `seed` and prints
+/// `PROGRAM: pid P node N core C: UNITS units in US us` (the time since
+/// `start_ns`, and the node and core it ended on).
+pub fn flat_out(program: &str, units: u64, seed: u64, start_ns: u64) {
+    let mut x = seed;
+    for _ in 0..units {
+        x = work_unit(x);
+    }
+    black_box(x);
+    let us = us_between(start_ns, urt::clock_ns());
+    urt::println!("{program}: pid {} node {} core {}: {units} units in {us} us", urt::pid(), urt::node(), urt::core());
+}
+
 /// Microseconds between two clock readings (0 if they went backwards).
 pub fn us_between(start_ns: u64, end_ns: u64) -> u64 {
     end_ns.saturating_sub(start_ns) / 1000

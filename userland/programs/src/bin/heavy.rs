@@ -4,19 +4,10 @@
 #![no_std]
 #![no_main]
 
-use urt::println;
-use user_programs::{us_between, work_unit};
-
 fn main() -> i32 {
     let Some([units]) = user_programs::numbers("heavy", [2000]) else { return 2 };
     let start = urt::clock_ns();
-    let mut x = start;
-    for _ in 0..units {
-        x = work_unit(x);
-    }
-    core::hint::black_box(x);
-    let us = us_between(start, urt::clock_ns());
-    println!("heavy: pid {} node {} core {}: {units} units in {us} us", urt::pid(), urt::node(), urt::core());
+    user_programs::flat_out("heavy", units, start, start);
     0
 }
 

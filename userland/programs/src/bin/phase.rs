@@ -11,7 +11,7 @@
 #![no_main]
 
 use urt::println;
-use user_programs::{us_between, work, work_unit};
+use user_programs::work;
 
 fn main() -> i32 {
     let Some([light_ms, period_ms, iterations, units]) = user_programs::numbers("phase", [1000, 10, 1000, 500]) else {
@@ -39,12 +39,7 @@ fn main() -> i32 {
     }
     let switched = urt::clock_ns();
     println!("phase: pid {} switched at_ns={switched}", urt::pid());
-    for _ in 0..units {
-        x = work_unit(x);
-    }
-    core::hint::black_box(x);
-    let us = us_between(switched, urt::clock_ns());
-    println!("phase: pid {} node {} core {}: {units} units in {us} us", urt::pid(), urt::node(), urt::core());
+    user_programs::flat_out("phase", units, x, switched);
     0
 }
 
