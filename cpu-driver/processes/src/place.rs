@@ -62,7 +62,8 @@ impl<P: Platform> Kernel<P> {
                 class: class_of(p.class as u32, p.heavy_now(now_ns), measured),
                 util: p.util_now(now_ns, capacity),
                 work: p.work_ns / 1000,
-                pinned: p.pinned || p.node_pinned,
+                // An init never moves.
+                pinned: p.pinned || p.node_pinned || p.pid <= self.node.count,
                 runnable: matches!(p.state, State::Ready | State::Running),
             });
         }
@@ -86,7 +87,8 @@ impl<P: Platform> Kernel<P> {
                         class: class_of((f >> flags::CLASS_SHIFT) & 3, f & flags::HEAVY != 0, f & flags::MEASURED != 0),
                         util: r.state.util.get(),
                         work: r.state.work.get(),
-                        pinned: f & (flags::CORE_PINNED | flags::NODE_PINNED) != 0,
+                        pinned: f & (flags::CORE_PINNED | flags::NODE_PINNED) != 0
+                            || r.state.pid.get() <= self.node.count,
                         runnable: state == user_abi::ProcessState::Ready as u32
                             || state == user_abi::ProcessState::Running as u32,
                     });
