@@ -81,6 +81,8 @@ fn stream_of(m: &Message) -> Option<u32> {
 /// How often a node sends its view to its peers, at most (microseconds):
 /// a view is never older than this plus the channel's transit.
 pub const VIEW_PERIOD_US: u64 = 10_000;
+/// Longest a monitor sleeps without looking at its channels (microseconds).
+pub const IDLE_TICK_US: u64 = 10_000;
 /// Longest a monitor polls its channels with nothing to do before it
 /// sleeps and lets its core run programs (microseconds).
 pub const POLL_US: u64 = 200;
@@ -361,8 +363,11 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 pending |= l.tx.arm();
             }
         }
-        // A view update that is due wakes the node when it may go.
+        // A view update that is due wakes the node when it may go; and a
+        // doorbell missed costs at most a tick, never a stalled link.
         let deadline = if self.platform.view_due() { deadline.min(self.view_next) } else { deadline };
+        let tick = self.platform.now().saturating_add(self.platform.frequency() / 1_000_000 * IDLE_TICK_US);
+        let deadline = deadline.min(tick);
         if !pending && !self.platform.service() {
             self.platform.sleep(Mode::Interrupt, deadline);
         }
