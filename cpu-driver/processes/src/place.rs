@@ -63,7 +63,7 @@ impl<P: Platform> Kernel<P> {
                 util: p.util_now(now_ns, capacity),
                 work: p.work_ns / 1000,
                 // An init never moves.
-                pinned: p.pinned || p.node_pinned || p.pid <= self.node.count,
+                pinned: p.pinned || p.node_pinned || self.node.is_init(p.pid),
                 runnable: matches!(p.state, State::Ready | State::Running),
             });
         }
@@ -88,7 +88,7 @@ impl<P: Platform> Kernel<P> {
                         util: r.state.util.get(),
                         work: r.state.work.get(),
                         pinned: f & (flags::CORE_PINNED | flags::NODE_PINNED) != 0
-                            || r.state.pid.get() <= self.node.count,
+                            || self.node.is_init(r.state.pid.get()),
                         runnable: state == user_abi::ProcessState::Ready as u32
                             || state == user_abi::ProcessState::Running as u32,
                     });

@@ -18,6 +18,13 @@ pub struct NodeFacts {
     pub capacity: u32,
 }
 
+impl NodeFacts {
+    /// Whether `pid` is one of the machine's inits (node n's is pid n + 1).
+    pub fn is_init(&self, pid: u32) -> bool {
+        pid >= 1 && pid <= self.count
+    }
+}
+
 /// What the node's monitor counted, for `sysinfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MessageCounts {

@@ -102,7 +102,7 @@ impl<P: Platform> Kernel<P> {
 
     /// Whether `pid` is some node's `init` (never killed).
     pub fn is_init(&self, pid: u32) -> bool {
-        pid >= 1 && pid <= self.node.count
+        self.node.is_init(pid)
     }
 
     /// The node `pid` lives on: this one if it is here, else where the
