@@ -26,6 +26,13 @@ impl Frames {
 
     /// A zeroed frame.
     pub fn alloc(&mut self, mem: &impl Memory) -> Option<u64> {
+        self.alloc_filled(mem, |page| page.fill(0))
+    }
+
+    /// A frame `fill` wrote: it gets the frame as it was left (a freed
+    /// frame's old bytes) and must write every byte, so a page arriving
+    /// from elsewhere is written once, not zeroed first.
+    pub fn alloc_filled(&mut self, mem: &impl Memory, fill: impl FnOnce(&mut [u8; PAGE as usize])) -> Option<u64> {
         let pa = if self.free_head != 0 {
             let pa = self.free_head;
             // SAFETY: a listed frame is ours and holds the next list entry.
@@ -38,8 +45,9 @@ impl Frames {
         } else {
             return None;
         };
-        // SAFETY: `pa` is a whole frame that nothing else uses now.
-        unsafe { core::ptr::write_bytes(mem.frame(pa), 0, PAGE as usize) };
+        // SAFETY: `pa` is a whole, page-aligned frame that nothing else
+        // uses now (just taken off the list or the unused range).
+        fill(unsafe { &mut *mem.frame(pa).cast::<[u8; PAGE as usize]>() });
         Some(pa)
     }
 

@@ -139,7 +139,20 @@ impl UserSpace {
 
     /// Maps a fresh zeroed frame at `va`; returns it.
     pub fn map_new(&mut self, frames: &mut Frames, mem: &impl Memory, va: u64, perm: Perm) -> Result<u64, MapError> {
-        let pa = frames.alloc(mem).ok_or(MapError::NoMemory)?;
+        self.map_new_filled(frames, mem, va, perm, |page| page.fill(0))
+    }
+
+    /// Maps a fresh frame at `va` that `fill` wrote whole before it is
+    /// mapped ([`Frames::alloc_filled`]); returns it.
+    pub fn map_new_filled(
+        &mut self,
+        frames: &mut Frames,
+        mem: &impl Memory,
+        va: u64,
+        perm: Perm,
+        fill: impl FnOnce(&mut [u8; PAGE as usize]),
+    ) -> Result<u64, MapError> {
+        let pa = frames.alloc_filled(mem, fill).ok_or(MapError::NoMemory)?;
         match self.map(frames, mem, va, pa, perm) {
             Ok(()) => Ok(pa),
             Err(e) => {
@@ -250,6 +263,20 @@ impl UserSpace {
             // SAFETY: `dst..dst+n` lies in one writable user frame (checked).
             unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst, n) }
         })
+    }
+
+    /// Whether the page mapped at `va` holds only zeros (`None`: nothing
+    /// mapped there), read in place, a word at a time (the kernel is built
+    /// for size, so a byte loop would stay a byte loop): a page of zeros
+    /// need not be copied to be known. The caller keeps the space's programs from running
+    /// meanwhile (a parked process), so its bytes do not change.
+    pub fn page_is_zero(&self, mem: &impl Memory, va: u64) -> Option<bool> {
+        let (pa, _) = self.translate(mem, va & !(PAGE - 1))?;
+        // SAFETY: `pa` is a page-aligned frame mapped in this space (just
+        // translated), reached through the kernel's map; nothing writes it
+        // while the caller reads (see above).
+        let page = unsafe { &*mem.frame(pa).cast::<[u8; PAGE as usize]>() };
+        Some(page.chunks_exact(8).all(|w| u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) == 0))
     }
 
     /// The first page mapped at or after `from`: its address, frame and

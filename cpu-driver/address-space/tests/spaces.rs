@@ -126,3 +126,27 @@ fn leaves_are_non_global_user_and_never_writable_and_executable() {
         assert!(!(writable && executable), "W^X");
     }
 }
+
+#[test]
+fn a_filled_page_is_written_once_and_zero_pages_are_seen_in_place() {
+    let (ram, mut frames) = ram(16);
+    let mut s = UserSpace::new(&mut frames, &ram, 1).expect("space");
+    let (data, zeros) = (0x10_0000_0000, 0x10_0000_1000);
+    // `fill` sees the frame as it was (the RAM's garbage), not zeroed first.
+    let mut seen = 0;
+    s.map_new_filled(&mut frames, &ram, data, Perm::ReadWrite, |page| {
+        seen = page[100];
+        page.fill(3);
+    })
+    .expect("filled");
+    assert_eq!(seen, 0xAA, "no zeroing before the fill");
+    let mut back = [0u8; PAGE as usize];
+    s.copy_in(&ram, data, &mut back).expect("copy in");
+    assert!(back.iter().all(|&b| b == 3), "what the fill wrote is mapped");
+    s.map_new(&mut frames, &ram, zeros, Perm::ReadWrite).expect("zeros");
+    assert_eq!(s.page_is_zero(&ram, zeros), Some(true));
+    assert_eq!(s.page_is_zero(&ram, data + 8), Some(false), "any address in the page");
+    s.copy_out(&ram, zeros + PAGE - 1, &[1]).expect("last byte");
+    assert_eq!(s.page_is_zero(&ram, zeros), Some(false), "a non-zero last byte counts");
+    assert_eq!(s.page_is_zero(&ram, zeros + PAGE), None, "nothing mapped");
+}

@@ -32,7 +32,7 @@ use run_queues::RunQueues;
 use trace_ring::{Event, Kind};
 use user_abi::{ExitStatus, Fault, NodeInfo, ProcessState, ARGS_BYTES, NAME_BYTES, PRIORITIES};
 
-pub use migrate::{Migrant, REGISTER_BYTES};
+pub use migrate::{Migrant, PageData, REGISTER_BYTES};
 pub use platform::{InputLost, MessageCounts, NodeFacts, Platform};
 pub use remote::{Outgoing, RemoteChild, RemoteCounts};
 pub use run::Next;

@@ -95,6 +95,18 @@ fn perm_code(p: Perm) -> u8 {
     }
 }
 
+/// What a page arriving for [`Kernel::import_page`] holds.
+#[derive(Clone, Copy)]
+pub enum PageData<'a> {
+    /// Zeros (a run of them crosses as one part).
+    Zeros,
+    /// These bytes (a page that came in chunks).
+    Bytes(&'a [u8; PAGE as usize]),
+    /// Page `index` of the transfer area node `from` sends through, copied
+    /// from there into the new frame.
+    Area { from: u32, index: usize },
+}
+
 /// A page permission as [`Kernel::export_page`] numbers it.
 pub fn perm_of(code: u8) -> Option<Perm> {
     [Perm::Code, Perm::ReadOnly, Perm::ReadWrite].get(usize::from(code)).copied()
@@ -199,12 +211,27 @@ impl<P: Platform> Kernel<P> {
 
     /// The first page of parked `pid` at or after `from`, copied into
     /// `out`: its address and permission ([`perm_of`] numbering).
-    #[inline(never)]
     pub fn export_page(&self, pid: u32, from: u64, out: &mut [u8; PAGE as usize]) -> Option<(u64, u8)> {
+        let (va, perm, _) = self.next_export_page(pid, from)?;
+        self.copy_export_page(pid, va, out)?;
+        Some((va, perm))
+    }
+
+    /// The first page of parked `pid` at or after `from`, not copied: its
+    /// address, permission, and whether it holds only zeros (read in place).
+    #[inline(never)]
+    pub fn next_export_page(&self, pid: u32, from: u64) -> Option<(u64, u8, bool)> {
         let p = self.procs[self.slot_of(pid)?].as_ref()?;
-        let (va, _, perm) = p.space.next_page(self.platform.memory(), from)?;
-        p.space.copy_in(self.platform.memory(), va, out).ok()?;
-        Some((va, perm_code(perm)))
+        let mem = self.platform.memory();
+        let (va, _, perm) = p.space.next_page(mem, from)?;
+        Some((va, perm_code(perm), p.space.page_is_zero(mem, va)?))
+    }
+
+    /// Copies the page of parked `pid` at `va` into `out` (a transfer-area
+    /// page, or a buffer to send in chunks).
+    pub fn copy_export_page(&self, pid: u32, va: u64, out: &mut [u8; PAGE as usize]) -> Option<()> {
+        let p = self.procs[self.slot_of(pid)?].as_ref()?;
+        p.space.copy_in(self.platform.memory(), va, out).ok()
     }
 
     /// The destination has `pid`: free every page and the slot here, and
@@ -350,8 +377,9 @@ impl<P: Platform> Kernel<P> {
         Ok(slot)
     }
 
-    /// One page of the process being built in `s` (`None`: zeros).
-    pub fn import_page(&mut self, s: Slot, va: u64, perm: u8, data: Option<&[u8; PAGE as usize]>) -> Result<(), Error> {
+    /// One page of the process being built in `s`, written once, straight
+    /// into its new frame.
+    pub fn import_page(&mut self, s: Slot, va: u64, perm: u8, data: PageData<'_>) -> Result<(), Error> {
         let perm = perm_of(perm).ok_or(Error::BadArgument)?;
         let mem = self.platform.memory();
         let (Some(p), Some(frames)) = (self.procs[s].as_mut(), self.frames.as_mut()) else {
@@ -360,15 +388,16 @@ impl<P: Platform> Kernel<P> {
         if p.state != State::Migrating || va >= user_abi::USER_TOP {
             return Err(Error::BadArgument);
         }
-        p.space.map_new(frames, mem, va, perm).map_err(|e| match e {
+        let platform = &self.platform;
+        let fill = |page: &mut [u8; PAGE as usize]| match data {
+            PageData::Zeros => page.fill(0),
+            PageData::Bytes(bytes) => page.copy_from_slice(bytes),
+            PageData::Area { from, index } => platform.transfer_get(from, index, page),
+        };
+        p.space.map_new_filled(frames, mem, va, perm, fill).map(|_| ()).map_err(|e| match e {
             address_space::MapError::NoMemory => Error::NoMemory,
             _ => Error::BadArgument,
-        })?;
-        match data {
-            Some(data) => p.space.load(mem, va, data).map_err(|_| Error::BadArgument),
-            // A fresh frame is zeroed already.
-            None => Ok(()),
-        }
+        })
     }
 
     /// The process in `s` has all it had: its registers (`m`'s), its

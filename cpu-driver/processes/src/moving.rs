@@ -15,7 +15,7 @@
 //! source waits for the destination's verdict (the channels lose nothing;
 //! a node that goes away is the hot-plug work's to handle).
 
-use crate::migrate::Migrant;
+use crate::migrate::{Migrant, PageData};
 use crate::remote::{reply, RemoteCall, BYTES_MAX, OUTBOX};
 use crate::{Kernel, Platform, Slot, State};
 use address_space::PAGE;
@@ -181,11 +181,13 @@ impl<P: Platform> Kernel<P> {
                 let at = out.header_sent;
                 if out.area > 0 {
                     let Some(index) = out.area_page() else { return };
-                    let mut page = [0u8; PAGE as usize];
-                    page[..HEADER].copy_from_slice(m.as_bytes());
+                    self.platform.transfer_put(to, index as usize, &mut |page| {
+                        page[..HEADER].copy_from_slice(m.as_bytes());
+                        page[HEADER..].fill(0);
+                    });
+                    let Some(out) = self.outbound.as_mut() else { return };
                     out.header_sent = HEADER;
                     out.area_used += 1;
-                    self.platform.transfer_put(to, index as usize, &page);
                     self.post_part(to, pid, PART_AREA_HEADER, 0, 0, index as usize, &[]);
                     continue;
                 }
@@ -198,15 +200,13 @@ impl<P: Platform> Kernel<P> {
             }
             if out.page_at.is_none() {
                 let from = out.next_va;
-                let mut page = [0u8; PAGE as usize];
-                let next = self.export_page(pid, from, &mut page);
+                let next = self.next_export_page(pid, from);
                 let Some(out) = self.outbound.as_mut() else { return };
-                let zero = next.is_some() && all_zero(&page);
                 // A page of zeros that follows the run joins it; anything
                 // else announces the run first (and is looked at again).
                 match (next, out.zeros) {
-                    (Some((va, perm)), Some((run_va, run_perm, n)))
-                        if zero && perm == run_perm && va == run_va + u64::from(n) * PAGE && n < MAX_ZERO_RUN =>
+                    (Some((va, perm, true)), Some((run_va, run_perm, n)))
+                        if perm == run_perm && va == run_va + u64::from(n) * PAGE && n < MAX_ZERO_RUN =>
                     {
                         out.zeros = Some((run_va, run_perm, n + 1));
                         out.next_va = va + PAGE;
@@ -216,23 +216,29 @@ impl<P: Platform> Kernel<P> {
                         out.zeros = None;
                         self.post_part(to, pid, PART_ZERO, run_va, run_perm, n as usize, &[]);
                     }
-                    (Some((va, perm)), None) if zero => {
+                    (Some((va, perm, true)), None) => {
                         out.zeros = Some((va, perm, 1));
                         out.next_va = va + PAGE;
                         out.pages += 1;
                     }
-                    (Some((va, perm)), None) if out.area > 0 => {
+                    (Some((va, perm, false)), None) if out.area > 0 => {
                         // Waits for the destination to copy a page out.
                         let Some(index) = out.area_page() else { return };
                         out.area_used += 1;
                         out.next_va = va + PAGE;
                         out.pages += 1;
-                        self.platform.transfer_put(to, index as usize, &page);
+                        // From its frame straight into the area.
+                        self.platform.transfer_put(to, index as usize, &mut |page| {
+                            let _ = self.copy_export_page(pid, va, page);
+                        });
                         self.post_part(to, pid, PART_AREA_PAGE, va, perm, index as usize, &[]);
                     }
-                    (Some(at), None) => {
+                    (Some((va, perm, false)), None) => {
+                        let mut page = [0u8; PAGE as usize];
+                        let _ = self.copy_export_page(pid, va, &mut page);
+                        let Some(out) = self.outbound.as_mut() else { return };
                         out.page = page;
-                        out.page_at = Some(at);
+                        out.page_at = Some((va, perm));
                         out.page_sent = 0;
                     }
                     (None, None) => {
@@ -440,13 +446,15 @@ impl<P: Platform> Kernel<P> {
                 inb.page_len += bytes.len();
                 if inb.page_len == PAGE as usize {
                     inb.page_len = 0;
-                    self.page_came(from, p, false);
+                    let page = inb.page;
+                    self.page_came(from, p, PageData::Bytes(&page));
                 }
             }
             PART_AREA_PAGE if inb.slot.is_some() && inb.page_len == 0 && area_next == Some(offset) => {
-                self.platform.transfer_get(from, offset, &mut inb.page);
+                // From the area straight into its new frame, then the area
+                // page is free again.
+                self.page_came(from, p, PageData::Area { from, index: offset });
                 self.area_copied(from, pid, area);
-                self.page_came(from, p, false);
             }
             PART_ZERO
                 if inb.slot.is_some()
@@ -454,7 +462,7 @@ impl<P: Platform> Kernel<P> {
                     && bytes.is_empty()
                     && (1..=MAX_ZERO_RUN as usize).contains(&offset) =>
             {
-                self.page_came(from, p, true);
+                self.page_came(from, p, PageData::Zeros);
             }
             what => {
                 let (have, page) = (inb.header_len, inb.page_len);
@@ -486,18 +494,17 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    /// Part `p` completed a page (in the inbound buffer), or (`zeros`) a
-    /// run of pages of zeros: they go into the process being built.
-    fn page_came(&mut self, from: u32, p: &MigratePart, zeros: bool) {
+    /// Part `p` brought a page (`data`), or a run of pages of zeros: they
+    /// go into the process being built.
+    fn page_came(&mut self, from: u32, p: &MigratePart, data: PageData<'_>) {
         let Some(inb) = self.inbound.as_mut() else { return };
         let Some(slot) = inb.slot else { return };
         let (va, perm) = (p.va.get(), p.perm.get() as u8);
-        let count = if zeros { p.offset.get() } else { 1 };
+        let count = if matches!(data, PageData::Zeros) { p.offset.get() } else { 1 };
         inb.pages = inb.pages.saturating_add(count);
-        let page = inb.page;
         for i in 0..u64::from(count) {
             let at = va.saturating_add(i * PAGE);
-            if let Err(e) = self.import_page(slot, at, perm, (!zeros).then_some(&page)) {
+            if let Err(e) = self.import_page(slot, at, perm, data) {
                 self.platform.report(format_args!("migrate: page {at:#x}: {e}"));
                 return self.refuse_move(from, p.pid.get(), e);
             }
@@ -563,10 +570,4 @@ impl<P: Platform> Kernel<P> {
     pub fn moving(&self) -> bool {
         self.outbound.is_some() || self.inbound.is_some()
     }
-}
-
-/// Whether `page` holds only zeros, read a word at a time (the kernel is
-/// built for size, so a byte loop would stay a byte loop).
-fn all_zero(page: &[u8; PAGE as usize]) -> bool {
-    page.chunks_exact(8).all(|w| u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) == 0)
 }

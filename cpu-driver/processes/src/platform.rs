@@ -81,9 +81,11 @@ pub trait Platform {
     fn transfer_pages(&self, _peer: u32) -> usize {
         0
     }
-    /// Copies `page` into page `index` of the transfer area this node sends
-    /// to `peer` through (`index` below [`Platform::transfer_pages`]).
-    fn transfer_put(&self, _peer: u32, _index: usize, _page: &[u8; address_space::PAGE as usize]) {}
+    /// Lets `fill` write page `index` of the transfer area this node sends
+    /// to `peer` through (`index` below [`Platform::transfer_pages`]) in
+    /// place: a page of a program goes from its frame to the area in one
+    /// copy.
+    fn transfer_put(&self, _peer: u32, _index: usize, _fill: &mut dyn FnMut(&mut [u8; address_space::PAGE as usize])) {}
     /// Copies page `index` of the transfer area `peer` sends to this node
     /// through into `out`.
     fn transfer_get(&self, _peer: u32, _index: usize, _out: &mut [u8; address_space::PAGE as usize]) {}

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Node, DATA};
-use processes::{Outcome, State};
+use processes::{Outcome, PageData, State};
 use proptest::prelude::*;
 use user_abi::{Call, Error, SpawnOptions, PAGE_SIZE, PROT_READ, PROT_WRITE};
 
@@ -55,7 +55,7 @@ fn carry(a: &mut Node, b: &mut Node, pid: u32) -> usize {
     let mut buf = [0u8; PAGE_SIZE as usize];
     let mut sent = 0;
     while let Some((va, perm)) = a.k.export_page(pid, from, &mut buf) {
-        b.k.import_page(s, va, perm, Some(&buf)).expect("a page");
+        b.k.import_page(s, va, perm, PageData::Bytes(&buf)).expect("a page");
         from = va + PAGE_SIZE;
         sent += 1;
     }
@@ -184,9 +184,9 @@ fn what_cannot_move_stays_and_a_move_given_up_loses_nothing() {
     let free_b = b.free_pages();
     let t = b.k.import(&m).expect("imports");
     let buf = [7u8; PAGE_SIZE as usize];
-    b.k.import_page(t, 0x40_0000, 0, Some(&buf)).expect("a page");
-    assert_eq!(b.k.import_page(t, 0x40_1000, 9, Some(&buf)), Err(Error::BadArgument), "no permission 9");
-    assert_eq!(b.k.import_page(t, 1 << 40, 2, None), Err(Error::BadArgument), "above the user half");
+    b.k.import_page(t, 0x40_0000, 0, PageData::Bytes(&buf)).expect("a page");
+    assert_eq!(b.k.import_page(t, 0x40_1000, 9, PageData::Bytes(&buf)), Err(Error::BadArgument), "no permission 9");
+    assert_eq!(b.k.import_page(t, 1 << 40, 2, PageData::Zeros), Err(Error::BadArgument), "above the user half");
     assert_eq!(b.k.import(&m).err(), Some(Error::BadArgument), "that pid is here already");
     b.k.import_abort(t);
     b.k.reap_retired();

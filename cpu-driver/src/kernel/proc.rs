@@ -170,13 +170,14 @@ impl Platform for Hw {
             0
         }
     }
-    fn transfer_put(&self, peer: u32, index: usize, page: &[u8; address_space::PAGE as usize]) {
+    fn transfer_put(&self, peer: u32, index: usize, fill: &mut dyn FnMut(&mut [u8; address_space::PAGE as usize])) {
         let Some(at) = self.areas.page(&self.areas.to, peer, index) else { return };
         // SAFETY: the boot driver mapped this channel's transfer area into
-        // this node and `peer` only; this node alone fills it, and the move
-        // protocol fills a page only after `peer` said it copied it out
-        // (`MigrateCredit`), so no one reads it meanwhile.
-        unsafe { core::ptr::copy_nonoverlapping(page.as_ptr(), at, page.len()) };
+        // this node and `peer` only, page-aligned; this node alone fills it,
+        // and the move protocol fills a page only after `peer` said it
+        // copied it out (`MigrateCredit`), so no one reads it meanwhile and
+        // this is its only reference.
+        fill(unsafe { &mut *at.cast::<[u8; address_space::PAGE as usize]>() });
     }
     fn transfer_get(&self, peer: u32, index: usize, out: &mut [u8; address_space::PAGE as usize]) {
         let Some(at) = self.areas.page(&self.areas.from, peer, index) else { return };

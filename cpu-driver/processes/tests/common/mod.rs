@@ -139,7 +139,11 @@ impl Platform for Fake {
     fn transfer_pages(&self, _peer: u32) -> usize {
         self.areas.borrow().as_ref().map_or(0, |(_, a)| a.pages)
     }
-    fn transfer_put(&self, peer: u32, index: usize, page: &[u8; PAGE_SIZE as usize]) {
+    fn transfer_put(&self, peer: u32, index: usize, fill: &mut dyn FnMut(&mut [u8; PAGE_SIZE as usize])) {
+        // Garbage where `fill` writes nothing shows in what is copied out.
+        let mut page = [0xa5; PAGE_SIZE as usize];
+        fill(&mut page);
+        let page = &page;
         let areas = self.areas.borrow();
         let (me, a) = areas.as_ref().expect("a machine with transfer areas");
         assert!(index < a.pages, "page {index} of a {}-page area", a.pages);
