@@ -19,7 +19,7 @@ pub fn write_json(name: &str, value: &Value) -> Result<()> {
 }
 
 /// (min, median, max) of a non-empty sorted slice.
-fn spread(sorted: &[u64]) -> (u64, u64, u64) {
+pub(crate) fn spread(sorted: &[u64]) -> (u64, u64, u64) {
     (sorted[0], sorted[sorted.len() / 2], sorted[sorted.len() - 1])
 }
 
@@ -182,7 +182,7 @@ fn write_trace(name: &str, console: &str) -> Result<()> {
 
 /// One more boot of `m` with the bootarg `trace`, for the trace of a
 /// benchmark that measures without it.
-fn traced_boot(name: &str, m: &Machine, image: &std::path::Path, timeout: Duration) -> Result<()> {
+pub(crate) fn traced_boot(name: &str, m: &Machine, image: &std::path::Path, timeout: Duration) -> Result<()> {
     let m = Machine { append: format!("{} trace", m.append), ..m.clone() };
     write_trace(name, &run_captured(&m, image, timeout)?.console)
 }

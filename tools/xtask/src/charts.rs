@@ -1,5 +1,5 @@
 //! Charts beside the JSON of the benchmarks that compare things (`bench
-//! capacity`, `bench channel`, `bench processes`): grouped bars with
+//! capacity`, `bench channel`, `bench processes`, `bench migrate`): grouped bars with
 //! min..max whiskers, made from the JSON value the benchmark wrote, so the
 //! picture shows exactly what the file says.
 
@@ -113,6 +113,26 @@ pub fn processes(value: &Value) -> Result<Chart> {
         }
     }
     Ok(Chart::new(format!("bench processes: QEMU TCG guest time, {runs} boots, median and min..max"), vec![p]))
+}
+
+/// `migrate.json`: a move's time per resident size, and an endpoint round
+/// trip within a node and across nodes.
+pub fn migrate(value: &Value) -> Result<Chart> {
+    let list = |key: &str| value.get(key).map_or(Err(format!("migrate: no {key}")), |v| entries(v, key));
+    let mut moves = Panel::new("one move between nodes (median per boot)", "guest us", false);
+    for e in list("moves")? {
+        moves.put(&format!("{} KiB", text(e, "kib")?), "move", bar(num(e, "median_us")?, e.get("runs_us")));
+    }
+    let mut trips = Panel::new("endpoint round trip (median per boot)", "guest ns", false);
+    for e in list("round_trips")? {
+        trips.put(&text(e, "what")?, "round trip", bar(num(e, "median_ns")?, e.get("runs_ns")));
+    }
+    let runs = value.get("moves").and_then(Value::as_array).and_then(|m| m.first()).and_then(|e| e.get("runs_us"));
+    let runs = runs.and_then(Value::as_array).map_or(0, Vec::len);
+    Ok(Chart::new(
+        format!("bench migrate: 4+2+2, QEMU TCG guest time, {runs} boots, median and min..max"),
+        vec![moves, trips],
+    ))
 }
 
 /// The array `value` should be.

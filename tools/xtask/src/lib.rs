@@ -3,6 +3,7 @@
 
 pub mod asym;
 pub mod bench_host;
+pub mod bench_migrate;
 pub mod bench_qemu;
 pub mod bench_sched;
 pub mod build;

@@ -101,7 +101,8 @@ enum Cmd {
     /// context switch under QEMU), `bench capacity` (LITTLE/big throughput
     /// with the pacer plugin on and off), `bench sched` (the placement
     /// policies on heavy and light mixes, pacer on; `--runs 3` as the
-    /// README's figures).
+    /// README's figures), `bench migrate` (a move between nodes per
+    /// resident size, endpoint round trips within and across nodes).
     Bench {
         #[arg(default_value = "boot")]
         what: String,
@@ -280,7 +281,10 @@ fn main() -> ExitCode {
                 }
                 "capacity" => build::boot_image(&board).and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1))),
                 "sched" => build::boot_image(&board).and_then(|img| xtask::bench_sched::sched(&img, runs.max(1))),
-                other => Err(format!("unknown benchmark {other:?} (known: boot, channel, processes, capacity, sched)")),
+                "migrate" => build::boot_image(&board).and_then(|img| xtask::bench_migrate::migrate(&img, runs.max(1))),
+                other => Err(format!(
+                    "unknown benchmark {other:?} (known: boot, channel, processes, capacity, sched, migrate)"
+                )),
             },
         },
         Cmd::Plot { trace, out } => xtask::plot::command(&trace, out.as_deref()),

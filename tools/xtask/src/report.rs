@@ -124,6 +124,33 @@ fn bench_line(line: &str, what: &str) -> Option<(Option<String>, BenchFields)> {
     Some((mode, fields))
 }
 
+/// Every `key=number` word of `rest` (other words are skipped).
+fn numbers(rest: &str) -> BenchFields {
+    rest.split_whitespace()
+        .filter_map(|w| {
+            let (k, v) = w.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// `mover: PROG moved=N refused=R move_us_median=M move_us_max=X
+/// status=...`: PROG and every `key=number`.
+pub fn mover_line(line: &str) -> Option<(String, BenchFields)> {
+    let rest = line.strip_prefix("mover: ")?;
+    let (prog, rest) = rest.split_once(' ')?;
+    rest.starts_with("moved=").then(|| (prog.to_string(), numbers(rest)))
+}
+
+/// `pingpong: node A to node B round_trips=N rtt_median_ns=M
+/// rtt_p99_ns=P`: (A, B) and every `key=number`.
+pub fn pingpong_line(line: &str) -> Option<(u32, u32, BenchFields)> {
+    let rest = line.strip_prefix("pingpong: node ")?;
+    let (from, rest) = rest.split_once(" to node ")?;
+    let (to, rest) = rest.split_once(' ')?;
+    Some((from.parse().ok()?, to.parse().ok()?, numbers(rest)))
+}
+
 /// `bench: channel mode=ipi peer=1 ...`: the mode and every `key=number`.
 pub fn bench_channel_line(line: &str) -> Option<(String, Vec<(String, u64)>)> {
     let (mode, fields) = bench_line(line, "channel")?;
