@@ -116,6 +116,11 @@ impl<P: Platform> Kernel<P> {
             return Err(Error::TooMany);
         }
         let p = self.procs[s].as_mut().ok_or(Error::NoSuchProcess)?;
+        // An ended program waits only for its parent: there is nothing left
+        // to move (and a caller that retries a refusal would retry for ever).
+        if matches!(p.state, State::Zombie(_)) {
+            return Err(Error::NoSuchProcess);
+        }
         if !matches!(
             p.state,
             State::Ready | State::Running | State::Sleeping { .. } | State::Waiting { .. } | State::Receiving { .. }

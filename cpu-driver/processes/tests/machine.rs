@@ -396,6 +396,42 @@ fn a_third_node_can_ask_and_a_lost_move_is_given_up_without_loss() {
     assert!(m[0].state(pid).is_some() && m[1].state(pid).is_none(), "the late verdict completes the move");
 }
 
+/// `mover` retries a refused move: one that ended must be gone, not
+/// refused, whether it ended on the caller's node or another.
+#[test]
+fn an_ended_program_is_no_longer_there_to_move() {
+    let mut m = machine(&[530, 1024, 1024]);
+    let init = m[0].run(0);
+    let mut ended = Vec::new();
+    for node in [0usize, 1] {
+        let pid = match spawn_on(&mut m[0], init, "prog", Some(node as u8), Class::Auto) {
+            Outcome::Return(Ok(pid)) => pid as u32,
+            Outcome::Blocked => {
+                carry(&mut m);
+                m[0].result(init).expect("spawned there") as u32
+            }
+            other => panic!("spawn on node {node}: {other:?}"),
+        };
+        let s = m[node].slot(pid);
+        assert_eq!(m[node].call(s, 0, Call::Exit, [3, 0, 0, 0, 0]), Outcome::Exited);
+        carry(&mut m);
+        ended.push(pid);
+    }
+    // The one that ended here is a zombie until its parent waits.
+    assert_eq!(m[0].ret(init, 0, Call::Migrate, [u64::from(ended[0]), 2, 0, 0, 0]), Err(Error::NoSuchProcess));
+    match m[0].call(init, 0, Call::Migrate, [u64::from(ended[1]), 2, 0, 0, 0]) {
+        Outcome::Return(r) => assert_eq!(r, Err(Error::NoSuchProcess)),
+        Outcome::Blocked => {
+            carry(&mut m);
+            assert_eq!(m[0].result(init), Some(Error::NoSuchProcess.to_result()), "node 1 says it is gone");
+        }
+        other => panic!("{other:?}"),
+    }
+    for pid in ended {
+        assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(pid), 0, 0, 0, 0]), Ok(u64::from(pid)));
+    }
+}
+
 #[test]
 fn requests_follow_a_process_that_moved_on_and_so_do_their_answers() {
     let mut m = machine(&[530, 1024, 1024]);

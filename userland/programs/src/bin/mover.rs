@@ -55,8 +55,9 @@ fn main() -> i32 {
                 moved += 1;
                 took.push(urt::clock_ns() - start);
             }
-            // Busy, or caught in a call it cannot leave: it stays; try again.
-            Err(Error::WouldBlock | Error::TooMany | Error::NotPermitted) => refused += 1,
+            // Busy, or caught in a call it cannot leave: it stays; try
+            // again, but not for ever.
+            Err(Error::WouldBlock | Error::TooMany | Error::NotPermitted) if refused < MAX_REFUSED => refused += 1,
             // It ended before all the moves.
             Err(Error::NoSuchProcess) => break,
             Err(e) => {
@@ -95,6 +96,9 @@ fn free_pages() -> (String, String) {
     };
     (list(|i| i.free_pages), list(|i| i.processes))
 }
+
+/// Refusals in all after which a move is reported as failed.
+const MAX_REFUSED: u32 = 1000;
 
 /// Long enough for every node's view update to arrive (they go every 10 ms).
 const VIEW_SETTLE_NS: u64 = 50_000_000;
