@@ -254,6 +254,8 @@ pub struct Kernel<P: Platform> {
     pub policy: placement::Chosen,
     /// The policy's view, rebuilt for each decision.
     pub scratch: place::Scratch,
+    /// Programs this node started on others, until their updates show them.
+    placed: place::Placed,
     /// Processes that left this node, and for where (the newest kept).
     forwards: heapless::Vec<(u32, u32), MAX_PROCS>,
     /// Requests passed on to where their process went.
@@ -298,6 +300,7 @@ impl<P: Platform> Kernel<P> {
             view_version: 0,
             view_digest: 0,
             measured: (0, 0),
+            placed: heapless::Vec::new(),
             policy: placement::Chosen::Capacity(placement::Capacity::DEFAULT),
             scratch: place::Scratch::new(),
             forwards: heapless::Vec::new(),

@@ -28,6 +28,14 @@ impl Default for Scratch {
     }
 }
 
+/// How long a program started on another node counts there before that
+/// node's update shows it (its updates come every 10 ms; a spawn burst
+/// must not put every program on the node that looked free).
+pub const PLACED_NS: u64 = 50_000_000;
+
+/// Programs started on other nodes: (pid, node, when, ns).
+pub type Placed = heapless::Vec<(u32, u32, u64), 16>;
+
 /// What a program counts as, from its spawn class, whether it is heavy now
 /// and whether it has run long enough to be measured.
 fn class_of(class: u32, heavy: bool, measured: bool) -> Class {
@@ -41,6 +49,15 @@ fn class_of(class: u32, heavy: bool, measured: bool) -> Class {
 }
 
 impl<P: Platform> Kernel<P> {
+    /// `pid` was started on node `node` for a program of this one.
+    pub(crate) fn placed_on(&mut self, pid: u32, node: u32) {
+        let now_ns = self.platform.nanos(self.platform.now());
+        if self.placed.is_full() {
+            self.placed.remove(0);
+        }
+        let _ = self.placed.push((pid, node, now_ns));
+    }
+
     /// Fills [`Kernel::scratch`] with the machine as this node sees it.
     pub fn fill_view(&mut self) {
         let now_ns = self.platform.nanos(self.platform.now());
@@ -62,11 +79,14 @@ impl<P: Platform> Kernel<P> {
                 class: class_of(p.class as u32, p.heavy_now(now_ns), measured),
                 util: p.util_now(now_ns, capacity),
                 work: p.work_ns / 1000,
-                // An init never moves.
+                // An init never moves, and holds no core against others:
+                // it starts programs and waits for them.
                 pinned: p.pinned || p.node_pinned || self.node.is_init(p.pid),
-                runnable: matches!(p.state, State::Ready | State::Running),
+                runnable: matches!(p.state, State::Ready | State::Running) && !self.node.is_init(p.pid),
             });
         }
+        // Started elsewhere lately: counted until an update shows them.
+        self.placed.retain(|&(_, _, at)| now_ns.saturating_sub(at) < PLACED_NS);
         for n in (0..self.node.count.min(MAX_NODES as u32)).filter(|&n| n != me) {
             if let Some(v) = self.views.node(n) {
                 let _ = scratch.nodes.push(NodeView {
@@ -89,8 +109,22 @@ impl<P: Platform> Kernel<P> {
                         work: r.state.work.get(),
                         pinned: f & (flags::CORE_PINNED | flags::NODE_PINNED) != 0
                             || self.node.is_init(r.state.pid.get()),
-                        runnable: state == user_abi::ProcessState::Ready as u32
-                            || state == user_abi::ProcessState::Running as u32,
+                        runnable: (state == user_abi::ProcessState::Ready as u32
+                            || state == user_abi::ProcessState::Running as u32)
+                            && !self.node.is_init(r.state.pid.get()),
+                    });
+                }
+                let shown = |pid: u32| v.programs.iter().any(|r| r.state.pid.get() == pid);
+                for &(pid, _, _) in self.placed.iter().filter(|&&(pid, on, _)| on == n && !shown(pid) && !here(pid)) {
+                    // Not measured yet, and about to run.
+                    let _ = scratch.programs.push(ProgramView {
+                        pid,
+                        node: n,
+                        class: Class::Unknown,
+                        util: 0,
+                        work: 0,
+                        pinned: false,
+                        runnable: true,
                     });
                 }
             } else if let Some(info) = self.nodes.get(n as usize).copied().flatten().filter(|i| i.linked != 0) {

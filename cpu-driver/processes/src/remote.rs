@@ -386,6 +386,7 @@ impl<P: Platform> Kernel<P> {
             let parent = self.procs[s].as_ref().map_or(0, |p| p.pid);
             let child = RemoteChild { pid: pid as u32, parent, node, status: None };
             let _ = self.remote_children.push(child);
+            self.placed_on(pid as u32, node);
             if foreground {
                 self.foreground = Some(pid as u32);
             }

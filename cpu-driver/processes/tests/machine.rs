@@ -263,6 +263,24 @@ fn stale_and_overtaken_view_updates_are_dropped() {
     assert_eq!(m[0].k.views.counts.bad, bad + 2);
 }
 
+/// A burst of spawns is spread by what was placed, not by views that have
+/// not caught up: each big node of 2 cores gets 2 of 4 unmeasured programs.
+#[test]
+fn a_spawn_burst_counts_what_it_placed_before_the_views_show_it() {
+    let mut m = machine(&[530, 1024, 1024]);
+    let init = m[0].run(0);
+    share_views(&mut m);
+    let mut on = [0usize; 3];
+    for _ in 0..4 {
+        assert_eq!(spawn_on(&mut m[0], init, "prog", None, Class::Auto), Outcome::Blocked, "to a big node");
+        carry(&mut m);
+        let child = m[0].result(init).expect("spawned") as u32;
+        let node = (0..3).find(|&n| m[n].state(child).is_some()).expect("somewhere");
+        on[node] += 1;
+    }
+    assert_eq!(on, [0, 2, 2], "no view update came in between");
+}
+
 #[test]
 fn the_policy_sends_heavy_work_to_the_big_node() {
     let mut m = machine(&[530, 1024]);
@@ -279,7 +297,7 @@ fn the_policy_sends_heavy_work_to_the_big_node() {
     for _ in 0..2 {
         assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Return(Ok(_))));
     }
-    // Blind balances counts: 3 runnable here, 2 there.
+    // Blind balances counts: 2 runnable here (init holds no core), 1 there.
     m[0].k.policy = placement::by_name("blind").expect("blind");
     share_views(&mut m);
     assert!(matches!(spawn_on(&mut m[0], init, "prog", None, Class::Light), Outcome::Blocked), "node 1 has fewer");
