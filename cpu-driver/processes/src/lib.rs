@@ -132,6 +132,12 @@ pub struct Process {
     pub cpu_ticks: u64,
     /// While it runs: when its CPU time was last added up.
     pub running_since: u64,
+    /// When its slice ends (counter ticks; 0: none begun). It survives a
+    /// stop that leaves it at the head of its queue (an interrupt, say the
+    /// monitor's turn on the core), so a program on the monitor's core
+    /// does not start a fresh slice on every doorbell and starve the
+    /// others queued there.
+    pub slice_end: u64,
     /// Times another core of the node took it over.
     pub migrations: u32,
     /// How much of a core it uses (see [`util`]).
@@ -398,6 +404,7 @@ impl<P: Platform> Kernel<P> {
             priority: options.priority.unwrap_or(user_abi::DEFAULT_PRIORITY),
             cpu_ticks: 0,
             running_since: 0,
+            slice_end: 0,
             migrations: 0,
             util: util::Utilization::new(self.platform.nanos(self.platform.now())),
             demand: util::Demand::new(self.platform.nanos(self.platform.now())),

@@ -356,6 +356,7 @@ impl<P: Platform> Kernel<P> {
             priority: m.priority.min(user_abi::PRIORITIES - 1),
             cpu_ticks: self.platform.ticks_ns(m.cpu_ns),
             running_since: 0,
+            slice_end: 0,
             migrations: m.migrations,
             util: crate::util::Utilization::arrived(m.util, now_ns),
             demand: crate::util::Demand::arrived(m.demand, now_ns),

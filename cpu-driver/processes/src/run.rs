@@ -34,6 +34,17 @@ impl<P: Platform> Kernel<P> {
         self.trace(Kind::Run, pid, |_| {});
     }
 
+    /// When the slice of `s`, starting to run at `now`, ends: the rest of
+    /// the one a stop cut short (see [`crate::Process::slice_end`]), else a
+    /// fresh one of `len` ticks.
+    pub fn slice_end(&mut self, s: Slot, now: u64, len: u64) -> u64 {
+        let Some(p) = self.procs[s].as_mut() else { return now.saturating_add(len) };
+        if p.slice_end <= now {
+            p.slice_end = now.saturating_add(len);
+        }
+        p.slice_end
+    }
+
     /// Counts `s`'s CPU time up to `end` (it trapped); returns its pid (0
     /// if it is gone).
     pub fn account(&mut self, s: Slot, end: u64) -> u32 {
@@ -69,6 +80,12 @@ impl<P: Platform> Kernel<P> {
         if self.take_kill(s) {
             self.exit(s, ExitStatus::Killed);
             return Next::Schedule;
+        }
+        // A slice goes on only for a program that goes back to its queue's head.
+        if matches!(outcome, Outcome::Blocked | Outcome::Yield) {
+            if let Some(p) = self.procs[s].as_mut() {
+                p.slice_end = 0;
+            }
         }
         match outcome {
             Outcome::Exited => {}
@@ -107,6 +124,9 @@ impl<P: Platform> Kernel<P> {
         }
         let Some(p) = self.procs[s].as_mut().filter(|p| p.state == State::Running) else { return };
         let to_back = to_back || core::mem::take(&mut p.yield_to_waker);
+        if to_back {
+            p.slice_end = 0;
+        }
         if p.move_pending {
             // A move waits for it: parked instead of queued.
             p.state = State::Migrating;

@@ -530,3 +530,34 @@ fn utilization_follows_running_time_at_the_nodes_capacity() {
     assert!(util(&n) > 500, "its stored average is only brought up to date when needed");
     let _ = (init, c);
 }
+
+/// A program stopped by an interrupt (the monitor's turn on its core)
+/// goes on with what was left of its slice, not a fresh one: otherwise a
+/// monitor that wakes more often than a slice lasts keeps it at the head of
+/// the queue and starves the programs behind it.
+#[test]
+fn an_interrupted_slice_goes_on_and_a_new_one_begins_after_blocking() {
+    let mut n = Node::new(2, false);
+    let (a, s) = child(&mut n, SpawnOptions { core: Some(0), ..SpawnOptions::default() });
+    let len = 10_000;
+    let t0 = n.fake().now.get();
+    n.run_slot(0, s);
+    let end = n.k.slice_end(s, t0, len);
+    assert_eq!(end, t0 + len, "a fresh slice");
+    n.fake().now.set(t0 + 3_000);
+    n.k.stopped(0, s, a, Outcome::Interrupted, false, false);
+    n.run_slot(0, s);
+    assert_eq!(n.k.slice_end(s, t0 + 3_000, len), end, "the rest of the same slice");
+    // Over: the next one is fresh.
+    n.fake().now.set(end);
+    n.k.stopped(0, s, a, Outcome::Interrupted, false, true);
+    n.run_slot(0, s);
+    assert_eq!(n.k.slice_end(s, end, len), end + len);
+    // After blocking, a fresh one too.
+    n.fake().now.set(end + 10);
+    assert_eq!(n.call(s, 0, Call::Sleep, [1, 0, 0, 0, 0]), Outcome::Blocked);
+    n.k.stopped(0, s, a, Outcome::Blocked, false, false);
+    n.k.wake_expired(end + 1_000_000);
+    n.run_slot(0, s);
+    assert_eq!(n.k.slice_end(s, end + 20, len), end + 20 + len);
+}

@@ -44,8 +44,6 @@ pub enum Woken {
 pub fn run(until: Option<u64>) -> Woken {
     let core = crate::arch::cpu::this_core();
     let mut write_buf = [0u8; proc::WRITE_MAX];
-    // The program that last ran here and when its slice ends.
-    let mut slice: Option<(Slot, u64)> = None;
     loop {
         pump_input();
         let now = time::now();
@@ -58,7 +56,6 @@ pub fn run(until: Option<u64>) -> Woken {
         let timer = k.next_deadline(core).min(until.unwrap_or(u64::MAX));
         let Some(s) = k.pick(core) else {
             drop(k);
-            slice = None;
             roots::load(roots::empty());
             let doorbell = wait::sleep_until_interrupt_or(timer);
             if doorbell && until.is_some() {
@@ -66,11 +63,7 @@ pub fn run(until: Option<u64>) -> Woken {
             }
             continue;
         };
-        let slice_end = match slice {
-            Some((last, end)) if last == s && now < end => end,
-            _ => now.saturating_add(time::ticks_us(SLICE_US)),
-        };
-        slice = Some((s, slice_end));
+        let slice_end = k.slice_end(s, now, time::ticks_us(SLICE_US));
         k.start_running(core, s, now);
         let ttbr0 = k.ttbr0(s);
         drop(k);

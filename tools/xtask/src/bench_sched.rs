@@ -298,8 +298,11 @@ fn solo(t: &Tree, image: &std::path::Path, runs: usize) -> Result<(f64, f64)> {
 
 /// `bench sched`: every mix under every policy on both trees, `runs` boots
 /// each; a table, `target/bench/sched.json`, and a trace and schedule
-/// picture of the last run of each policy and mix.
-pub fn sched(image: &std::path::Path, runs: usize) -> Result<()> {
+/// picture of the last run of each policy and mix. With `only`, the rows
+/// it names alone (`sched-only.json`).
+pub fn sched(image: &std::path::Path, runs: usize, only: &str) -> Result<()> {
+    // Each word begins a word of the row ("m1" is "m1-equal-heavy").
+    let chosen = |row: &str| only.split_whitespace().all(|w| row.split(' ').any(|r| r.starts_with(w)));
     println!("scheduling big and LITTLE, QEMU TCG guest time, pacer on (--asym), {runs} boots each: median (min..max)");
     println!(
         "{:<6} {:<9} {:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11} {:>11}",
@@ -317,6 +320,9 @@ pub fn sched(image: &std::path::Path, runs: usize) -> Result<()> {
     );
     let mut out = Vec::new();
     for name in ["4+4", "4+2+2"] {
+        if !MIXES.iter().any(|(mix, _)| POLICIES.iter().any(|p| chosen(&format!("{name} {p} {mix}")))) {
+            continue;
+        }
         let t = tree(name)?;
         let (w, ratio) = solo(&t, image, runs)?;
         println!("{name:<6} solo: W = {w:.3} s (1000 units on a big core), LITTLE/big = {ratio:.3}");
@@ -334,7 +340,7 @@ pub fn sched(image: &std::path::Path, runs: usize) -> Result<()> {
             let bound = lower_bound(&work, &speeds);
             let args: Vec<String> =
                 programs.iter().flat_map(|p| std::iter::repeat_n(format!("run={}", p.spec), p.count)).collect();
-            for policy in POLICIES {
+            for policy in POLICIES.iter().filter(|p| chosen(&format!("{name} {p} {mix}"))) {
                 let mut all = Vec::new();
                 for r in 0..runs {
                     let console = boot(&t, image, &format!("sched={policy} {}", args.join(" ")))?;
@@ -352,7 +358,9 @@ pub fn sched(image: &std::path::Path, runs: usize) -> Result<()> {
         }
         out.push(json!({"tree": name, "w_big_s": w, "little_big_ratio": ratio, "rows": rows}));
     }
-    crate::bench_qemu::write_json("sched.json", &Value::Array(out))
+    // A chosen few do not overwrite the whole table's figures.
+    let json = if only.trim().is_empty() { "sched.json" } else { "sched-only.json" };
+    crate::bench_qemu::write_json(json, &Value::Array(out))
 }
 
 /// Prints one table row and returns its JSON.

@@ -108,6 +108,10 @@ enum Cmd {
         what: String,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// `bench sched` only: the rows whose "TREE POLICY MIX" holds
+        /// every word of this (say `--only "4+4 capacity m1"`).
+        #[arg(long, default_value = "")]
+        only: String,
     },
     /// Draw the schedule of a Chrome trace-event file: PREFIX.svg and PREFIX.png.
     Plot {
@@ -268,7 +272,7 @@ fn main() -> ExitCode {
             Some(t) => xtask::fuzz::run(&t, seconds),
             None => xtask::fuzz::run_all(seconds),
         },
-        Cmd::Bench { what, runs } => match xtask::setup::toolchain().and_then(|()| xtask::setup::qemu()) {
+        Cmd::Bench { what, runs, only } => match xtask::setup::toolchain().and_then(|()| xtask::setup::qemu()) {
             Err(e) => Err(e),
             Ok(_) => match what.as_str() {
                 "boot" => build::boot_image(&board).and_then(|img| xtask::bench_qemu::boot(&img, runs.max(1))),
@@ -280,7 +284,9 @@ fn main() -> ExitCode {
                     build::boot_image(&board).and_then(|img| xtask::bench_qemu::processes(&img, runs.max(1)))
                 }
                 "capacity" => build::boot_image(&board).and_then(|img| xtask::bench_qemu::capacity(&img, runs.max(1))),
-                "sched" => build::boot_image(&board).and_then(|img| xtask::bench_sched::sched(&img, runs.max(1))),
+                "sched" => {
+                    build::boot_image(&board).and_then(|img| xtask::bench_sched::sched(&img, runs.max(1), &only))
+                }
                 "migrate" => build::boot_image(&board).and_then(|img| xtask::bench_migrate::migrate(&img, runs.max(1))),
                 other => Err(format!(
                     "unknown benchmark {other:?} (known: boot, channel, processes, capacity, sched, migrate)"
