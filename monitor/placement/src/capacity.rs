@@ -50,11 +50,13 @@ fn has_room(view: &View<'_>, n: &NodeView, util: u64, share: u32) -> bool {
     view.util_on(n.node) + util <= total * u64::from(share) / 1024
 }
 
-/// Slots (cores) of each node that programs the policy does not deal (pinned
-/// or not yet measured, and runnable) already take.
+/// Slots (cores) of each node that programs the policy does not deal
+/// (pinned, runnable and not light) already take. A program not measured
+/// yet takes none: it is measured within milliseconds, and counting the
+/// light ones that happened to be awake pushed heavy programs off big
+/// cores.
 fn taken(view: &View<'_>, n: u32) -> u32 {
-    view.on(n).filter(|p| p.runnable && (p.pinned || p.class == Class::Unknown) && p.class != Class::Light).count()
-        as u32
+    view.on(n).filter(|p| p.runnable && p.pinned && p.class != Class::Light).count() as u32
 }
 
 impl Capacity {

@@ -245,3 +245,16 @@ fn static_places_by_class_and_never_moves() {
     assert_eq!(Static.place(&view, &NewProgram { class: Class::Unknown }), Some(1));
     assert!(all_moves(&Static, &view).is_empty());
 }
+
+/// Programs just spawned (not measured yet, awake at that moment) on the
+/// big node do not push a heavy program down: `bench sched`'s m2 sent a
+/// heavy one to the LITTLE node and back while its light programs were new.
+#[test]
+fn unmeasured_programs_do_not_push_heavy_ones_off_big_cores() {
+    let nodes = four_four();
+    let mut programs = vec![prog(1, 0, Class::Heavy, 1000, 100), prog(2, 0, Class::Heavy, 1000, 90)];
+    programs.extend((3..=6).map(|pid| prog(pid, 0, Class::Unknown, 0, 0)));
+    let view = View { nodes: &nodes, programs: &programs };
+    let moves = all_moves(&Capacity::default(), &view);
+    assert!(moves.iter().all(|m| m.pid > 2), "the heavy ones stay up: {moves:?}");
+}
