@@ -287,7 +287,19 @@ impl<P: Platform> Kernel<P> {
         let Some(out) = self.outbound.take() else { return };
         if out.migrant.is_some() {
             match result {
-                Ok(()) => self.export_done(out.pid, out.to),
+                Ok(()) => {
+                    // It counts where it went at once, as it was here.
+                    let now_ns = self.platform.nanos(self.platform.now());
+                    let view = self.slot_of(out.pid).and_then(|s| self.procs[s].as_ref()).map(|p| {
+                        let mut v = self.program_view(p, now_ns);
+                        (v.node, v.runnable) = (out.to, matches!(p.parked, Some(State::Ready | State::Running)));
+                        v
+                    });
+                    if let Some(v) = view {
+                        self.placed_on(v);
+                    }
+                    self.export_done(out.pid, out.to)
+                }
                 Err(_) => self.export_abort(out.pid),
             }
         } else if let Some(p) = self.slot_of(out.pid).and_then(|s| self.procs[s].as_mut()) {
@@ -304,7 +316,7 @@ impl<P: Platform> Kernel<P> {
             Asker::Remote { node, request } => {
                 let _ = self.post(node, reply(request, answer), &[]);
             }
-            Asker::Policy => self.policy_move_over(out.pid, out.to, result),
+            Asker::Policy => self.policy_move_over(result),
         }
     }
 

@@ -33,8 +33,9 @@ impl Default for Scratch {
 /// must not put every program on the node that looked free).
 pub const PLACED_NS: u64 = 50_000_000;
 
-/// Programs started on other nodes: (pid, node, when, ns).
-pub type Placed = heapless::Vec<(u32, u32, u64), 16>;
+/// Programs started on or moved to other nodes: each as it counts there,
+/// and when (ns).
+pub type Placed = heapless::Vec<(ProgramView, u64), 16>;
 
 /// What a program counts as, from its spawn class, whether it is heavy now
 /// and whether it has run long enough to be measured.
@@ -49,13 +50,31 @@ fn class_of(class: u32, heavy: bool, measured: bool) -> Class {
 }
 
 impl<P: Platform> Kernel<P> {
-    /// `pid` was started on node `node` for a program of this one.
-    pub(crate) fn placed_on(&mut self, pid: u32, node: u32) {
+    /// `program` now lives on `program.node` (started or moved there by
+    /// this node): it counts there until that node's update shows it.
+    pub(crate) fn placed_on(&mut self, program: ProgramView) {
         let now_ns = self.platform.nanos(self.platform.now());
+        self.placed.retain(|(p, _)| p.pid != program.pid);
         if self.placed.is_full() {
             self.placed.remove(0);
         }
-        let _ = self.placed.push((pid, node, now_ns));
+        let _ = self.placed.push((program, now_ns));
+    }
+
+    /// What the policy sees of this node's process `p`.
+    pub(crate) fn program_view(&self, p: &crate::Process, now_ns: u64) -> ProgramView {
+        let measured = p.measured(now_ns);
+        ProgramView {
+            pid: p.pid,
+            node: self.node.id,
+            class: class_of(p.class as u32, p.heavy_now(now_ns), measured),
+            util: p.util_now(now_ns, self.node.capacity),
+            work: p.work_ns / 1000,
+            // An init never moves, and holds no core against others:
+            // it starts programs and waits for them.
+            pinned: p.pinned || p.node_pinned || self.node.is_init(p.pid),
+            runnable: matches!(p.state, State::Ready | State::Running) && !self.node.is_init(p.pid),
+        }
     }
 
     /// Fills [`Kernel::scratch`] with the machine as this node sees it.
@@ -72,21 +91,11 @@ impl<P: Platform> Kernel<P> {
             cores: self.online.count_ones(),
         });
         for p in self.procs.iter().flatten() {
-            let measured = p.measured(now_ns);
-            let _ = scratch.programs.push(ProgramView {
-                pid: p.pid,
-                node: me,
-                class: class_of(p.class as u32, p.heavy_now(now_ns), measured),
-                util: p.util_now(now_ns, capacity),
-                work: p.work_ns / 1000,
-                // An init never moves, and holds no core against others:
-                // it starts programs and waits for them.
-                pinned: p.pinned || p.node_pinned || self.node.is_init(p.pid),
-                runnable: matches!(p.state, State::Ready | State::Running) && !self.node.is_init(p.pid),
-            });
+            let _ = self.scratch.programs.push(self.program_view(p, now_ns));
         }
-        // Started elsewhere lately: counted until an update shows them.
-        self.placed.retain(|&(_, _, at)| now_ns.saturating_sub(at) < PLACED_NS);
+        // Started or moved elsewhere lately: counted until an update shows them.
+        self.placed.retain(|&(_, at)| now_ns.saturating_sub(at) < PLACED_NS);
+        let scratch = &mut self.scratch;
         for n in (0..self.node.count.min(MAX_NODES as u32)).filter(|&n| n != me) {
             if let Some(v) = self.views.node(n) {
                 let _ = scratch.nodes.push(NodeView {
@@ -115,17 +124,8 @@ impl<P: Platform> Kernel<P> {
                     });
                 }
                 let shown = |pid: u32| v.programs.iter().any(|r| r.state.pid.get() == pid);
-                for &(pid, _, _) in self.placed.iter().filter(|&&(pid, on, _)| on == n && !shown(pid) && !here(pid)) {
-                    // Not measured yet, and about to run.
-                    let _ = scratch.programs.push(ProgramView {
-                        pid,
-                        node: n,
-                        class: Class::Unknown,
-                        util: 0,
-                        work: 0,
-                        pinned: false,
-                        runnable: true,
-                    });
+                for &(p, _) in self.placed.iter().filter(|(p, _)| p.node == n && !shown(p.pid) && !here(p.pid)) {
+                    let _ = scratch.programs.push(p);
                 }
             } else if let Some(info) = self.nodes.get(n as usize).copied().flatten().filter(|i| i.linked != 0) {
                 // Linked, but no update yet: its cores, and nothing on them.

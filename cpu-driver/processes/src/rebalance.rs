@@ -6,9 +6,9 @@
 //!
 //! Two rules keep decisions taken on views of different ages from
 //! undoing each other:
-//! - after a move, the node asks again only once the destination's update
-//!   shows the program there (or [`SETTLE_NS`] passed), so its next
-//!   decision counts the program where it now is;
+//! - a moved program counts on its destination at once, until the
+//!   destination's update shows it ([`crate::place::PLACED_NS`] at most),
+//!   so the node's next decision counts it where it now is;
 //! - a program stays at least [`STAY_NS`] where it arrived before the
 //!   policy may move it on (the other nodes' views of it are that old).
 
@@ -19,8 +19,6 @@ use user_abi::Error;
 
 /// How often a node asks its policy (the view's own update period).
 pub const REBALANCE_PERIOD_NS: u64 = 10_000_000;
-/// Longest wait for a moved program to show up in its destination's update.
-pub const SETTLE_NS: u64 = 50_000_000;
 /// Least time a program spends on a node before the policy moves it on.
 pub const STAY_NS: u64 = 50_000_000;
 
@@ -43,14 +41,12 @@ pub struct RebalanceCounts {
 pub struct Rebalance {
     /// Counter value before which no round runs.
     next: u64,
-    /// The last move: (pid, destination, counter value it may be given up).
-    settling: Option<(u32, u32, u64)>,
     pub counts: RebalanceCounts,
 }
 
 impl Rebalance {
     pub const fn new() -> Self {
-        Rebalance { next: 0, settling: None, counts: RebalanceCounts { rounds: 0, started: 0, moved: 0, refused: 0 } }
+        Rebalance { next: 0, counts: RebalanceCounts { rounds: 0, started: 0, moved: 0, refused: 0 } }
     }
 }
 
@@ -67,12 +63,6 @@ impl<P: Platform> Kernel<P> {
         let now = self.platform.now();
         if now < self.rebalance.next || self.outbound.is_some() || !self.has_programs() {
             return false;
-        }
-        if let Some((pid, to, until)) = self.rebalance.settling {
-            if now < until && self.views.node_holding(pid) != Some(to) {
-                return false;
-            }
-            self.rebalance.settling = None;
         }
         self.rebalance.next = now.saturating_add(self.platform.ticks_ns(REBALANCE_PERIOD_NS));
         self.rebalance.counts.rounds += 1;
@@ -108,13 +98,9 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// A move the policy asked for is over.
-    pub(crate) fn policy_move_over(&mut self, pid: u32, to: u32, result: Result<(), Error>) {
+    pub(crate) fn policy_move_over(&mut self, result: Result<(), Error>) {
         match result {
-            Ok(()) => {
-                self.rebalance.counts.moved += 1;
-                let until = self.platform.now().saturating_add(self.platform.ticks_ns(SETTLE_NS));
-                self.rebalance.settling = Some((pid, to, until));
-            }
+            Ok(()) => self.rebalance.counts.moved += 1,
             Err(_) => self.rebalance.counts.refused += 1,
         }
     }

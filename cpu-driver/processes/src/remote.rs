@@ -386,7 +386,17 @@ impl<P: Platform> Kernel<P> {
             let parent = self.procs[s].as_ref().map_or(0, |p| p.pid);
             let child = RemoteChild { pid: pid as u32, parent, node, status: None };
             let _ = self.remote_children.push(child);
-            self.placed_on(pid as u32, node);
+            // Not measured yet, and about to run.
+            let program = placement::ProgramView {
+                pid: pid as u32,
+                node,
+                class: placement::Class::Unknown,
+                util: 0,
+                work: 0,
+                pinned: false,
+                runnable: true,
+            };
+            self.placed_on(program);
             if foreground {
                 self.foreground = Some(pid as u32);
             }

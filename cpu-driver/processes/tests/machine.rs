@@ -518,3 +518,33 @@ fn the_view_has_every_nodes_measured_capacity_beside_the_device_trees() {
     assert_eq!(of(0), Some((530, 512)));
     assert_eq!(of(1), Some((1024, 1013)));
 }
+
+/// A moved program counts where it went at once: without an update from
+/// the big node in between, the LITTLE node fills its two big cores with
+/// two of its three heavy programs, one round after the other, and keeps
+/// the third.
+#[test]
+fn a_moved_program_counts_on_its_destination_before_its_update_comes() {
+    use processes::rebalance::{REBALANCE_PERIOD_NS, STAY_NS};
+    let mut m = machine(&[530, 1024]);
+    let init = m[0].run(0);
+    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
+    let options = SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() };
+    let pids: Vec<u32> = (0..3).map(|_| m[0].k.spawn("prog", b"", init_pid, options).expect("spawns")).collect();
+    for n in m.iter_mut() {
+        n.fake().now.set(n.fake().now.get() + STAY_NS);
+    }
+    share_views(&mut m);
+    let mut up = 0;
+    for round in 0..4 {
+        let later = m[0].fake().now.get() + REBALANCE_PERIOD_NS;
+        m[0].fake().now.set(later);
+        if m[0].k.rebalance_round() {
+            carry(&mut m);
+            up += 1;
+        }
+        let there = pids.iter().filter(|&&p| m[1].state(p).is_some()).count();
+        assert_eq!(there, up, "round {round}");
+    }
+    assert_eq!(up, 2, "two big cores, two programs up");
+}

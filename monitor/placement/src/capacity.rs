@@ -30,8 +30,11 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// A turn is 100 ms of a big core's work; room is up to 80% busy.
-    pub const DEFAULT: Capacity = Capacity { share_us: 100_000, room: 820 };
+    /// A turn is 200 ms of a big core's work: a move costs the node more
+    /// than the program's own wait (`bench sched` m1 on 4+4 and 4+2+2:
+    /// 1.55 and 1.63 s with 100 ms turns, 1.48 and 1.49 s with 200 ms,
+    /// 1.79 and 1.93 s with 50 ms). Room is up to 80% busy.
+    pub const DEFAULT: Capacity = Capacity { share_us: 200_000, room: 820 };
 }
 
 impl Default for Capacity {
