@@ -26,29 +26,36 @@ impl Frames {
 
     /// A zeroed frame.
     pub fn alloc(&mut self, mem: &impl Memory) -> Option<u64> {
-        self.alloc_filled(mem, |page| page.fill(0))
+        let pa = self.take(mem)?;
+        mem.zero_frame(pa);
+        Some(pa)
     }
 
     /// A frame `fill` wrote: it gets the frame as it was left (a freed
     /// frame's old bytes) and must write every byte, so a page arriving
     /// from elsewhere is written once, not zeroed first.
     pub fn alloc_filled(&mut self, mem: &impl Memory, fill: impl FnOnce(&mut [u8; PAGE as usize])) -> Option<u64> {
-        let pa = if self.free_head != 0 {
-            let pa = self.free_head;
-            // SAFETY: a listed frame is ours and holds the next list entry.
-            self.free_head = unsafe { mem.frame(pa).cast::<u64>().read() };
-            self.free_listed -= 1;
-            pa
-        } else if self.next < self.end {
-            self.next += PAGE;
-            self.next - PAGE
-        } else {
-            return None;
-        };
+        let pa = self.take(mem)?;
         // SAFETY: `pa` is a whole, page-aligned frame that nothing else
         // uses now (just taken off the list or the unused range).
         fill(unsafe { &mut *mem.frame(pa).cast::<[u8; PAGE as usize]>() });
         Some(pa)
+    }
+
+    /// A frame off the free list, else one never used; its bytes as left.
+    fn take(&mut self, mem: &impl Memory) -> Option<u64> {
+        if self.free_head != 0 {
+            let pa = self.free_head;
+            // SAFETY: a listed frame is ours and holds the next list entry.
+            self.free_head = unsafe { mem.frame(pa).cast::<u64>().read() };
+            self.free_listed -= 1;
+            Some(pa)
+        } else if self.next < self.end {
+            self.next += PAGE;
+            Some(self.next - PAGE)
+        } else {
+            None
+        }
     }
 
     /// Returns a frame that [`Frames::alloc`] handed out.

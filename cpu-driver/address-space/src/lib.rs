@@ -31,6 +31,13 @@ pub trait Memory {
     /// The kernel's pointer to the start of the page frame at `pa`. Only
     /// called with frames that [`Frames`] handed out (or is about to).
     fn frame(&self, pa: u64) -> *mut u8;
+    /// Zeroes the frame at `pa`, one that [`Frames`] is handing out (so
+    /// nothing else uses it). A kernel may do it faster than a byte loop
+    /// (`DC ZVA`): every new program's stack and heap are zeroed pages.
+    fn zero_frame(&self, pa: u64) {
+        // SAFETY: by the contract above, the frame is whole and unused.
+        unsafe { core::ptr::write_bytes(self.frame(pa), 0, PAGE as usize) };
+    }
 }
 
 /// Why a mapping could not be made.

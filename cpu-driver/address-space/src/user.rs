@@ -139,7 +139,8 @@ impl UserSpace {
 
     /// Maps a fresh zeroed frame at `va`; returns it.
     pub fn map_new(&mut self, frames: &mut Frames, mem: &impl Memory, va: u64, perm: Perm) -> Result<u64, MapError> {
-        self.map_new_filled(frames, mem, va, perm, |page| page.fill(0))
+        let pa = frames.alloc(mem).ok_or(MapError::NoMemory)?;
+        self.map_or_free(frames, mem, va, pa, perm)
     }
 
     /// Maps a fresh frame at `va` that `fill` wrote whole before it is
@@ -153,6 +154,18 @@ impl UserSpace {
         fill: impl FnOnce(&mut [u8; PAGE as usize]),
     ) -> Result<u64, MapError> {
         let pa = frames.alloc_filled(mem, fill).ok_or(MapError::NoMemory)?;
+        self.map_or_free(frames, mem, va, pa, perm)
+    }
+
+    /// Maps the fresh frame `pa` at `va`, or gives it back.
+    fn map_or_free(
+        &mut self,
+        frames: &mut Frames,
+        mem: &impl Memory,
+        va: u64,
+        pa: u64,
+        perm: Perm,
+    ) -> Result<u64, MapError> {
         match self.map(frames, mem, va, pa, perm) {
             Ok(()) => Ok(pa),
             Err(e) => {

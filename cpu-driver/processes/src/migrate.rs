@@ -390,12 +390,14 @@ impl<P: Platform> Kernel<P> {
             return Err(Error::BadArgument);
         }
         let platform = &self.platform;
-        let fill = |page: &mut [u8; PAGE as usize]| match data {
-            PageData::Zeros => page.fill(0),
-            PageData::Bytes(bytes) => page.copy_from_slice(bytes),
-            PageData::Area { from, index } => platform.transfer_get(from, index, page),
+        let mapped = match data {
+            PageData::Zeros => p.space.map_new(frames, mem, va, perm),
+            PageData::Bytes(bytes) => p.space.map_new_filled(frames, mem, va, perm, |page| page.copy_from_slice(bytes)),
+            PageData::Area { from, index } => {
+                p.space.map_new_filled(frames, mem, va, perm, |page| platform.transfer_get(from, index, page))
+            }
         };
-        p.space.map_new_filled(frames, mem, va, perm, fill).map(|_| ()).map_err(|e| match e {
+        mapped.map(|_| ()).map_err(|e| match e {
             address_space::MapError::NoMemory => Error::NoMemory,
             _ => Error::BadArgument,
         })

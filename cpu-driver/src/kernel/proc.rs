@@ -58,6 +58,11 @@ impl Memory for NodeRam {
     fn frame(&self, pa: u64) -> *mut u8 {
         (self.va + (pa - self.pa)) as *mut u8
     }
+    fn zero_frame(&self, pa: u64) {
+        // SAFETY: `Frames` hands out this whole frame of node RAM (Normal,
+        // cacheable, page-aligned in the linear map) and nothing uses it.
+        unsafe { crate::arch::cpu::zero_page(self.frame(pa)) };
+    }
 }
 
 /// The CPU driver as the process code's platform.
