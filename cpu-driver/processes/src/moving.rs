@@ -232,9 +232,12 @@ impl<P: Platform> Kernel<P> {
                         out.area_used += 1;
                         out.next_va = va + PAGE;
                         out.pages += 1;
-                        // From its frame straight into the area.
+                        // From its frame straight into the area (never an
+                        // earlier move's bytes, should the page be gone).
                         self.platform.transfer_put(to, index as usize, &mut |page| {
-                            let _ = self.copy_export_page(pid, va, page);
+                            if self.copy_export_page(pid, va, page).is_none() {
+                                page.fill(0);
+                            }
                         });
                         self.post_part(to, pid, PART_AREA_PAGE, va, perm, index as usize, &[]);
                     }
