@@ -279,21 +279,12 @@ impl UserSpace {
     }
 
     /// Whether the page mapped at `va` holds only zeros (`None`: nothing
-    /// mapped there), read in place a word at a time (assembling words
-    /// from bytes took 25 instructions a word: 25 ms of a paced LITTLE core
-    /// for a program's hundred pages of zeros): a page of zeros need not be
-    /// copied to be known. The caller keeps the space's programs from
-    /// running meanwhile (a parked process), so its bytes do not change.
+    /// mapped there), read in place ([`Memory::frame_is_zero`]): a page of
+    /// zeros need not be copied to be known. The caller keeps the space's
+    /// programs from running meanwhile (a parked process).
     pub fn page_is_zero(&self, mem: &impl Memory, va: u64) -> Option<bool> {
         let (pa, _) = self.translate(mem, va & !(PAGE - 1))?;
-        // SAFETY: `pa` is a page-aligned frame mapped in this space (just
-        // translated), reached through the kernel's map; nothing writes it
-        // while the caller reads (see above).
-        let page = unsafe { &*mem.frame(pa).cast::<[u8; PAGE as usize]>() };
-        // SAFETY: every bit pattern is a valid u64; `align_to` leaves any
-        // unaligned bytes (a host test's buffer) in `head` and `tail`.
-        let (head, words, tail) = unsafe { page.align_to::<u64>() };
-        Some(head.iter().chain(tail).all(|&b| b == 0) && words.iter().all(|&w| w == 0))
+        Some(mem.frame_is_zero(pa))
     }
 
     /// The first page mapped at or after `from`: its address, frame and

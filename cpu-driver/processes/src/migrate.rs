@@ -14,7 +14,7 @@
 
 use crate::remote::RemoteChild;
 use crate::{Kernel, Mapping, Platform, Process, Slot, State, MAX_MAPS, MAX_NODE_CPUS, MAX_PROCS};
-use address_space::{Perm, UserSpace, PAGE};
+use address_space::{Memory, Perm, UserSpace, PAGE};
 use trace_ring::Kind;
 use user_abi::{Error, ExitStatus, ARGS_BYTES, NAME_BYTES};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
@@ -223,8 +223,9 @@ impl<P: Platform> Kernel<P> {
     pub fn next_export_page(&self, pid: u32, from: u64) -> Option<(u64, u8, bool)> {
         let p = self.procs[self.slot_of(pid)?].as_ref()?;
         let mem = self.platform.memory();
-        let (va, _, perm) = p.space.next_page(mem, from)?;
-        Some((va, perm_code(perm), p.space.page_is_zero(mem, va)?))
+        // The walk found its frame: looked at where it is, not found again.
+        let (va, pa, perm) = p.space.next_page(mem, from)?;
+        Some((va, perm_code(perm), mem.frame_is_zero(pa)))
     }
 
     /// Copies the page of parked `pid` at `va` into `out` (a transfer-area
