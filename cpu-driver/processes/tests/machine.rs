@@ -476,29 +476,37 @@ fn requests_follow_a_process_that_moved_on_and_so_do_their_answers() {
     assert_eq!(m[0].ret(init, 0, Call::Wait, [u64::from(pid), 0, 0, 0, 0]), Ok(u64::from(pid)));
 }
 
+/// `count` heavy programs started by node 0's init on node 0, free to
+/// move; their pids.
+fn heavy_on_node_0(m: &mut [Node], count: usize) -> Vec<u32> {
+    let init = m[0].run(0);
+    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
+    let options = SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() };
+    (0..count).map(|_| m[0].k.spawn("prog", b"", init_pid, options).expect("spawns")).collect()
+}
+
+/// Every node's clock moves on by `ns`.
+fn let_time_pass(m: &mut [Node], ns: u64) {
+    for n in m.iter_mut() {
+        n.fake().now.set(n.fake().now.get() + ns);
+    }
+}
+
 #[test]
 fn the_policy_moves_a_heavy_program_up_by_itself_once_it_settled() {
     use processes::rebalance::STAY_NS;
     let mut m = machine(&[530, 1024]);
-    let init = m[0].run(0);
-    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
-    // Started here, on the LITTLE node, free to move.
-    let options = SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() };
-    let pid = m[0].k.spawn("prog", b"", init_pid, options).expect("spawns");
+    let pid = heavy_on_node_0(&mut m, 1)[0];
     share_views(&mut m);
     assert!(!m[0].k.rebalance_round(), "it just came: it stays a while");
-    for n in m.iter_mut() {
-        n.fake().now.set(n.fake().now.get() + STAY_NS);
-    }
+    let_time_pass(&mut m, STAY_NS);
     share_views(&mut m);
     assert!(m[0].k.rebalance_round(), "the idle big node should have it");
     assert!(carry(&mut m) > 10, "its description and pages go");
     assert!(m[0].state(pid).is_none() && m[1].state(pid).is_some(), "pid {pid} is on node 1");
     assert_eq!(m[0].k.rebalance.counts.moved, 1);
     // On the biggest core with nothing else wanting it: it stays.
-    for n in m.iter_mut() {
-        n.fake().now.set(n.fake().now.get() + 2 * STAY_NS);
-    }
+    let_time_pass(&mut m, 2 * STAY_NS);
     share_views(&mut m);
     assert!(!m[1].k.rebalance_round() && !m[0].k.rebalance_round());
 }
@@ -527,13 +535,8 @@ fn the_view_has_every_nodes_measured_capacity_beside_the_device_trees() {
 fn a_moved_program_counts_on_its_destination_before_its_update_comes() {
     use processes::rebalance::{REBALANCE_PERIOD_NS, STAY_NS};
     let mut m = machine(&[530, 1024]);
-    let init = m[0].run(0);
-    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
-    let options = SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() };
-    let pids: Vec<u32> = (0..3).map(|_| m[0].k.spawn("prog", b"", init_pid, options).expect("spawns")).collect();
-    for n in m.iter_mut() {
-        n.fake().now.set(n.fake().now.get() + STAY_NS);
-    }
+    let pids = heavy_on_node_0(&mut m, 3);
+    let_time_pass(&mut m, STAY_NS);
     share_views(&mut m);
     let mut up = 0;
     for round in 0..4 {
