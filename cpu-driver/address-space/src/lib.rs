@@ -52,6 +52,13 @@ pub trait Memory {
         let (head, words, tail) = unsafe { page.align_to::<u64>() };
         head.iter().chain(tail).all(|&b| b == 0) && words.iter().all(|&w| w == 0)
     }
+    /// Copies the frame at `pa` into `out` (a page leaving in a move).
+    /// The caller keeps whoever owns the frame from writing it meanwhile.
+    fn copy_frame_out(&self, pa: u64, out: &mut [u8; PAGE as usize]) {
+        // SAFETY: by the contract above, a whole frame that nothing writes
+        // meanwhile; `out` is the caller's own page, not that frame.
+        unsafe { core::ptr::copy_nonoverlapping(self.frame(pa).cast_const(), out.as_mut_ptr(), PAGE as usize) };
+    }
 }
 
 /// Why a mapping could not be made.

@@ -278,6 +278,15 @@ impl UserSpace {
         })
     }
 
+    /// Copies the page mapped at `va` into `out` ([`Memory::copy_frame_out`];
+    /// `None`: nothing mapped there). The caller keeps the space's programs
+    /// from running meanwhile (a parked process).
+    pub fn copy_page_out(&self, mem: &impl Memory, va: u64, out: &mut [u8; PAGE as usize]) -> Option<()> {
+        let (pa, _) = self.translate(mem, va & !(PAGE - 1))?;
+        mem.copy_frame_out(pa, out);
+        Some(())
+    }
+
     /// Whether the page mapped at `va` holds only zeros (`None`: nothing
     /// mapped there), read in place ([`Memory::frame_is_zero`]): a page of
     /// zeros need not be copied to be known. The caller keeps the space's

@@ -232,7 +232,7 @@ impl<P: Platform> Kernel<P> {
     /// page, or a buffer to send in chunks).
     pub fn copy_export_page(&self, pid: u32, va: u64, out: &mut [u8; PAGE as usize]) -> Option<()> {
         let p = self.procs[self.slot_of(pid)?].as_ref()?;
-        p.space.copy_in(self.platform.memory(), va, out).ok()
+        p.space.copy_page_out(self.platform.memory(), va, out)
     }
 
     /// The destination has `pid`: free every page and the slot here, and

@@ -132,6 +132,7 @@ impl<P: Platform> Kernel<P> {
         if p.state == State::Running && p.core != self.platform.this_core() {
             self.platform.ring(self.bells[p.core]);
         }
+        self.trace(Kind::Depart, pid, |e| e.peer = to as u16);
         let deadline = self.platform.now().saturating_add(self.platform.ticks_ns(MOVE_TIMEOUT_NS));
         self.outbound = Some(Outbound {
             pid,

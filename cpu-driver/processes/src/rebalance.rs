@@ -2,7 +2,11 @@
 //! [`REBALANCE_PERIOD_NS`], while this node has programs, its
 //! monitor asks the policy which of the node's own programs should go
 //! elsewhere ([`placement::Policy::rebalance`]) and starts the first move
-//! it can (one move leaves a node at a time; the next round asks again).
+//! it can. One move leaves a node at a time; when the round wanted more,
+//! the next round is due as soon as that move is over, so moves the
+//! policy wants together follow one another instead of a period apart.
+//! The kernel keeps the period and says when the next round is due
+//! ([`Kernel::rebalance_due_at`]): the monitor wakes for it.
 //!
 //! Two rules keep decisions taken on views of different ages from
 //! undoing each other:
@@ -41,12 +45,14 @@ pub struct RebalanceCounts {
 pub struct Rebalance {
     /// Counter value before which no round runs.
     next: u64,
+    /// The last round wanted more moves than the one it started.
+    more: bool,
     pub counts: RebalanceCounts,
 }
 
 impl Rebalance {
     pub const fn new() -> Self {
-        Rebalance { next: 0, counts: RebalanceCounts { rounds: 0, started: 0, moved: 0, refused: 0 } }
+        Rebalance { next: 0, more: false, counts: RebalanceCounts { rounds: 0, started: 0, moved: 0, refused: 0 } }
     }
 }
 
@@ -58,36 +64,47 @@ impl Default for Rebalance {
 
 impl<P: Platform> Kernel<P> {
     /// One round of the policy, if one is due; true if it started a move.
-    /// Called by the monitor on every step.
+    /// Called by the monitor when [`Kernel::rebalance_due_at`] has come,
+    /// and after steps that handled messages.
     pub fn rebalance_round(&mut self) -> bool {
         let now = self.platform.now();
-        if now < self.rebalance.next || self.outbound.is_some() || !self.has_programs() {
+        if now < self.rebalance.next {
             return false;
         }
         self.rebalance.next = now.saturating_add(self.platform.ticks_ns(REBALANCE_PERIOD_NS));
+        if self.outbound.is_some() || !self.has_programs() {
+            return false;
+        }
         self.rebalance.counts.rounds += 1;
         self.fill_view();
         let me = self.node.id;
         let view = View { nodes: &self.scratch.nodes, programs: &self.scratch.programs };
         let moves = self.policy.rebalance(&view, me);
         let now_ns = self.platform.nanos(now);
-        for m in moves.iter().filter(|m| m.from == me && m.to != me) {
-            let settled = self
-                .slot_of(m.pid)
-                .and_then(|s| self.procs[s].as_ref())
-                .is_some_and(|p| now_ns.saturating_sub(p.arrived_ns) >= STAY_NS && !p.pinned && !p.node_pinned);
-            if !settled {
-                continue;
-            }
+        let settled = |k: &Self, pid: u32| {
+            k.slot_of(pid)
+                .and_then(|s| k.procs[s].as_ref())
+                .is_some_and(|p| now_ns.saturating_sub(p.arrived_ns) >= STAY_NS && !p.pinned && !p.node_pinned)
+        };
+        let wanted: placement::Moves =
+            moves.iter().filter(|m| m.from == me && m.to != me && settled(self, m.pid)).copied().collect();
+        for (i, m) in wanted.iter().enumerate() {
             match self.start_move(m.pid, m.to, Asker::Policy) {
                 Ok(()) => {
                     self.rebalance.counts.started += 1;
+                    self.rebalance.more = i + 1 < wanted.len();
                     return true;
                 }
                 Err(_) => self.rebalance.counts.refused += 1,
             }
         }
         false
+    }
+
+    /// The counter value at which the next round is due (the monitor
+    /// sleeps no longer than that; a round asked earlier does nothing).
+    pub fn rebalance_due_at(&self) -> u64 {
+        self.rebalance.next
     }
 
     /// Whether this node has a program the policy may move: one that lives
@@ -98,10 +115,14 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// A move the policy asked for is over.
+    /// When its round wanted more, the next round is due at once.
     pub(crate) fn policy_move_over(&mut self, result: Result<(), Error>) {
         match result {
             Ok(()) => self.rebalance.counts.moved += 1,
             Err(_) => self.rebalance.counts.refused += 1,
+        }
+        if core::mem::take(&mut self.rebalance.more) {
+            self.rebalance.next = 0;
         }
     }
 }

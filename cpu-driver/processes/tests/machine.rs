@@ -551,3 +551,29 @@ fn a_moved_program_counts_on_its_destination_before_its_update_comes() {
     }
     assert_eq!(up, 2, "two big cores, two programs up");
 }
+
+/// Moves a round wants together follow one another: once the first is
+/// over, the next round is due at once, not a period later; when a round
+/// wanted no more, the period holds.
+#[test]
+fn the_moves_one_round_wants_follow_one_another() {
+    use processes::rebalance::{REBALANCE_PERIOD_NS, STAY_NS};
+    let mut m = machine(&[530, 1024]);
+    let pids = heavy_on_node_0(&mut m, 3);
+    let_time_pass(&mut m, STAY_NS);
+    share_views(&mut m);
+    assert!(m[0].k.rebalance_round(), "the first of two moves up starts");
+    let asked = m[0].k.rebalance_due_at();
+    assert!(asked > m[0].fake().now.get(), "while it goes, the next round waits");
+    assert!(!m[0].k.rebalance_round());
+    carry(&mut m);
+    assert_eq!(m[0].k.rebalance_due_at(), 0, "it is over: the next round is due now");
+    assert!(m[0].k.rebalance_round(), "the second move starts with no time passing");
+    carry(&mut m);
+    let there = pids.iter().filter(|&&p| m[1].state(p).is_some()).count();
+    assert_eq!(there, 2, "two big cores, two programs up");
+    assert!(m[0].k.rebalance_due_at() > m[0].fake().now.get(), "that round wanted no more: the period holds");
+    let later = m[0].fake().now.get() + REBALANCE_PERIOD_NS;
+    m[0].fake().now.set(later);
+    assert!(!m[0].k.rebalance_round(), "the third stays: no big core is free");
+}

@@ -63,6 +63,28 @@ impl Memory for NodeRam {
         // cacheable, page-aligned in the linear map) and nothing uses it.
         unsafe { crate::arch::cpu::zero_page(self.frame(pa)) };
     }
+    fn frame_is_zero(&self, pa: u64) -> bool {
+        // SAFETY: a whole frame of node RAM, page-aligned in the linear
+        // map; the caller keeps its owner from writing it meanwhile.
+        unsafe { crate::arch::cpu::page_is_zero(self.frame(pa)) }
+    }
+    fn copy_frame_out(&self, pa: u64, out: &mut [u8; address_space::PAGE as usize]) {
+        copy_page(out, self.frame(pa));
+    }
+}
+
+/// Copies the 4 KiB at `src` (a frame or a transfer-area page, both
+/// page-aligned, that nothing writes meanwhile) into `out`, 64 bytes at a
+/// time when `out` is 16-byte aligned (a frame or an area page is).
+fn copy_page(out: &mut [u8; address_space::PAGE as usize], src: *const u8) {
+    if (out.as_ptr() as usize).is_multiple_of(16) {
+        // SAFETY: both 16-byte aligned, 4 KiB, apart (`out` is the
+        // caller's own page); nothing writes `src` meanwhile.
+        unsafe { crate::arch::cpu::copy_page(out.as_mut_ptr(), src) };
+    } else {
+        // SAFETY: as above, without the alignment.
+        unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len()) };
+    }
 }
 
 /// The CPU driver as the process code's platform.
@@ -190,7 +212,7 @@ impl Platform for Hw {
         // page before it sent the part that names it (the channel's
         // release/acquire orders the two) and fills it again only after
         // this node's credit, which goes after this copy.
-        unsafe { core::ptr::copy_nonoverlapping(at.cast_const(), out.as_mut_ptr(), out.len()) };
+        copy_page(out, at.cast_const());
     }
     fn flush_page(&self, asid: u16, va: u64) {
         crate::arch::cpu::flush_page(asid, va);

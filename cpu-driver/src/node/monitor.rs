@@ -119,8 +119,10 @@ impl Platform for MonitorPlatform<'_> {
     fn view_update(&self, emit: &mut dyn FnMut(&message::Message)) {
         crate::kernel::proc::KERNEL.lock().view_update(emit);
     }
-    fn rebalance(&self) -> bool {
-        crate::kernel::proc::KERNEL.lock().rebalance_round()
+    fn rebalance(&self) -> monitor::Round {
+        let mut k = crate::kernel::proc::KERNEL.lock();
+        let started = k.rebalance_round();
+        monitor::Round { started, next_at: k.rebalance_due_at() }
     }
     fn poll_spins(&self) -> u32 {
         // Programs wait for this core: hand it to them at once rather than

@@ -73,6 +73,8 @@ words! {
         Leave = 9 => "leave",
         /// `pid` arrived from node `peer` and may run here.
         Arrive = 10 => "arrive",
+        /// A move of `pid` to node `peer` began (it ends with `leave`).
+        Depart = 11 => "depart",
     }
 }
 
@@ -213,6 +215,6 @@ pub fn write_line(w: &mut impl Write, node: u32, core: u32, e: &Event) -> fmt::R
         Kind::Exit => write!(w, " {} {:#x}", e.pid, e.arg),
         Kind::Move => write!(w, " {} {} {}", e.pid, e.arg, e.peer),
         Kind::Send | Kind::Recv => write!(w, " {} {} {}", e.peer, e.reason, e.arg),
-        Kind::Leave | Kind::Arrive => write!(w, " {} {}", e.pid, e.peer),
+        Kind::Leave | Kind::Arrive | Kind::Depart => write!(w, " {} {}", e.pid, e.peer),
     }
 }

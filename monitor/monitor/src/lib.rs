@@ -23,7 +23,7 @@ mod platform;
 mod stream;
 
 pub use link::{Link, BYTES_MAX};
-pub use platform::{Mode, Platform};
+pub use platform::{Mode, Platform, Round};
 pub use stream::INJECTED;
 
 use heapless::Vec;
@@ -86,9 +86,6 @@ pub const IDLE_TICK_US: u64 = 10_000;
 /// Longest a monitor polls its channels with nothing to do before it
 /// sleeps and lets its core run programs (microseconds).
 pub const POLL_US: u64 = 200;
-/// How often the monitor lets the placement policy move programs
-/// (microseconds; the kernel keeps its own period too).
-pub const REBALANCE_PERIOD_US: u64 = 10_000;
 /// Frames of a link's room a view update leaves to control messages.
 const RESERVED_FRAMES: usize = 16;
 
@@ -133,8 +130,12 @@ pub struct Monitor<'a, P: Platform> {
     view_next: u64,
     /// View updates not sent to a peer whose link was too full.
     pub views_skipped: u32,
-    /// When the placement policy may next be asked.
+    /// When the kernel said its next placement round is due.
     rebalance_next: u64,
+    /// Where a step reads a batch of messages (a field, not a local: a
+    /// step that finds nothing must not zero a kilobyte each time, and
+    /// the monitor polls).
+    frames: [[u8; message::PAYLOAD]; 16],
 }
 
 /// How long a phase may take before its streams are reported as they are.
@@ -163,7 +164,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
             traces_done: [None; MAX_NODES],
             view_next: 0,
             views_skipped: 0,
-            rebalance_next: 0,
+            rebalance_next: u64::MAX,
+            frames: [[0; message::PAYLOAD]; 16],
         }
     }
 
@@ -366,6 +368,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
         // A view update that is due wakes the node when it may go; and a
         // doorbell missed costs at most a tick, never a stalled link.
         let deadline = if self.platform.view_due() { deadline.min(self.view_next) } else { deadline };
+        let deadline = deadline.min(self.rebalance_next);
         let tick = self.platform.now().saturating_add(self.platform.frequency() / 1_000_000 * IDLE_TICK_US);
         let deadline = deadline.min(tick);
         if !pending && !self.platform.service() {
@@ -380,6 +383,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
     /// Does all work that is ready; returns true if there was any.
     pub fn step(&mut self) -> bool {
         let mut busy = self.platform.service();
+        let mut received = false;
         let me = self.me.node;
         for i in 0..self.links.len() {
             busy |= self.links[i].flush();
@@ -387,23 +391,24 @@ impl<'a, P: Platform> Monitor<'a, P> {
             if !self.may_receive(i) {
                 continue;
             }
-            let mut frames = [[0u8; message::PAYLOAD]; 16];
             // The channel's sequence numbers (exact unless a slot was
             // corrupt, which also takes a number).
             let first = self.links[i].rx.received();
-            let n = self.links[i].rx.recv_batch(&mut frames);
+            let n = self.links[i].rx.recv_batch(&mut self.frames);
             let peer = self.links[i].peer;
-            for (k, p) in frames[..n].iter().enumerate() {
+            for k in 0..n {
+                let p = self.frames[k];
                 if Kind::from_u8(p[1]).is_none_or(Kind::traced) {
                     self.platform.trace_message(false, peer, p[1], first + k as u64);
                 }
-                self.handle(i, p);
+                self.handle(i, &p);
             }
-            busy |= n > 0;
+            received |= n > 0;
         }
+        busy |= received;
         busy |= self.send_outgoing();
         busy |= self.send_view();
-        busy |= self.rebalance();
+        busy |= self.rebalance(received);
         self.check_phase();
         // The counters move only when a step did something (a drop while
         // sending outside a step is published with the next busy one), so
@@ -468,16 +473,17 @@ impl<'a, P: Platform> Monitor<'a, P> {
         }
     }
 
-    /// Lets the kernel's placement policy move programs, once per
-    /// [`REBALANCE_PERIOD_US`] (not on every poll: the kernel's lock is
-    /// its programs' too).
-    fn rebalance(&mut self) -> bool {
-        let now = self.platform.now();
-        if now < self.rebalance_next || !self.linked {
+    /// Lets the kernel's placement policy move programs when the kernel
+    /// said a round is due, or after messages came (one may have ended a
+    /// move, or brought a program): not on every poll, the kernel's lock
+    /// is its programs' too.
+    fn rebalance(&mut self, received: bool) -> bool {
+        if !self.linked || (!received && self.platform.now() < self.rebalance_next) {
             return false;
         }
-        self.rebalance_next = now.saturating_add(self.platform.frequency() / 1_000_000 * REBALANCE_PERIOD_US);
-        self.platform.rebalance()
+        let round = self.platform.rebalance();
+        self.rebalance_next = round.next_at;
+        round.started
     }
 
     /// Sends this node's view to every linked peer, when it changed and

@@ -97,8 +97,19 @@ pub trait Platform {
     /// The node's view update, through `emit`.
     fn view_update(&self, _emit: &mut dyn FnMut(&Message)) {}
     /// Lets the placement policy move the node's programs, if a round is
-    /// due (the kernel keeps its period); true if it started a move.
-    fn rebalance(&self) -> bool {
-        false
+    /// due (the kernel keeps its period): whether it started a move, and
+    /// the counter value at which the next round is due (the monitor
+    /// sleeps no longer; `u64::MAX`: never).
+    fn rebalance(&self) -> Round {
+        Round { started: false, next_at: u64::MAX }
     }
+}
+
+/// What [`Platform::rebalance`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// It started a move.
+    pub started: bool,
+    /// The counter value at which the next round is due.
+    pub next_at: u64,
 }

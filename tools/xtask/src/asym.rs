@@ -45,6 +45,14 @@ pub fn apply(m: &mut Machine, rate: u64) -> Result<()> {
     Ok(())
 }
 
+/// Makes `m`'s pacer (see [`apply`]) also write a profile to `raw` at
+/// exit (see [`crate::profile`]).
+pub fn profile_to(m: &mut Machine, raw: &Path) -> Result<()> {
+    let plugin = m.plugin.as_mut().ok_or("--profile needs --asym (the pacer plugin counts the instructions)")?;
+    plugin.push_str(&format!(",profile={}", raw.display()));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub mod image;
 pub mod loom;
 pub mod plan;
 pub mod plot;
+pub mod profile;
 pub mod qemu;
 pub mod report;
 pub mod setup;

@@ -76,6 +76,11 @@ enum Cmd {
         /// Chrome trace JSON (Perfetto opens it).
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// With --asym: count the instructions every vCPU executes and, at
+        /// power-off, write the kernel functions that executed most, per
+        /// CPU-driver build, to this file (and the console).
+        #[arg(long, requires = "asym")]
+        profile: Option<PathBuf>,
     },
     /// Print the boot plan of a device tree.
     Plan {
@@ -241,7 +246,7 @@ fn main() -> ExitCode {
         Cmd::Build => {
             xtask::setup::toolchain().and_then(|()| build::boot_image(&board)).map(|p| println!("{}", p.display()))
         }
-        Cmd::Run { machine: a, gdb, gdb_port, trace } => (|| {
+        Cmd::Run { machine: a, gdb, gdb_port, trace, profile } => (|| {
             xtask::setup::toolchain()?;
             xtask::setup::qemu()?;
             if gdb {
@@ -255,7 +260,24 @@ fn main() -> ExitCode {
             if trace.is_some() {
                 m.append = format!("{} trace", m.append).trim().to_string();
             }
-            qemu::run_at_terminal(&m, &image, trace.as_deref())
+            // The device tree before the plugin counts: `dump` runs QEMU too.
+            let profiled = match &profile {
+                Some(out) => {
+                    let blob = match &m.dtb {
+                        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                        None => xtask::dtb::dump(&m)?,
+                    };
+                    let raw = out.with_extension("raw");
+                    xtask::asym::profile_to(&mut m, &raw)?;
+                    Some((out, raw, blob))
+                }
+                None => None,
+            };
+            qemu::run_at_terminal(&m, &image, trace.as_deref())?;
+            if let Some((out, raw, blob)) = profiled {
+                print!("{}", xtask::profile::write(&raw, &blob, out, 40)?);
+            }
+            Ok(())
         })(),
         Cmd::Plan { dtb, json } => return plan_command(&dtb, json),
         Cmd::Dtb => (|| {

@@ -192,10 +192,13 @@ pub fn chrome(t: &Trace) -> (Value, Summary) {
                     sum.slices += 1;
                 }
             }
-            "wake" | "spawn" | "exit" | "move" | "leave" | "arrive" => {
+            "wake" | "spawn" | "exit" | "move" | "leave" | "arrive" | "depart" => {
                 let name = format!("{} {} (pid {prog})", e.kind, program(e.node, prog));
-                let cat =
-                    if matches!(e.kind.as_str(), "move" | "leave" | "arrive") { "migrate" } else { e.kind.as_str() };
+                let cat = if matches!(e.kind.as_str(), "move" | "leave" | "arrive" | "depart") {
+                    "migrate"
+                } else {
+                    e.kind.as_str()
+                };
                 out.push(json!({"ph": "i", "s": "t", "cat": cat, "name": name, "pid": pid, "tid": tid, "ts": ts,
                     "args": {"pid": prog, "program": program(e.node, prog), "detail": e.args.join(" ")}}));
             }
