@@ -297,31 +297,16 @@ impl UserSpace {
     }
 
     /// The first page mapped at or after `from`: its address, frame and
-    /// permission. Empty tables are skipped whole, so walking a space page
-    /// by page costs its mapped pages, not its address range.
+    /// permission. Each table is scanned from the entry `from` falls in,
+    /// and empty entries are skipped whole: a walk over a space costs its
+    /// tables' entries, not a walk from the root per empty page (a move's
+    /// export spent most of its instructions stepping through the unmapped
+    /// ends of its stack's and heap's tables that way).
     pub fn next_page(&self, mem: &impl Memory, from: u64) -> Option<(u64, u64, Perm)> {
-        if self.is_empty() {
+        if self.is_empty() || from >= USER_TOP {
             return None;
         }
-        let span = |level: u32| 1u64 << (12 + 9 * (3 - level));
-        let mut va = from & !(PAGE - 1);
-        'walk: while va < USER_TOP {
-            let mut table = self.root;
-            for level in 1..3 {
-                let desc = read(mem, table, index(va, level));
-                if desc & VALID == 0 {
-                    va = (va | (span(level) - 1)) + 1;
-                    continue 'walk;
-                }
-                table = desc & ADDR;
-            }
-            let desc = read(mem, table, index(va, 3));
-            if desc & VALID != 0 {
-                return Some((va, desc & ADDR, Perm::of(desc)));
-            }
-            va += PAGE;
-        }
-        None
+        next_in(mem, self.root, 1, from & !(PAGE - 1))
     }
 
     /// Frees every page and table of the space.
@@ -331,6 +316,27 @@ impl UserSpace {
         }
         free_level(frames, mem, self.root, 1);
     }
+}
+
+/// The first page mapped at or after `from` under `table`, a table of
+/// `level` (1 to 3) whose range holds `from`.
+fn next_in(mem: &impl Memory, table: u64, level: u32, from: u64) -> Option<(u64, u64, Perm)> {
+    let span = 1u64 << (12 + 9 * (3 - level));
+    let base = from & !(span * ENTRIES - 1);
+    for i in index(from, level)..ENTRIES {
+        let desc = read(mem, table, i);
+        if desc & VALID == 0 {
+            continue;
+        }
+        let va = base + i * span;
+        if level == 3 {
+            return Some((va, desc & ADDR, Perm::of(desc)));
+        }
+        if let Some(found) = next_in(mem, desc & ADDR, level + 1, va.max(from)) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 fn free_level(frames: &mut Frames, mem: &impl Memory, table: u64, level: u32) {

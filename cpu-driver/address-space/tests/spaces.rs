@@ -150,3 +150,32 @@ fn a_filled_page_is_written_once_and_zero_pages_are_seen_in_place() {
     assert_eq!(s.page_is_zero(&ram, zeros), Some(false), "a non-zero last byte counts");
     assert_eq!(s.page_is_zero(&ram, zeros + PAGE), None, "nothing mapped");
 }
+
+/// `next_page` finds exactly the mapped pages, in order, from anywhere:
+/// pages at the ends of their tables, alone in a gigabyte, at the top of
+/// the user half.
+#[test]
+fn the_next_mapped_page_is_found_from_anywhere() {
+    let (ram, mut frames) = ram(64);
+    let mut space = UserSpace::new(&mut frames, &ram, 1).expect("space");
+    let top = 1u64 << 39;
+    let pages =
+        [0x40_0000, 0x40_1000, 0x5f_f000, 0x60_0000, 0x3fff_f000, 0x4000_0000, 0x7f_ffff_e000, top - PAGE];
+    for &va in &pages {
+        space.map_new(&mut frames, &ram, va, Perm::ReadWrite).expect("mapped");
+    }
+    let mut walked = Vec::new();
+    let mut from = 0;
+    while let Some((va, pa, perm)) = space.next_page(&ram, from) {
+        assert_eq!(space.translate(&ram, va), Some((pa, perm)));
+        walked.push(va);
+        from = va + PAGE;
+    }
+    assert_eq!(walked, pages);
+    for &from in &[0x40_0800, 0x40_2000, 0x7f_ffff, 0x3fff_f001, 0x4000_1000, top - 2 * PAGE, top - 1] {
+        let want = pages.iter().copied().find(|&va| va + PAGE > from);
+        assert_eq!(space.next_page(&ram, from).map(|p| p.0), want, "from {from:#x}");
+    }
+    assert_eq!(space.next_page(&ram, top), None);
+    space.destroy(&mut frames, &ram);
+}

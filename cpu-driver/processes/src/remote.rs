@@ -120,6 +120,11 @@ impl<P: Platform> Kernel<P> {
         pid.saturating_sub(1) % self.node.count.max(1)
     }
 
+    /// Whether messages wait for the monitor to send them.
+    pub fn has_outgoing(&self) -> bool {
+        !self.outbox.is_empty()
+    }
+
     /// The next message for the monitor to send.
     pub fn take_outgoing(&mut self) -> Option<Outgoing> {
         self.pump_move();

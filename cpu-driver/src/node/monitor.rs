@@ -113,6 +113,9 @@ impl Platform for MonitorPlatform<'_> {
         bytes[..len].copy_from_slice(&o.bytes[..len]);
         Some((o.to, o.message, len))
     }
+    fn has_outgoing(&self) -> bool {
+        crate::kernel::proc::KERNEL.lock().has_outgoing()
+    }
     fn view_due(&self) -> bool {
         crate::kernel::proc::KERNEL.lock().view_due()
     }

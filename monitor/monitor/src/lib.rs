@@ -365,6 +365,12 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 pending |= l.tx.arm();
             }
         }
+        // Messages the kernel queued while a step could not take its lock:
+        // sent now (those that wait for a link's room are woken by its
+        // credits instead).
+        if !self.links.iter().any(|l| l.waiting_for > 0) && self.platform.has_outgoing() {
+            pending = true;
+        }
         // A view update that is due wakes the node when it may go; and a
         // doorbell missed costs at most a tick, never a stalled link.
         let deadline = if self.platform.view_due() { deadline.min(self.view_next) } else { deadline };

@@ -89,6 +89,14 @@ pub trait Platform {
     ) -> Option<(u32, Message, usize)> {
         None
     }
+    /// Whether the kernel holds messages for other nodes. Asked before the
+    /// monitor sleeps, and may wait for the kernel's lock: a step's
+    /// [`Platform::take_outgoing`] does not, so a message posted while the
+    /// lock was busy would otherwise wait for the next wake-up (its
+    /// doorbell woke the step that could not take it).
+    fn has_outgoing(&self) -> bool {
+        false
+    }
     /// Whether the node's view changed since its last update (or keeps
     /// changing: programs are running).
     fn view_due(&self) -> bool {

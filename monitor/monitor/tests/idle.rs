@@ -44,3 +44,73 @@ fn an_idle_monitor_sleeps_within_its_poll_time_whatever_its_spin_budget() {
     let sleeps = m.platform().sleeps.get();
     assert!(sleeps >= 10, "{sleeps} sleeps in 50 poll periods");
 }
+
+/// A kernel whose lock is busy for the monitor's first few looks: what it
+/// queued meanwhile is taken before the monitor sleeps, not at its next
+/// wake-up (the doorbell that announced it woke the step that could not
+/// take it).
+struct BusyLock {
+    start: Instant,
+    /// Looks at the outbox that find the lock busy, still to come.
+    busy_looks: Cell<u32>,
+    queued: Cell<bool>,
+    /// Whether the message was still queued at each sleep.
+    slept_with_message: Cell<u32>,
+    sleeps: Cell<u32>,
+}
+
+impl Platform for BusyLock {
+    type Notifier = Polling;
+    fn notifier(&self) -> Polling {
+        Polling
+    }
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+    fn frequency(&self) -> u64 {
+        1_000_000_000
+    }
+    fn print(&self, _line: std::fmt::Arguments<'_>) {}
+    fn sleep(&self, _mode: Mode, _deadline: u64) {
+        self.sleeps.set(self.sleeps.get() + 1);
+        if self.queued.get() {
+            self.slept_with_message.set(self.slept_with_message.get() + 1);
+        }
+    }
+    fn poll_spins(&self) -> u32 {
+        1
+    }
+    fn take_outgoing(
+        &self,
+        _bytes: &mut [u8; monitor::BYTES_MAX],
+        _room: &dyn Fn(u32, usize) -> bool,
+    ) -> Option<(u32, message::Message, usize)> {
+        if self.busy_looks.get() > 0 {
+            self.busy_looks.set(self.busy_looks.get() - 1);
+            return None;
+        }
+        self.queued.replace(false).then(|| (1, message::Message::Linked(message::Linked { node: 0.into(), peers: 0.into() }), 0))
+    }
+    fn has_outgoing(&self) -> bool {
+        self.queued.get()
+    }
+}
+
+#[test]
+fn a_message_queued_while_the_kernel_was_busy_goes_before_the_monitor_sleeps() {
+    let platform = BusyLock {
+        start: Instant::now(),
+        busy_looks: Cell::new(3),
+        queued: Cell::new(true),
+        slept_with_message: Cell::new(0),
+        sleeps: Cell::new(0),
+    };
+    let me = Identity { node: 0, nodes: 2, coordinator: 0, build: 1, capacity: 1024, cpus: 1, channel_phases: false };
+    let mut m = Monitor::new(platform, me, heapless::Vec::new());
+    let until = m.platform().now() + 20 * POLL_US * 1000;
+    m.run_until(until, |_| false);
+    let p = m.platform();
+    assert!(!p.queued.get(), "it was taken");
+    assert!(p.sleeps.get() > 0, "and then the monitor slept");
+    assert_eq!(p.slept_with_message.get(), 0, "never with the message still queued");
+}
