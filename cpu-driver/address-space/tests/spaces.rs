@@ -159,8 +159,7 @@ fn the_next_mapped_page_is_found_from_anywhere() {
     let (ram, mut frames) = ram(64);
     let mut space = UserSpace::new(&mut frames, &ram, 1).expect("space");
     let top = 1u64 << 39;
-    let pages =
-        [0x40_0000, 0x40_1000, 0x5f_f000, 0x60_0000, 0x3fff_f000, 0x4000_0000, 0x7f_ffff_e000, top - PAGE];
+    let pages = [0x40_0000, 0x40_1000, 0x5f_f000, 0x60_0000, 0x3fff_f000, 0x4000_0000, 0x7f_ffff_e000, top - PAGE];
     for &va in &pages {
         space.map_new(&mut frames, &ram, va, Perm::ReadWrite).expect("mapped");
     }

@@ -89,7 +89,9 @@ impl Platform for BusyLock {
             self.busy_looks.set(self.busy_looks.get() - 1);
             return None;
         }
-        self.queued.replace(false).then(|| (1, message::Message::Linked(message::Linked { node: 0.into(), peers: 0.into() }), 0))
+        self.queued
+            .replace(false)
+            .then(|| (1, message::Message::Linked(message::Linked { node: 0.into(), peers: 0.into() }), 0))
     }
     fn has_outgoing(&self) -> bool {
         self.queued.get()

@@ -65,3 +65,26 @@ fn figures_come_from_the_trace_and_the_programs_lines() {
     let lossy = CONSOLE.replace("end events=6 lost=0", "end events=6 lost=3");
     assert!(figures(&lossy, &[0.5, 2.0]).is_err());
 }
+
+/// What `init` ran first (the warm-up) is not the mix: neither its time
+/// nor its energy count.
+#[test]
+fn a_warm_up_is_not_part_of_the_figures() {
+    let console = "\
+trace: node 0 begin build=little capacity=530 cores=1 hz=1000 mpidr=0x0
+trace: 0 0 0 spawn 7 1 mover
+trace: 0 0 0 run 7
+trace: 0 0 500 stop 7 exited
+trace: 0 0 500 exit 7 0x0
+trace: 0 0 600 spawn 9 1 heavy
+trace: 0 0 600 run 9
+trace: 0 0 1600 stop 9 exited
+trace: 0 0 1600 exit 9 0x0
+trace: node 0 end events=8 lost=0
+init: node 0: first mover (pid 7) exited with 0
+";
+    let f = figures(console, &[0.5]).expect("figures");
+    assert!((f.makespan_s - 1.0).abs() < 1e-9, "{}", f.makespan_s);
+    assert!((f.energy_j - 0.5).abs() < 1e-9, "{}", f.energy_j);
+    assert_eq!(f.big_share.keys().copied().collect::<Vec<_>>(), vec![9]);
+}

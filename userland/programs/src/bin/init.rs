@@ -7,7 +7,9 @@
 //! `run@N=PROG[:ARG...]` is started by node N's `init` and stays on node N.
 //! The ARGs become PROG's argument string, joined by spaces. A class
 //! follows the key after a dot: `run.heavy=PROG`, `run@1.light=PROG`
-//! (`auto` otherwise).
+//! (`auto` otherwise). `first=` and `first@N=` words are the same, but
+//! their `init` waits for each to end before it starts its `run=` words
+//! (a setup, or a benchmark's warm-up).
 //! When the command line asks for nothing on the console node and is not
 //! a scripted boot (`poweroff`, `ktest=`, `bench=`), the console node's
 //! `init` starts the shell, so an interactive boot ends at a prompt.
@@ -48,9 +50,23 @@ fn main() -> i32 {
         }
     };
     let mut asked = false;
+    let mine = |target: Option<u32>| target.unwrap_or(console) == node;
+    for (target, class, spec) in cmdline.split_whitespace().filter_map(|w| parse_run(w, "first")) {
+        if !mine(target) {
+            continue;
+        }
+        let mut parts = spec.split(':');
+        let prog = parts.next().unwrap_or("");
+        let args: String = parts.collect::<Vec<_>>().join(" ");
+        let options = SpawnOptions { class, node: target.map(|_| node as u8), ..SpawnOptions::default() };
+        match urt::spawn(prog, &args, options).and_then(|pid| Ok((pid, urt::wait(pid)?))) {
+            Ok((pid, (_, status))) => println!("init: node {node}: first {prog} (pid {pid}) {status}"),
+            Err(e) => println!("init: node {node}: first {prog}: {e}"),
+        }
+    }
     for word in cmdline.split_whitespace() {
-        let Some((target, class, spec)) = parse_run(word) else { continue };
-        if target.unwrap_or(console) != node {
+        let Some((target, class, spec)) = parse_run(word, "run") else { continue };
+        if !mine(target) {
             continue;
         }
         asked = true;
@@ -85,20 +101,21 @@ fn scripted(cmdline: &str) -> bool {
 }
 
 /// The node (`None`: the policy's choice), class and `PROG[:ARG...]` of a
-/// `run[@N][.CLASS]=` word.
-fn parse_run(word: &str) -> Option<(Option<u32>, Class, &str)> {
+/// `NAME[@N][.CLASS]=` word (`NAME` is `run` or `first`).
+fn parse_run<'a>(word: &'a str, name: &str) -> Option<(Option<u32>, Class, &'a str)> {
     let (key, spec) = word.split_once('=')?;
     if spec.is_empty() {
         return None;
     }
     let (key, class) = match key.split_once('.') {
-        Some((key, name)) => (key, Class::from_name(name)?),
+        Some((key, class)) => (key, Class::from_name(class)?),
         None => (key, Class::Auto),
     };
-    match key {
-        "run" => Some((None, class, spec)),
-        _ => Some((Some(key.strip_prefix("run@")?.parse().ok()?), class, spec)),
+    let at = key.strip_prefix(name)?;
+    if at.is_empty() {
+        return Some((None, class, spec));
     }
+    Some((Some(at.strip_prefix('@')?.parse().ok()?), class, spec))
 }
 
 urt::entry!(main);
