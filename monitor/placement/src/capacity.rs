@@ -11,7 +11,9 @@
 //!   that equal programs finish together (near the makespan bound for
 //!   uniform machines) instead of the LITTLE ones finishing last. A program
 //!   on a biggest core keeps it until another is [`Capacity::share_us`]
-//!   behind it, so turns are not handed over on every round.
+//!   behind it, so turns are not handed over on every round; and it goes
+//!   down only once the program taking its turn has arrived, so the big
+//!   core never idles through both moves.
 //! - A light program on a bigger node moves to a LITTLE node that has room
 //!   for it; a light one stays on its LITTLE node unless that node is
 //!   loaded beyond its capacity.
@@ -30,11 +32,13 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// A turn is 200 ms of a big core's work: a move costs the node more
-    /// than the program's own wait (`bench sched` m1 on 4+4 and 4+2+2:
-    /// 1.55 and 1.63 s with 100 ms turns, 1.48 and 1.49 s with 200 ms,
-    /// 1.79 and 1.93 s with 50 ms). Room is up to 80% busy.
-    pub const DEFAULT: Capacity = Capacity { share_us: 200_000, room: 820 };
+    /// A turn is 100 ms of a big core's work: shorter turns cost more
+    /// moves, longer ones leave equal programs further apart at the end
+    /// (`bench sched --runs 3` m1 on 4+4 and 4+2+2, once a move took about
+    /// 5 ms: 1.163 and 1.189 s with 100 ms turns, 1.174 and 1.195 s with
+    /// 200 ms, 1.177 and 1.206 s with 50 ms; when a move took 30 ms, 200 ms
+    /// was best). Room is up to 80% busy.
+    pub const DEFAULT: Capacity = Capacity { share_us: 100_000, room: 820 };
 }
 
 impl Default for Capacity {
@@ -172,8 +176,19 @@ impl Policy for Capacity {
             }
         }
         let target = self.deal(view, &heavies);
+        // A turn's swap: the program going down waits until the one coming
+        // up has arrived (this node has more runnable programs than cores),
+        // so a big core never idles through both moves.
+        let waiting = view.runnable_on(me) > mine.cores;
         for (p, &to) in heavies.iter().zip(target.iter()) {
-            if p.node == me && to != me && to != u32::MAX && moves.push(Move { pid: p.pid, from: me, to }).is_err() {
+            if p.node != me || to == me || to == u32::MAX {
+                continue;
+            }
+            let down = view.node(to).is_some_and(|n| n.capacity < mine.capacity);
+            if down && !waiting {
+                continue;
+            }
+            if moves.push(Move { pid: p.pid, from: me, to }).is_err() {
                 return moves;
             }
         }

@@ -146,18 +146,21 @@ fn heavy_programs_take_turns_on_big_cores() {
     programs[1].work = base + turn + turn / 2;
     programs[4].work = base - turn / 10;
     let view = View { nodes: &nodes, programs: &programs };
-    let mut moves = all_moves(&c, &view);
-    moves.sort_by_key(|m| m.pid);
+    let moves = all_moves(&c, &view);
     assert_eq!(
         moves,
-        vec![
-            Move { pid: 1, from: 0, to: 1 },
-            Move { pid: 2, from: 0, to: 1 },
-            Move { pid: 5, from: 1, to: 0 },
-            Move { pid: 6, from: 1, to: 0 },
-        ]
+        vec![Move { pid: 5, from: 1, to: 0 }, Move { pid: 6, from: 1, to: 0 }],
+        "those coming up go first: the big cores stay busy"
     );
-    let after = apply(&programs, &moves);
+    let between = apply(&programs, &moves);
+    let view = View { nodes: &nodes, programs: &between };
+    let moves = all_moves(&c, &view);
+    assert_eq!(
+        moves,
+        vec![Move { pid: 1, from: 0, to: 1 }, Move { pid: 2, from: 0, to: 1 }],
+        "once they are there, those going down go"
+    );
+    let after = apply(&between, &moves);
     assert_eq!((heavy_count(&after, 0), heavy_count(&after, 1)), (4, 4));
     let view = View { nodes: &nodes, programs: &after };
     assert!(all_moves(&c, &view).is_empty(), "a swap is stable until the next turn is due");
