@@ -15,6 +15,9 @@
 //!   so the node's next decision counts it where it now is;
 //! - a program stays at least [`STAY_NS`] where it arrived before the
 //!   policy may move it on (the other nodes' views of it are that old).
+//!
+//! A sleeping program about to wake is not moved until it has woken and
+//! slept again ([`WAKE_SLACK_NS`]): it would wake on the way, late.
 
 use crate::moving::Asker;
 use crate::{Kernel, Platform, State};
@@ -25,6 +28,14 @@ use user_abi::Error;
 pub const REBALANCE_PERIOD_NS: u64 = 10_000_000;
 /// Least time a program spends on a node before the policy moves it on.
 pub const STAY_NS: u64 = 50_000_000;
+/// A sleeping program whose deadline is nearer than this is not moved
+/// yet: a move parks it for about 5 ms (`bench sched`, a light program
+/// between nodes), and it would wake late. A light program sleeps most
+/// of its period, so soon after its next wake-up it has the time.
+pub const WAKE_SLACK_NS: u64 = 6_000_000;
+/// How long after such a program's deadline the round is asked again
+/// (it has run its wake-up and is asleep again by then).
+pub const AFTER_WAKE_NS: u64 = 1_000_000;
 
 /// What the policy's rounds did on this node.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +99,19 @@ impl<P: Platform> Kernel<P> {
         };
         let wanted: placement::Moves =
             moves.iter().filter(|m| m.from == me && m.to != me && settled(self, m.pid)).copied().collect();
+        let slack = self.platform.ticks_ns(WAKE_SLACK_NS);
         for (i, m) in wanted.iter().enumerate() {
+            // About to wake: it would wake on the way, late. Asked again
+            // once it has woken and gone back to sleep.
+            let wakes = self.slot_of(m.pid).and_then(|s| match self.procs[s].as_ref()?.state {
+                State::Sleeping { deadline } if deadline.saturating_sub(now) < slack => Some(deadline),
+                _ => None,
+            });
+            if let Some(deadline) = wakes {
+                let after = deadline.max(now).saturating_add(self.platform.ticks_ns(AFTER_WAKE_NS));
+                self.rebalance.next = self.rebalance.next.min(after);
+                continue;
+            }
             match self.start_move(m.pid, m.to, Asker::Policy) {
                 Ok(()) => {
                     self.rebalance.counts.started += 1;

@@ -577,3 +577,34 @@ fn the_moves_one_round_wants_follow_one_another() {
     m[0].fake().now.set(later);
     assert!(!m[0].k.rebalance_round(), "the third stays: no big core is free");
 }
+
+/// A light program asleep on a big node moves down only while its next
+/// wake-up is far enough away that it does not wake on the way: a round
+/// that finds it about to wake asks again just after.
+#[test]
+fn a_sleeper_about_to_wake_moves_once_it_sleeps_again() {
+    use processes::rebalance::{AFTER_WAKE_NS, STAY_NS, WAKE_SLACK_NS};
+    let mut m = machine(&[530, 1024]);
+    let init = m[1].run(0);
+    let init_pid = m[1].k.procs[init].as_ref().expect("init").pid;
+    let options = SpawnOptions { class: Class::Light, ..SpawnOptions::default() };
+    let pid = m[1].k.spawn("prog", b"", init_pid, options).expect("spawns");
+    let s = m[1].slot(pid);
+    m[1].run_slot(1, s);
+    let_time_pass(&mut m, STAY_NS);
+    let nap = WAKE_SLACK_NS / 2;
+    assert_eq!(m[1].call(s, 1, Call::Sleep, [nap, 0, 0, 0, 0]), Outcome::Blocked);
+    share_views(&mut m);
+    let now = m[1].fake().now.get();
+    assert!(!m[1].k.rebalance_round(), "it wakes in {nap} ns: it stays for now");
+    assert_eq!(m[1].k.rebalance_due_at(), now + nap + AFTER_WAKE_NS, "asked again just after it wakes");
+    // It woke, ran, and sleeps a whole period.
+    let woke = now + nap + AFTER_WAKE_NS;
+    m[1].fake().now.set(woke);
+    m[1].k.wake_expired(woke);
+    m[1].run_slot(1, s);
+    assert_eq!(m[1].call(s, 1, Call::Sleep, [10 * WAKE_SLACK_NS, 0, 0, 0, 0]), Outcome::Blocked);
+    assert!(m[1].k.rebalance_round(), "now it has the time: it goes");
+    carry(&mut m);
+    assert!(m[0].state(pid).is_some(), "pid {pid} is on the LITTLE node");
+}
