@@ -24,8 +24,10 @@ use crate::{Kernel, Platform, State};
 use placement::{Policy, View};
 use user_abi::Error;
 
-/// How often a node asks its policy (the view's own update period).
-pub const REBALANCE_PERIOD_NS: u64 = 10_000_000;
+/// How often a node asks its policy: twice per view update (a round
+/// costs a few thousand instructions; a program that turns heavy waits
+/// half as long for one).
+pub const REBALANCE_PERIOD_NS: u64 = 5_000_000;
 /// Least time a program spends on a node before the policy moves it on.
 pub const STAY_NS: u64 = 50_000_000;
 /// A sleeping program whose deadline is nearer than this is not moved

@@ -74,9 +74,9 @@ fn slicing_does_not_change_the_average() {
 fn auto_programs_turn_heavy_when_they_want_a_whole_core_and_light_again_with_hysteresis() {
     use processes::util::classify;
     use user_abi::Class;
-    // Heavy from 75% of the time (768), light again below 50% (512).
-    assert!(!classify(Class::Auto, false, 767));
-    assert!(classify(Class::Auto, false, 768));
+    // Heavy from 62.5% of the time (640), light again below 50% (512).
+    assert!(!classify(Class::Auto, false, 639));
+    assert!(classify(Class::Auto, false, 640));
     assert!(classify(Class::Auto, true, 600), "between the two it stays as it was");
     assert!(!classify(Class::Auto, false, 600));
     assert!(!classify(Class::Auto, true, 511));
