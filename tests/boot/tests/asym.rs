@@ -123,3 +123,30 @@ fn every_program_that_turns_heavy_reaches_a_big_core() {
     assert!(f.switch_to_big_ms.iter().all(Option::is_some), "{:?}\n{console}", f.switch_to_big_ms);
     println!("switch to a big core, ms: {:?}", f.switch_to_big_ms);
 }
+
+/// `profile=PATH`: the pacer counts every block's instructions per vCPU and
+/// writes them at exit; they map to each build's functions, and every
+/// node's calibration loop, which each core runs at boot, is among them.
+#[test]
+fn a_profile_names_the_kernel_functions_of_each_build() {
+    let _one = one_at_a_time();
+    let mut m = preset_machine("4+4", 3);
+    xtask::asym::apply(&mut m, TEST_RATE).unwrap_or_else(|e| panic!("{e}"));
+    let dir = xtask::target_dir().join("boot-tests");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let (raw, out) = (dir.join("profile.raw"), dir.join("profile.txt"));
+    let _ = std::fs::remove_file(&raw);
+    xtask::asym::profile_to(&mut m, &raw).unwrap_or_else(|e| panic!("{e}"));
+    let b = boot(&m);
+    assert_kernel_survived(&b.captured.console);
+    let dtb = m.dtb.as_ref().expect("a preset has its device tree");
+    let blob = std::fs::read(dtb).unwrap_or_else(|e| panic!("{}: {e}", dtb.display()));
+    let report = xtask::profile::write(&raw, &blob, &out, 10).unwrap_or_else(|e| panic!("{e}"));
+    for build in ["big", "little"] {
+        let section = report
+            .split("profile: build=")
+            .find(|s| s.starts_with(build))
+            .unwrap_or_else(|| panic!("no {build} section:\n{report}"));
+        assert!(section.contains("calibrate::work"), "{build}:\n{section}");
+    }
+}
