@@ -85,7 +85,14 @@ impl<P: Platform> Kernel<P> {
             return false;
         }
         self.rebalance.next = now.saturating_add(self.platform.ticks_ns(REBALANCE_PERIOD_NS));
-        if self.outbound.is_some() || !self.has_programs() {
+        if !self.has_programs() {
+            // Nothing to move, so the monitor need not wake for rounds: a
+            // program that comes (spawned or moved here) stays STAY_NS
+            // before a round may move it anyway.
+            self.rebalance.next = now.saturating_add(self.platform.ticks_ns(STAY_NS));
+            return false;
+        }
+        if self.outbound.is_some() {
             return false;
         }
         self.rebalance.counts.rounds += 1;
