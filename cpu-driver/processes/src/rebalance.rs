@@ -104,22 +104,26 @@ impl<P: Platform> Kernel<P> {
         let settled = |k: &Self, pid: u32| {
             k.slot_of(pid)
                 .and_then(|s| k.procs[s].as_ref())
-                .is_some_and(|p| now_ns.saturating_sub(p.arrived_ns) >= STAY_NS && !p.pinned && !p.node_pinned)
+                .filter(|p| now_ns.saturating_sub(p.arrived_ns) >= STAY_NS && !p.pinned && !p.node_pinned)
+                .map(|p| p.state)
         };
-        let wanted: placement::Moves =
-            moves.iter().filter(|m| m.from == me && m.to != me && settled(self, m.pid)).copied().collect();
+        // The moves that may start, each with its program's state.
+        let wanted: heapless::Vec<(placement::Move, State), { placement::MAX_MOVES }> = moves
+            .iter()
+            .filter(|m| m.from == me && m.to != me)
+            .filter_map(|m| Some((*m, settled(self, m.pid)?)))
+            .collect();
         let slack = self.platform.ticks_ns(WAKE_SLACK_NS);
-        for (i, m) in wanted.iter().enumerate() {
+        for (i, (m, state)) in wanted.iter().enumerate() {
             // About to wake: it would wake on the way, late. Asked again
             // once it has woken and gone back to sleep.
-            let wakes = self.slot_of(m.pid).and_then(|s| match self.procs[s].as_ref()?.state {
-                State::Sleeping { deadline } if deadline.saturating_sub(now) < slack => Some(deadline),
-                _ => None,
-            });
-            if let Some(deadline) = wakes {
-                let after = deadline.max(now).saturating_add(self.platform.ticks_ns(AFTER_WAKE_NS));
-                self.rebalance.next = self.rebalance.next.min(after);
-                continue;
+            match *state {
+                State::Sleeping { deadline } if deadline.saturating_sub(now) < slack => {
+                    let after = deadline.max(now).saturating_add(self.platform.ticks_ns(AFTER_WAKE_NS));
+                    self.rebalance.next = self.rebalance.next.min(after);
+                    continue;
+                }
+                _ => {}
             }
             match self.start_move(m.pid, m.to, Asker::Policy) {
                 Ok(()) => {

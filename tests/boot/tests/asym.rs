@@ -139,8 +139,7 @@ fn a_profile_names_the_kernel_functions_of_each_build() {
     xtask::asym::profile_to(&mut m, &raw).unwrap_or_else(|e| panic!("{e}"));
     let b = boot(&m);
     assert_kernel_survived(&b.captured.console);
-    let dtb = m.dtb.as_ref().expect("a preset has its device tree");
-    let blob = std::fs::read(dtb).unwrap_or_else(|e| panic!("{}: {e}", dtb.display()));
+    let blob = xtask::dtb::of_machine(&m).unwrap_or_else(|e| panic!("{e}"));
     let report = xtask::profile::write(&raw, &blob, &out, 10).unwrap_or_else(|e| panic!("{e}"));
     for build in ["big", "little"] {
         let section = report

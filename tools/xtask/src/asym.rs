@@ -36,11 +36,7 @@ pub fn plugin_arg(plugin: &Path, rate: u64, caps: &[u32]) -> String {
 /// Makes `m` asymmetric: builds the plugin and paces every vCPU by the plan
 /// of `m`'s device tree (QEMU's own, if it has none).
 pub fn apply(m: &mut Machine, rate: u64) -> Result<()> {
-    let blob = match &m.dtb {
-        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        None => dtb::dump(m)?,
-    };
-    let caps = capacities(&blob)?;
+    let caps = capacities(&dtb::of_machine(m)?)?;
     m.plugin = Some(plugin_arg(&build::pacer()?, rate, &caps));
     Ok(())
 }

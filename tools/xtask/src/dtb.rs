@@ -97,6 +97,14 @@ pub fn preset(name: &str) -> Result<&'static Preset> {
     })
 }
 
+/// `m`'s device tree: its file, or the one QEMU builds for it.
+pub fn of_machine(m: &Machine) -> Result<Vec<u8>> {
+    match &m.dtb {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+        None => dump(m),
+    }
+}
+
 /// QEMU's own device tree for `m`.
 pub fn dump(m: &Machine) -> Result<Vec<u8>> {
     let dir = target_dir().join("dtb");

@@ -263,10 +263,7 @@ fn main() -> ExitCode {
             // The device tree before the plugin counts: `dump` runs QEMU too.
             let profiled = match &profile {
                 Some(out) => {
-                    let blob = match &m.dtb {
-                        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
-                        None => xtask::dtb::dump(&m)?,
-                    };
+                    let blob = xtask::dtb::of_machine(&m)?;
                     let raw = out.with_extension("raw");
                     xtask::asym::profile_to(&mut m, &raw)?;
                     Some((out, raw, blob))
