@@ -1,7 +1,7 @@
 //! `bench sched`'s arithmetic: the Gonzalez–Sahni lower bound, and the
 //! figures read from a traced console.
 
-use xtask::bench_sched::{figures, lower_bound};
+use xtask::bench_sched::{figures, lower_bound, mix_bound};
 
 #[test]
 fn the_bound_is_the_tightest_of_the_longest_jobs_and_of_all_the_work() {
@@ -16,6 +16,18 @@ fn the_bound_is_the_tightest_of_the_longest_jobs_and_of_all_the_work() {
     let b = lower_bound(&[3.0, 3.0], &[1.0, 1.0, 0.1, 0.1]);
     assert!((b - 3.0).abs() < 1e-9, "{b}");
     assert_eq!(lower_bound(&[], &[1.0]), 0.0);
+}
+
+#[test]
+fn a_program_that_waits_for_its_clock_bounds_the_mix_by_itself() {
+    let speeds = [1.0, 1.0, 0.5, 0.5];
+    // Two heavy jobs of 1.6 s and a light one of 0.02 s that cannot end
+    // before its last wake-up at 2 s: the clock decides, not the work.
+    let b = mix_bound(&[1.6, 1.6, 0.02], &[1.6, 1.6, 2.0001], &speeds);
+    assert!((b - 2.0001).abs() < 1e-9, "{b}");
+    // When the work needs longer than any clock, the work decides.
+    let b = mix_bound(&[3.0; 4], &[3.0, 3.0, 3.0, 1.0], &speeds);
+    assert!((b - 4.0).abs() < 1e-9, "{b}");
 }
 
 /// A machine of a big node (1) and a LITTLE one (0): a heavy program runs
