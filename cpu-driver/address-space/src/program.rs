@@ -1,13 +1,14 @@
 //! A program's address space from its ELF file: every `PT_LOAD` segment at
 //! its address with exactly its permissions (a segment both writable and
-//! executable is refused: W^X), and the stack. Everything in the file is
+//! executable is refused: W^X), and the stack's top page (the kernel backs
+//! the rest on first touch). Everything in the file is
 //! checked; a bad file is an error, never a panic.
 
 use crate::{Frames, MapError, Memory, Perm, UserSpace, PAGE};
 use object::elf::{FileHeader64, EM_AARCH64, PF_W, PF_X, PT_LOAD};
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::Endianness;
-use user_abi::{MAP_BASE, STACK_SIZE, STACK_TOP, USER_IMAGE_BASE};
+use user_abi::{MAP_BASE, STACK_TOP, USER_IMAGE_BASE};
 
 /// Why a program could not be loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +88,8 @@ fn fill(space: &mut UserSpace, frames: &mut Frames, mem: &impl Memory, file: &[u
     if !entry_in_code {
         return Err(bad("entry point not in an executable segment"));
     }
-    let mut page = STACK_TOP - STACK_SIZE;
-    while page < STACK_TOP {
-        space.map_new(frames, mem, page, Perm::ReadWrite)?;
-        page += PAGE;
-    }
+    // Only the stack's top page: the kernel backs the rest on first touch
+    // (`processes::Kernel::stack_touched`).
+    space.map_new(frames, mem, STACK_TOP - PAGE, Perm::ReadWrite)?;
     Ok(entry)
 }

@@ -28,7 +28,7 @@ fn good() -> Vec<u8> {
 }
 
 #[test]
-fn a_program_gets_each_segment_with_its_permissions_and_a_stack() {
+fn a_program_gets_each_segment_with_its_permissions_and_the_top_of_its_stack() {
     let (ram, mut frames) = ram(256);
     let before = frames.free_count();
     let p = load(&mut frames, &ram, 3, &good()).expect("loads");
@@ -39,6 +39,7 @@ fn a_program_gets_each_segment_with_its_permissions_and_a_stack() {
     assert_eq!(perm(CODE + 4 * PAGE), Some(Perm::ReadWrite));
     assert_eq!(perm(CODE + 5 * PAGE), None);
     assert_eq!(perm(user_abi::STACK_TOP - 8), Some(Perm::ReadWrite));
+    assert_eq!(perm(user_abi::STACK_TOP - PAGE - 8), None, "the rest of the stack is backed on first touch");
     assert_eq!(perm(user_abi::STACK_TOP - user_abi::STACK_SIZE - 8), None, "guard below the stack");
     let mut buf = [0u8; 12];
     p.space.copy_in(&ram, CODE + PAGE, &mut buf[..8]).expect("rodata");
@@ -77,7 +78,7 @@ fn bad_files_are_refused_with_their_reason_and_leak_nothing() {
 
 #[test]
 fn running_out_of_frames_is_an_error_and_leaks_nothing() {
-    let (ram, mut frames) = ram(20);
+    let (ram, mut frames) = ram(8);
     let before = frames.free_count();
     assert_eq!(load(&mut frames, &ram, 1, &good()).map(|p| p.entry), Err(LoadError::NoMemory));
     assert_eq!(frames.free_count(), before);

@@ -26,7 +26,7 @@ pub mod syscall;
 pub mod util;
 pub mod view;
 
-use address_space::{Frames, UserSpace};
+use address_space::{Frames, Perm, UserSpace};
 use handoff::{MAX_NODES, MAX_NODE_CPUS};
 use run_queues::RunQueues;
 use trace_ring::{Event, Kind};
@@ -107,6 +107,21 @@ impl State {
             _ => None,
         }
     }
+}
+
+/// A program's stack, backed page by page on first touch
+/// ([`Kernel::back_stack`]).
+const STACK: core::ops::Range<u64> = user_abi::STACK_TOP - user_abi::STACK_SIZE..user_abi::STACK_TOP;
+
+/// What a program's touch of an unmapped page was ([`Kernel::stack_touched`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touched {
+    /// Not its stack: a fault.
+    Elsewhere,
+    /// A stack page, backed now.
+    Backed,
+    /// A stack page, but the node has no free frame for it.
+    NoMemory,
 }
 
 /// One `map` area.
@@ -630,9 +645,50 @@ impl<P: Platform> Kernel<P> {
         self.space_of(s)?.copy_out(self.platform.memory(), va, bytes).map_err(|_| user_abi::Error::BadPointer)
     }
 
-    /// Checks that program `s` maps `[va, va + len)` (writable if `write`).
-    pub fn check_user(&self, s: Slot, va: u64, len: usize, write: bool) -> Result<(), user_abi::Error> {
+    /// Checks that program `s` maps `[va, va + len)` (writable if `write`),
+    /// backing the stack pages in it first ([`Kernel::back_stack`]).
+    pub fn check_user(&mut self, s: Slot, va: u64, len: usize, write: bool) -> Result<(), user_abi::Error> {
+        self.back_stack(s, va, len)?;
         self.space_of(s)?.check(self.platform.memory(), va, len, write).map_err(|_| user_abi::Error::BadPointer)
+    }
+
+    /// Backs with zeroed frames the pages of program `s`'s stack that
+    /// `[va, va + len)` covers and nothing backs yet. The stack is backed
+    /// on first touch (the loader maps only its top page): most programs
+    /// use a few of its 64 pages, and each unbacked one is a frame less to
+    /// take and zero at spawn, to free at exit and to walk when the
+    /// program moves. A system call backs the buffers it is given (on the
+    /// stack or not: elsewhere this does nothing) before it reads or
+    /// writes them, as the program's own first store would
+    /// ([`Kernel::stack_touched`]).
+    pub fn back_stack(&mut self, s: Slot, va: u64, len: usize) -> Result<(), user_abi::Error> {
+        let end = va.saturating_add(len as u64).min(STACK.end);
+        let mut page = va.max(STACK.start) & !(address_space::PAGE - 1);
+        let mem = self.platform.memory();
+        let (Some(p), Some(frames)) = (self.procs[s].as_mut(), self.frames.as_mut()) else {
+            return Err(user_abi::Error::NoSuchProcess);
+        };
+        while page < end {
+            if p.space.translate(mem, page).is_none() {
+                p.space.map_new(frames, mem, page, Perm::ReadWrite).map_err(|_| user_abi::Error::NoMemory)?;
+            }
+            page += address_space::PAGE;
+        }
+        Ok(())
+    }
+
+    /// Program `s` touched `far` and found no page there: whether it was
+    /// a page of its stack, now backed by a zeroed frame (the program goes
+    /// on at the same instruction).
+    pub fn stack_touched(&mut self, s: Slot, far: u64) -> Touched {
+        let unmapped = self.space_of(s).is_ok_and(|sp| sp.translate(self.platform.memory(), far).is_none());
+        if !STACK.contains(&far) || !unmapped {
+            return Touched::Elsewhere;
+        }
+        match self.back_stack(s, far, 1) {
+            Ok(()) => Touched::Backed,
+            Err(_) => Touched::NoMemory,
+        }
     }
 
     /// Frees the address space, its ASID and TLB entries.

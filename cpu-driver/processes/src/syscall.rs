@@ -86,7 +86,8 @@ fn dispatch<P: Platform>(
         Call::Clock => Return(Ok(k.platform.nanos(now))),
         Call::Write => {
             let n = len_of(a[1]).map(|n| n.min(WRITE_MAX));
-            let r = n.and_then(|n| k.copy_in(s, a[0], &mut out[..n]).map(|()| n));
+            let r =
+                n.and_then(|n| k.back_stack(s, a[0], n).and_then(|()| k.copy_in(s, a[0], &mut out[..n])).map(|()| n));
             match r {
                 Ok(n) => Outcome::Write(n),
                 Err(e) => Return(Err(e)),
@@ -112,9 +113,9 @@ fn dispatch<P: Platform>(
             (Err(_), _) => Return(Err(Error::NoSuchProcess)),
             _ => Return(Err(Error::BadArgument)),
         },
-        Call::Ps => Return(ps(k, s, a[0], a[1])),
-        Call::Nodes => Return(nodes(k, s, a[0], a[1])),
-        Call::SysInfo => Return(sysinfo(k, s, a[0])),
+        Call::Ps => Return(back_array::<_, ProcessInfo>(k, s, a[0], a[1]).and_then(|()| ps(k, s, a[0], a[1]))),
+        Call::Nodes => Return(back_array::<_, NodeInfo>(k, s, a[0], a[1]).and_then(|()| nodes(k, s, a[0], a[1]))),
+        Call::SysInfo => Return(back_array::<_, SysInfo>(k, s, a[0], 1).and_then(|()| sysinfo(k, s, a[0]))),
         Call::Trace => {
             let requested = k.platform.request_trace();
             if requested.is_ok() {
@@ -135,6 +136,7 @@ fn dispatch<P: Platform>(
             // The whole buffer (up to the longest argument string) must be
             // the caller's to write, however long the string is.
             k.check_user(s, a[0], len.min(user_abi::ARGS_BYTES), true)?;
+            let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
             let n = len.min(p.args_len);
             k.copy_out(s, a[0], &p.args[..n])?;
             Ok(p.args_len as u64)
@@ -190,7 +192,11 @@ fn spawn<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
         Ok(r) => r,
         Err(e) => return Outcome::Return(Err(e)),
     };
-    let copied = k.copy_in(s, a[0], &mut name[..name_len]).and_then(|()| k.copy_in(s, a[2], &mut args[..args_len]));
+    let copied = k
+        .back_stack(s, a[0], name_len)
+        .and_then(|()| k.back_stack(s, a[2], args_len))
+        .and_then(|()| k.copy_in(s, a[0], &mut name[..name_len]))
+        .and_then(|()| k.copy_in(s, a[2], &mut args[..args_len]));
     let name = copied.and_then(|()| core::str::from_utf8(&name[..name_len]).map_err(|_| Error::NoSuchProgram));
     let Ok(name) = name else { return Outcome::Return(name.map(|_| 0)) };
     let parent = k.procs[s].as_ref().map_or(0, |p| p.pid);
@@ -353,7 +359,8 @@ fn send<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
         };
         Ok((ep, len, to))
     };
-    match read(k, &mut bytes) {
+    let backed = len_of(a[2]).and_then(|len| k.back_stack(s, a[1], len.min(user_abi::MESSAGE_BYTES)));
+    match backed.and_then(|()| read(k, &mut bytes)) {
         Err(e) => Outcome::Return(Err(e)),
         Ok((ep, len, to)) if to == k.node.id => Outcome::Return(k.deliver(ep as usize, &bytes[..len]).map(|()| 0)),
         Ok((ep, len, to)) => remote(k.send_remote(s, to, ep, &bytes[..len])),
@@ -419,6 +426,13 @@ fn recv<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5], now: u64) -> Outco
     }
     let deadline = if timeout == u64::MAX { u64::MAX } else { now.saturating_add(k.platform.ticks_ns(timeout)) };
     block(k, s, State::Receiving { endpoint: ep, va, len, deadline })
+}
+
+/// Backs the stack pages of the caller's array of up to `max` `T`s at `va`
+/// ([`Kernel::back_stack`]), before [`copy_array`] fills it.
+fn back_array<P: Platform, T>(k: &mut Kernel<P>, s: Slot, va: u64, max: u64) -> Result<(), Error> {
+    let len = usize::try_from(max).unwrap_or(usize::MAX).saturating_mul(core::mem::size_of::<T>());
+    k.back_stack(s, va, len)
 }
 
 /// Copies `items` to the caller's array at `va` of up to `max` entries.

@@ -165,6 +165,53 @@ fn spawn_refuses_what_it_cannot_start_and_leaks_nothing() {
     assert_eq!(n.free_pages(), free, "every page back");
 }
 
+/// The stack is backed on first touch: a program starts with its top page,
+/// a touch below it (a fault, or a system call's buffer there) backs one
+/// zeroed page, a touch outside the stack is still a fault, a node out of
+/// frames says so, and every page comes back at exit.
+#[test]
+fn the_stack_is_backed_page_by_page_on_first_touch() {
+    use processes::Touched;
+    use user_abi::{STACK_GUARD, STACK_SIZE, STACK_TOP};
+    const PAGE: u64 = 4096;
+    let mut n = Node::with_pages(1, false, 256);
+    let init = n.run(0);
+    let free = n.free_pages();
+    let (pid, s) = child(&mut n, SpawnOptions::default());
+    let spawned = free - n.free_pages();
+    assert!(spawned < 16, "a spawn takes {spawned} frames, not the 64 of a whole stack");
+    // The program stores 10 pages down: one zeroed page is backed there.
+    let deep = STACK_TOP - 10 * PAGE - 64;
+    assert_eq!(n.k.stack_touched(s, deep), Touched::Backed);
+    assert_eq!(free - n.free_pages(), spawned + 1);
+    assert_eq!(n.get(s, deep & !(PAGE - 1), PAGE as usize), vec![0; PAGE as usize]);
+    assert_eq!(n.k.stack_touched(s, deep), Touched::Elsewhere, "mapped now: a real fault if it faults again");
+    // Below the stack (its guard) and above it are not the stack.
+    assert_eq!(n.k.stack_touched(s, STACK_TOP - STACK_SIZE - STACK_GUARD / 2), Touched::Elsewhere);
+    assert_eq!(n.k.stack_touched(s, STACK_TOP + PAGE), Touched::Elsewhere);
+    // A system call's buffer 20 pages down, across two pages never touched.
+    let buf = STACK_TOP - 20 * PAGE - 16;
+    n.run_slot(0, s);
+    let size = core::mem::size_of::<SysInfo>() as u64;
+    assert_eq!(n.ret(s, 0, Call::SysInfo, [buf, 0, 0, 0, 0]), Ok(0));
+    assert_eq!(free - n.free_pages(), spawned + 1 + (buf + size - 1) / PAGE - buf / PAGE + 1);
+    // Out of frames: the touch says so (the kernel then ends the program).
+    let mut others = Vec::new();
+    while let Ok(other) = n.spawn(init, 0, "prog", SpawnOptions::default()) {
+        others.push(other);
+    }
+    let touches: Vec<Touched> = (30..64).map(|i| n.k.stack_touched(s, STACK_TOP - i * PAGE)).collect();
+    let backed = touches.iter().take_while(|&&t| t == Touched::Backed).count();
+    assert!(backed < touches.len() && touches[backed] == Touched::NoMemory, "{touches:?}");
+    assert_eq!(n.call(s, 0, Call::Exit, [0, 0, 0, 0, 0]), Outcome::Exited);
+    for other in others.into_iter().chain([u64::from(pid)]) {
+        let _ = n.ret(init, 0, Call::Kill, [other, 0, 0, 0, 0]);
+        assert_eq!(n.ret(init, 0, Call::Wait, [other, 0, 0, 0, 0]), Ok(other));
+    }
+    n.k.reap_retired();
+    assert_eq!(n.free_pages(), free, "every page back");
+}
+
 #[test]
 fn arguments_ids_and_the_clock() {
     let mut n = Node::new(2, false);

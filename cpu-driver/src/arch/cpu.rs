@@ -32,6 +32,14 @@ pub fn flush_page(asid: u16, va: u64) {
     unsafe { core::arch::asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
 }
 
+/// Makes this core's stores to translation tables (a page just mapped
+/// where nothing was, which no TLB can hold) visible to its table walks
+/// before the program touches the page again.
+pub fn tables_written() {
+    // SAFETY: barriers only order this core's memory accesses.
+    unsafe { core::arch::asm!("dsb ishst", "isb", options(nostack, preserves_flags)) };
+}
+
 /// This core's MPIDR affinity, as a device tree's cpu `reg` writes it.
 pub fn own_mpidr() -> u64 {
     cpu_start::current_mpidr().0

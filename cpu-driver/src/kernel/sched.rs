@@ -10,7 +10,7 @@ use crate::devices::wait;
 use crate::kernel::proc::{self, handle_syscall, CallArgs, Next, Outcome, KERNEL};
 use crate::kernel::roots;
 use cpu_start::Class;
-use processes::Slot;
+use processes::{Slot, Touched};
 use user_abi::{Fault, STACK_GUARD, STACK_SIZE, STACK_TOP};
 
 /// A program's time slice: its core's timer ends it (the kernel has no
@@ -29,6 +29,12 @@ fn user_fault(class: Class, far: u64) -> Fault {
         Class::DataAbort { .. } => Fault::BadAccess,
         _ => Fault::Other,
     }
+}
+
+/// Whether a data abort from EL0 found no translation (DFSC 0b0001LL, at
+/// any level): the page may be one of the stack's not backed yet.
+fn unmapped(class: Class, esr: u64) -> bool {
+    matches!(class, Class::DataAbort { lower: true, alignment: false }) && esr & 0x3c == 0x04
 }
 
 /// Why [`run`] returned.
@@ -94,7 +100,25 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let mut k = KERNEL.lock();
         let pid = k.account(s, end);
         let mut faulted = false;
+        // A store or load on a stack page not backed yet backs it, and the
+        // program goes on at the same instruction.
+        let touched =
+            if exit == Exit::Sync && unmapped(class, esr) { k.stack_touched(s, far) } else { Touched::Elsewhere };
+        if touched == Touched::Backed {
+            crate::arch::cpu::tables_written();
+            if end < slice_end && !k.more_urgent(core, s) {
+                continue;
+            }
+        }
         let outcome = match exit {
+            _ if touched == Touched::Backed => Outcome::Interrupted,
+            _ if touched == Touched::NoMemory => {
+                // SAFETY: the process is still Running here: this core owns its slot.
+                let pc = unsafe { proc::slot_state(s) }.frame.elr;
+                k.fault(s, core, Fault::OutOfMemory, esr, far, pc);
+                faulted = true;
+                Outcome::Exited
+            }
             Exit::Sync if class == Class::Svc => {
                 // SAFETY: the process is Running on this core, which owns its slot.
                 let x = &unsafe { proc::slot_state(s) }.frame.x;

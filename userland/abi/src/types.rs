@@ -21,16 +21,19 @@ pub enum Fault {
     BadExecute = 5,
     /// Any other exception the program caused.
     Other = 6,
+    /// Its stack grew onto a page the node had no free frame for.
+    OutOfMemory = 7,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 7] = [
         Fault::BadAccess,
         Fault::UndefinedInstruction,
         Fault::StackOverflow,
         Fault::Misaligned,
         Fault::BadExecute,
         Fault::Other,
+        Fault::OutOfMemory,
     ];
 
     pub fn from_number(n: u32) -> Option<Fault> {
@@ -46,6 +49,7 @@ impl Fault {
             Fault::Misaligned => "misaligned access",
             Fault::BadExecute => "execute of non-executable memory",
             Fault::Other => "exception",
+            Fault::OutOfMemory => "out of memory",
         }
     }
 }

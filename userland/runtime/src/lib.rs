@@ -15,7 +15,7 @@ mod rt;
 mod sys;
 
 pub use print::{_print, Console};
-pub use rt::start;
+pub use rt::{prefault_stack, start};
 pub use sys::*;
 pub use user_abi::{Error, ExitStatus, Fault, Id, NodeInfo, ProcessInfo, ProcessState, SpawnOptions, SysInfo};
 

@@ -46,3 +46,25 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     crate::println!("panic: {info}");
     crate::exit(101)
 }
+
+/// Backs the next `bytes` of the stack below where it is now. The kernel
+/// backs stack pages on first touch, so a program that measures the
+/// machine's free memory before and after some work (as `mover` does)
+/// calls this first, and its own stack growing does not count.
+pub fn prefault_stack(bytes: usize) {
+    const PAGE: usize = 4096;
+    let sp: usize;
+    // SAFETY: reads the stack pointer, nothing else.
+    unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    let bottom = (user_abi::STACK_TOP - user_abi::STACK_SIZE) as usize;
+    let mut at = sp & !(PAGE - 1);
+    while at >= bottom && sp - at <= bytes {
+        // SAFETY: a byte load from this program's own stack area (between
+        // its bottom and the stack pointer), which is mapped or backed on
+        // the load; the asm touches no Rust object.
+        unsafe {
+            core::arch::asm!("ldrb {t:w}, [{at}]", at = in(reg) at, t = out(reg) _, options(nostack, readonly, preserves_flags))
+        };
+        at -= PAGE;
+    }
+}

@@ -31,6 +31,9 @@ fn main() -> i32 {
     };
     let prog_args: String = words[3..].join(" ");
     let nodes = urt::sysinfo().map_or(1, |s| s.nodes);
+    // Its own stack, backed on first touch, must not grow between the two
+    // counts.
+    urt::prefault_stack(64 * 1024);
     let before = free_pages();
     let here = urt::node();
     let options = SpawnOptions { node: Some(here as u8), ..SpawnOptions::default() };
