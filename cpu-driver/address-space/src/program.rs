@@ -89,7 +89,7 @@ fn fill(space: &mut UserSpace, frames: &mut Frames, mem: &impl Memory, file: &[u
         return Err(bad("entry point not in an executable segment"));
     }
     // Only the stack's top page: the kernel backs the rest on first touch
-    // (`processes::Kernel::stack_touched`).
+    // (`processes::Kernel::first_touch`).
     space.map_new(frames, mem, STACK_TOP - PAGE, Perm::ReadWrite)?;
     Ok(entry)
 }

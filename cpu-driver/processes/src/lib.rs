@@ -110,25 +110,26 @@ impl State {
 }
 
 /// A program's stack, backed page by page on first touch
-/// ([`Kernel::back_stack`]).
+/// ([`Kernel::back_on_touch`]).
 const STACK: core::ops::Range<u64> = user_abi::STACK_TOP - user_abi::STACK_SIZE..user_abi::STACK_TOP;
 
-/// What a program's touch of an unmapped page was ([`Kernel::stack_touched`]).
+/// What a program's touch of an unmapped page was ([`Kernel::first_touch`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touched {
-    /// Not its stack: a fault.
+    /// Neither its stack nor a `map` area: a fault.
     Elsewhere,
-    /// A stack page, backed now.
+    /// A page of one, backed now.
     Backed,
-    /// A stack page, but the node has no free frame for it.
+    /// A page of one, but the node has no free frame for it.
     NoMemory,
 }
 
-/// One `map` area.
+/// One `map` area, backed page by page on first touch like the stack.
 #[derive(Debug, Clone, Copy)]
 struct Mapping {
     va: u64,
     pages: u64,
+    writable: bool,
 }
 
 pub struct Process {
@@ -646,47 +647,60 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Checks that program `s` maps `[va, va + len)` (writable if `write`),
-    /// backing the stack pages in it first ([`Kernel::back_stack`]).
+    /// backing what it may back first ([`Kernel::back_on_touch`]).
     pub fn check_user(&mut self, s: Slot, va: u64, len: usize, write: bool) -> Result<(), user_abi::Error> {
-        self.back_stack(s, va, len)?;
+        self.back_on_touch(s, va, len)?;
         self.space_of(s)?.check(self.platform.memory(), va, len, write).map_err(|_| user_abi::Error::BadPointer)
     }
 
-    /// Backs with zeroed frames the pages of program `s`'s stack that
-    /// `[va, va + len)` covers and nothing backs yet. The stack is backed
-    /// on first touch (the loader maps only its top page): most programs
-    /// use a few of its 64 pages, and each unbacked one is a frame less to
-    /// take and zero at spawn, to free at exit and to walk when the
-    /// program moves. A system call backs the buffers it is given (on the
-    /// stack or not: elsewhere this does nothing) before it reads or
-    /// writes them, as the program's own first store would
-    /// ([`Kernel::stack_touched`]).
-    pub fn back_stack(&mut self, s: Slot, va: u64, len: usize) -> Result<(), user_abi::Error> {
-        let end = va.saturating_add(len as u64).min(STACK.end);
-        let mut page = va.max(STACK.start) & !(address_space::PAGE - 1);
+    /// Backs with zeroed frames the pages of program `s`'s stack and `map`
+    /// areas that `[va, va + len)` covers and nothing backs yet. Both are
+    /// backed on first touch (the loader maps only the stack's top page,
+    /// `map` only reserves): a program uses a few of its stack's 64 pages
+    /// and of its heap's 32, and each unbacked page is a frame less to
+    /// take and zero at spawn, to free at exit and to walk when the program
+    /// moves. A system call backs the buffers it is given before it reads
+    /// or writes them, as the program's own first touch would
+    /// ([`Kernel::first_touch`]); outside those areas this does nothing.
+    pub fn back_on_touch(&mut self, s: Slot, va: u64, len: usize) -> Result<(), user_abi::Error> {
+        self.back(s, va, len).map(|_| ())
+    }
+
+    /// [`Kernel::back_on_touch`]; returns how many pages it backed.
+    fn back(&mut self, s: Slot, va: u64, len: usize) -> Result<u64, user_abi::Error> {
+        const PAGE: u64 = address_space::PAGE;
+        let end = va.saturating_add(len as u64);
         let mem = self.platform.memory();
         let (Some(p), Some(frames)) = (self.procs[s].as_mut(), self.frames.as_mut()) else {
             return Err(user_abi::Error::NoSuchProcess);
         };
-        while page < end {
-            if p.space.translate(mem, page).is_none() {
-                p.space.map_new(frames, mem, page, Perm::ReadWrite).map_err(|_| user_abi::Error::NoMemory)?;
+        // The areas `[va, end)` overlaps, each with its permission.
+        let stack = (STACK.start, STACK.end, Perm::ReadWrite);
+        let maps = p.maps.iter().map(|m| {
+            let perm = if m.writable { Perm::ReadWrite } else { Perm::ReadOnly };
+            (m.va, m.va + m.pages * PAGE, perm)
+        });
+        let mut backed = 0;
+        for (start, stop, perm) in maps.chain(core::iter::once(stack)) {
+            let mut page = va.max(start) & !(PAGE - 1);
+            while page < end.min(stop) {
+                if p.space.translate(mem, page).is_none() {
+                    p.space.map_new(frames, mem, page, perm).map_err(|_| user_abi::Error::NoMemory)?;
+                    backed += 1;
+                }
+                page += PAGE;
             }
-            page += address_space::PAGE;
         }
-        Ok(())
+        Ok(backed)
     }
 
     /// Program `s` touched `far` and found no page there: whether it was
-    /// a page of its stack, now backed by a zeroed frame (the program goes
-    /// on at the same instruction).
-    pub fn stack_touched(&mut self, s: Slot, far: u64) -> Touched {
-        let unmapped = self.space_of(s).is_ok_and(|sp| sp.translate(self.platform.memory(), far).is_none());
-        if !STACK.contains(&far) || !unmapped {
-            return Touched::Elsewhere;
-        }
-        match self.back_stack(s, far, 1) {
-            Ok(()) => Touched::Backed,
+    /// a page of its stack or of a `map` area, now backed by a zeroed frame
+    /// (the program goes on at the same instruction).
+    pub fn first_touch(&mut self, s: Slot, far: u64) -> Touched {
+        match self.back(s, far, 1) {
+            Ok(0) => Touched::Elsewhere,
+            Ok(_) => Touched::Backed,
             Err(_) => Touched::NoMemory,
         }
     }

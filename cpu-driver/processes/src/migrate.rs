@@ -35,6 +35,9 @@ const KILL_PENDING: u8 = 8;
 /// A child record's status while the child lives.
 const ALIVE: u64 = u64::MAX;
 
+// One bit of `Migrant::read_only_maps` per `map` area.
+const _: () = assert!(crate::MAX_MAPS <= 32);
+
 /// Everything of a process but its pages.
 #[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
@@ -66,7 +69,9 @@ pub struct Migrant {
     pub children_len: u32,
     /// Pages that follow.
     pub pages: u32,
-    pub _reserved: u32,
+    /// Bit `i`: `map` area `i` is read-only (backed on first touch, an
+    /// area keeps its permission for the pages not backed yet).
+    pub read_only_maps: u32,
     pub name: [u8; NAME_BYTES],
     pub args: [u8; ARGS_BYTES],
     pub priority: u8,
@@ -155,8 +160,11 @@ impl<P: Platform> Kernel<P> {
         m.age_ns = now_ns.saturating_sub(p.born_ns);
         m.mapped = p.mapped;
         m.map_next = p.map_next;
-        for (slot, map) in m.maps.iter_mut().zip(p.maps.iter()) {
+        for (i, (slot, map)) in m.maps.iter_mut().zip(p.maps.iter()).enumerate() {
             *slot = [map.va, map.pages];
+            if !map.writable {
+                m.read_only_maps |= 1 << i;
+            }
         }
         m.maps_len = p.maps.len() as u32;
         m.pid = p.pid;
@@ -334,8 +342,8 @@ impl<P: Platform> Kernel<P> {
         };
         let now_ns = self.platform.nanos(self.platform.now());
         let mut maps = heapless::Vec::new();
-        for &[va, pages] in &m.maps[..maps_len] {
-            let _ = maps.push(Mapping { va, pages });
+        for (i, &[va, pages]) in m.maps[..maps_len].iter().enumerate() {
+            let _ = maps.push(Mapping { va, pages, writable: m.read_only_maps & (1 << i) == 0 });
         }
         // A core index of the old node means nothing here, unless the
         // program is pinned to it.

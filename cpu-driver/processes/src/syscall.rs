@@ -86,8 +86,8 @@ fn dispatch<P: Platform>(
         Call::Clock => Return(Ok(k.platform.nanos(now))),
         Call::Write => {
             let n = len_of(a[1]).map(|n| n.min(WRITE_MAX));
-            let r =
-                n.and_then(|n| k.back_stack(s, a[0], n).and_then(|()| k.copy_in(s, a[0], &mut out[..n])).map(|()| n));
+            let r = n
+                .and_then(|n| k.back_on_touch(s, a[0], n).and_then(|()| k.copy_in(s, a[0], &mut out[..n])).map(|()| n));
             match r {
                 Ok(n) => Outcome::Write(n),
                 Err(e) => Return(Err(e)),
@@ -193,8 +193,8 @@ fn spawn<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
         Err(e) => return Outcome::Return(Err(e)),
     };
     let copied = k
-        .back_stack(s, a[0], name_len)
-        .and_then(|()| k.back_stack(s, a[2], args_len))
+        .back_on_touch(s, a[0], name_len)
+        .and_then(|()| k.back_on_touch(s, a[2], args_len))
         .and_then(|()| k.copy_in(s, a[0], &mut name[..name_len]))
         .and_then(|()| k.copy_in(s, a[2], &mut args[..args_len]));
     let name = copied.and_then(|()| core::str::from_utf8(&name[..name_len]).map_err(|_| Error::NoSuchProgram));
@@ -291,7 +291,6 @@ fn map<P: Platform>(k: &mut Kernel<P>, s: Slot, len: u64, prot: u64) -> Result<u
     }
     let perm = if prot & PROT_WRITE != 0 { Perm::ReadWrite } else { Perm::ReadOnly };
     let bytes = len.checked_next_multiple_of(PAGE).ok_or(Error::NoMemory)?;
-    let ram = k.platform.memory();
     let (Some(p), Some(frames)) = (k.procs[s].as_mut(), k.frames.as_mut()) else { return Err(Error::NoMemory) };
     if p.mapped.saturating_add(bytes) > MAP_QUOTA {
         return Err(Error::NoMemory);
@@ -304,20 +303,16 @@ fn map<P: Platform>(k: &mut Kernel<P>, s: Slot, len: u64, prot: u64) -> Result<u
         return Err(Error::NoMemory);
     }
     let pages = bytes / PAGE;
-    for i in 0..pages {
-        if p.space.map_new(frames, ram, va + i * PAGE, perm).is_err() {
-            for j in 0..i {
-                if let Some(pa) = p.space.unmap(ram, va + j * PAGE) {
-                    frames.free(ram, pa);
-                }
-            }
-            return Err(Error::NoMemory);
-        }
+    // Reserved, not backed: each page gets a zeroed frame when it is first
+    // touched (`Kernel::back_on_touch`). An area the node could not back
+    // even now is refused at once.
+    if frames.free_count() < pages {
+        return Err(Error::NoMemory);
     }
     // A page of distance between areas: running off one faults.
     p.map_next = va + bytes + PAGE;
     p.mapped += bytes;
-    let _ = p.maps.push(Mapping { va, pages });
+    let _ = p.maps.push(Mapping { va, pages, writable: perm == Perm::ReadWrite });
     Ok(va)
 }
 
@@ -359,7 +354,7 @@ fn send<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5]) -> Outcome {
         };
         Ok((ep, len, to))
     };
-    let backed = len_of(a[2]).and_then(|len| k.back_stack(s, a[1], len.min(user_abi::MESSAGE_BYTES)));
+    let backed = len_of(a[2]).and_then(|len| k.back_on_touch(s, a[1], len.min(user_abi::MESSAGE_BYTES)));
     match backed.and_then(|()| read(k, &mut bytes)) {
         Err(e) => Outcome::Return(Err(e)),
         Ok((ep, len, to)) if to == k.node.id => Outcome::Return(k.deliver(ep as usize, &bytes[..len]).map(|()| 0)),
@@ -429,10 +424,10 @@ fn recv<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5], now: u64) -> Outco
 }
 
 /// Backs the stack pages of the caller's array of up to `max` `T`s at `va`
-/// ([`Kernel::back_stack`]), before [`copy_array`] fills it.
+/// ([`Kernel::back_on_touch`]), before [`copy_array`] fills it.
 fn back_array<P: Platform, T>(k: &mut Kernel<P>, s: Slot, va: u64, max: u64) -> Result<(), Error> {
     let len = usize::try_from(max).unwrap_or(usize::MAX).saturating_mul(core::mem::size_of::<T>());
-    k.back_stack(s, va, len)
+    k.back_on_touch(s, va, len)
 }
 
 /// Copies `items` to the caller's array at `va` of up to `max` entries.

@@ -182,13 +182,13 @@ fn the_stack_is_backed_page_by_page_on_first_touch() {
     assert!(spawned < 16, "a spawn takes {spawned} frames, not the 64 of a whole stack");
     // The program stores 10 pages down: one zeroed page is backed there.
     let deep = STACK_TOP - 10 * PAGE - 64;
-    assert_eq!(n.k.stack_touched(s, deep), Touched::Backed);
+    assert_eq!(n.k.first_touch(s, deep), Touched::Backed);
     assert_eq!(free - n.free_pages(), spawned + 1);
     assert_eq!(n.get(s, deep & !(PAGE - 1), PAGE as usize), vec![0; PAGE as usize]);
-    assert_eq!(n.k.stack_touched(s, deep), Touched::Elsewhere, "mapped now: a real fault if it faults again");
+    assert_eq!(n.k.first_touch(s, deep), Touched::Elsewhere, "mapped now: a real fault if it faults again");
     // Below the stack (its guard) and above it are not the stack.
-    assert_eq!(n.k.stack_touched(s, STACK_TOP - STACK_SIZE - STACK_GUARD / 2), Touched::Elsewhere);
-    assert_eq!(n.k.stack_touched(s, STACK_TOP + PAGE), Touched::Elsewhere);
+    assert_eq!(n.k.first_touch(s, STACK_TOP - STACK_SIZE - STACK_GUARD / 2), Touched::Elsewhere);
+    assert_eq!(n.k.first_touch(s, STACK_TOP + PAGE), Touched::Elsewhere);
     // A system call's buffer 20 pages down, across two pages never touched.
     let buf = STACK_TOP - 20 * PAGE - 16;
     n.run_slot(0, s);
@@ -200,7 +200,7 @@ fn the_stack_is_backed_page_by_page_on_first_touch() {
     while let Ok(other) = n.spawn(init, 0, "prog", SpawnOptions::default()) {
         others.push(other);
     }
-    let touches: Vec<Touched> = (30..64).map(|i| n.k.stack_touched(s, STACK_TOP - i * PAGE)).collect();
+    let touches: Vec<Touched> = (30..64).map(|i| n.k.first_touch(s, STACK_TOP - i * PAGE)).collect();
     let backed = touches.iter().take_while(|&&t| t == Touched::Backed).count();
     assert!(backed < touches.len() && touches[backed] == Touched::NoMemory, "{touches:?}");
     assert_eq!(n.call(s, 0, Call::Exit, [0, 0, 0, 0, 0]), Outcome::Exited);
@@ -261,16 +261,28 @@ fn map_and_unmap_give_every_page_back_and_keep_to_the_quota() {
     let mut n = Node::new(1, false);
     let init = n.run(0);
     let rw = PROT_READ | PROT_WRITE;
-    // The first area also makes the tables that map it, which stay with the
-    // program until it ends.
+    // The first area's first touch also makes the tables that map it, which
+    // stay with the program until it ends.
     let warm = n.ret(init, 0, Call::Map, [4096, rw, 0, 0, 0]).expect("map");
+    assert_eq!(n.k.first_touch(init, warm), processes::Touched::Backed);
     assert_eq!(n.ret(init, 0, Call::Unmap, [warm, 4096, 0, 0, 0]), Ok(0));
     let free = n.free_pages();
     let a = n.ret(init, 0, Call::Map, [3 * 4096 + 1, rw, 0, 0, 0]).expect("map");
-    assert!(n.free_pages() < free);
-    n.k.copy_out(init, a, &[1; 100]).expect("mapped and writable");
+    assert_eq!(n.free_pages(), free, "reserved, backed on first touch");
+    assert!(n.k.copy_out(init, a + 4096, &[1]).is_err(), "not backed yet");
+    assert_eq!(n.k.first_touch(init, a + 4096 + 8), processes::Touched::Backed);
+    assert_eq!(n.free_pages(), free - 1, "one page backed");
+    n.k.copy_out(init, a + 4096, &[1; 100]).expect("backed and writable");
+    assert_eq!(n.k.first_touch(init, a + 4096), processes::Touched::Elsewhere, "backed already");
+    assert_eq!(n.k.first_touch(init, a + 4 * 4096), processes::Touched::Elsewhere, "the gap after the area");
     let b = n.ret(init, 0, Call::Map, [4096, PROT_READ, 0, 0, 0]).expect("read-only map");
-    assert!(n.k.copy_out(init, b, &[1]).is_err(), "read-only");
+    assert_eq!(n.k.first_touch(init, b), processes::Touched::Backed);
+    assert_eq!(n.get(init, b, 8), vec![0; 8], "zeroed");
+    assert!(n.k.copy_out(init, b, &[1]).is_err(), "read-only, backed or not");
+    let huge = n.free_pages() * 4096 + 4096;
+    if huge <= MAP_QUOTA {
+        assert_eq!(n.ret(init, 0, Call::Map, [huge, rw, 0, 0, 0]), Err(Error::NoMemory), "more than the node has");
+    }
     assert_eq!(n.ret(init, 0, Call::Map, [0, rw, 0, 0, 0]), Err(Error::BadArgument));
     assert_eq!(n.ret(init, 0, Call::Map, [4096, PROT_WRITE, 0, 0, 0]), Err(Error::BadArgument), "write-only");
     assert_eq!(n.ret(init, 0, Call::Map, [4096, 8, 0, 0, 0]), Err(Error::BadArgument), "executable");
@@ -284,7 +296,10 @@ fn map_and_unmap_give_every_page_back_and_keep_to_the_quota() {
     // And all of it, tables too, once the program ends.
     let (c, sc) = child(&mut n, SpawnOptions::default());
     let before = n.free_pages();
-    let _ = n.ret(sc, 0, Call::Map, [64 * 4096, rw, 0, 0, 0]).expect("map");
+    let m = n.ret(sc, 0, Call::Map, [64 * 4096, rw, 0, 0, 0]).expect("map");
+    for page in 0..64 {
+        assert_eq!(n.k.first_touch(sc, m + page * 4096), processes::Touched::Backed);
+    }
     n.call(sc, 0, Call::Exit, [0; 5]);
     assert_eq!(n.ret(init, 0, Call::Wait, [u64::from(c), 0, 0, 0, 0]), Ok(u64::from(c)));
     n.k.reap_retired();

@@ -385,6 +385,7 @@ fn a_third_node_can_ask_and_a_lost_move_is_given_up_without_loss() {
     let t = m[1].slot(pid);
     let rw = user_abi::PROT_READ | user_abi::PROT_WRITE;
     let heap = m[1].ret(t, 0, Call::Map, [16 * 4096, rw, 0, 0, 0]).expect("map");
+    m[1].k.back_on_touch(t, heap, 16 * 4096).expect("backed");
     m[1].k.copy_out(t, heap, &[7; 16 * 4096]).expect("its own pages");
     let home = one;
     assert_eq!(m[1].call(home, 0, Call::Migrate, [u64::from(pid), 0, 0, 0, 0]), Outcome::Blocked);

@@ -84,14 +84,18 @@ proptest! {
         let pid = a.spawn(init, 0, "prog", SpawnOptions::default()).expect("spawns") as u32;
         let s = a.slot(pid);
         a.run_slot(1, s);
-        // Its memory: mapped areas, every page written with its own bytes.
+        // Its memory: mapped areas, most pages written with their own
+        // bytes, some never touched (so never backed), and a read-only area
+        // nothing has touched either.
         for &pages in &areas {
             let va = a.ret(s, 1, Call::Map, [pages * PAGE_SIZE, PROT_READ | PROT_WRITE, 0, 0, 0]).expect("maps");
-            for p in 0..pages {
+            for p in (0..pages).filter(|p| (seed ^ p) % 5 != 0) {
                 let bytes: Vec<u8> = (0..PAGE_SIZE).map(|i| (seed.rotate_left((i % 64) as u32) ^ (va + p * PAGE_SIZE + i)) as u8).collect();
+                a.k.back_on_touch(s, va + p * PAGE_SIZE, bytes.len()).expect("backed");
                 a.k.copy_out(s, va + p * PAGE_SIZE, &bytes).expect("writable");
             }
         }
+        let read_only = a.ret(s, 1, Call::Map, [PAGE_SIZE, PROT_READ, 0, 0, 0]).expect("maps");
         a.k.copy_out(s, DATA, &seed.to_le_bytes()).expect("data page");
         // Children: some ended (zombies; each ends before the next starts,
         // so core 0 runs just that one), some still running here.
@@ -124,8 +128,11 @@ proptest! {
 
         let bs = carry(&mut a, &mut b, pid);
 
-        // Identical there.
+        // Identical there, and what was not backed is backed there on first
+        // touch with its area's permission.
         prop_assert_eq!(pages(&b, pid), memory);
+        prop_assert_eq!(b.k.first_touch(bs, read_only), processes::Touched::Backed);
+        prop_assert!(b.k.copy_out(bs, read_only, &[1]).is_err(), "read-only there too");
         let moved = b.k.procs[bs].as_ref().expect("there");
         prop_assert_eq!((moved.parent, moved.name, moved.priority, moved.class), info);
         prop_assert_eq!(moved.moves, 1);

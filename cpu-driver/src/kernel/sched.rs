@@ -32,7 +32,8 @@ fn user_fault(class: Class, far: u64) -> Fault {
 }
 
 /// Whether a data abort from EL0 found no translation (DFSC 0b0001LL, at
-/// any level): the page may be one of the stack's not backed yet.
+/// any level): the page may be one of the stack's or of a `map` area's not
+/// backed yet.
 fn unmapped(class: Class, esr: u64) -> bool {
     matches!(class, Class::DataAbort { lower: true, alignment: false }) && esr & 0x3c == 0x04
 }
@@ -100,10 +101,11 @@ fn run_program(core: usize, s: Slot, slice_end: u64, write_buf: &mut [u8; proc::
         let mut k = KERNEL.lock();
         let pid = k.account(s, end);
         let mut faulted = false;
-        // A store or load on a stack page not backed yet backs it, and the
-        // program goes on at the same instruction.
+        // A store or load on a page of the stack or of a `map` area not
+        // backed yet backs it, and the program goes on at the same
+        // instruction.
         let touched =
-            if exit == Exit::Sync && unmapped(class, esr) { k.stack_touched(s, far) } else { Touched::Elsewhere };
+            if exit == Exit::Sync && unmapped(class, esr) { k.first_touch(s, far) } else { Touched::Elsewhere };
         if touched == Touched::Backed {
             crate::arch::cpu::tables_written();
             if end < slice_end && !k.more_urgent(core, s) {
