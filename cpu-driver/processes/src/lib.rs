@@ -678,7 +678,7 @@ impl<P: Platform> Kernel<P> {
         let stack = (STACK.start, STACK.end, Perm::ReadWrite);
         let maps = p.maps.iter().map(|m| {
             let perm = if m.writable { Perm::ReadWrite } else { Perm::ReadOnly };
-            (m.va, m.va + m.pages * PAGE, perm)
+            (m.va, m.va.saturating_add(m.pages.saturating_mul(PAGE)), perm)
         });
         let mut backed = 0;
         for (start, stop, perm) in maps.chain(core::iter::once(stack)) {

@@ -325,6 +325,17 @@ impl<P: Platform> Kernel<P> {
         if maps_len > MAX_MAPS || m.args_len as usize > ARGS_BYTES || m.children_len as usize > MAX_PROCS {
             return Err(Error::BadArgument);
         }
+        // Areas are backed on first touch from what is said here: each
+        // must lie in the map range, and all of them within the quota.
+        let in_range = |&[va, pages]: &[u64; 2]| {
+            let end = pages.checked_mul(PAGE).and_then(|b| va.checked_add(b));
+            va % PAGE == 0 && va >= user_abi::MAP_BASE && end.is_some_and(|e| e <= user_abi::MAP_END)
+        };
+        let total = m.maps[..maps_len].iter().try_fold(0u64, |t, &[_, pages]| t.checked_add(pages));
+        let bytes = total.and_then(|t| t.checked_mul(PAGE));
+        if !m.maps[..maps_len].iter().all(in_range) || bytes.is_none_or(|b| b > user_abi::MAP_QUOTA) {
+            return Err(Error::BadArgument);
+        }
         let children_away = m.children().filter(|&(_, node, _)| node != self.node.id).count();
         if self.remote_children.len() + children_away > MAX_PROCS {
             return Err(Error::TooMany);

@@ -205,4 +205,20 @@ fn what_cannot_move_stays_and_a_move_given_up_loses_nothing() {
     bad = m;
     bad.maps_len = 1000;
     assert_eq!(b.k.import(&bad).err(), Some(Error::BadArgument));
+    // Map areas are backed on first touch from what the description says:
+    // one outside the map range, or more than the quota, is refused.
+    let base = user_abi::MAP_BASE;
+    for (va, pages) in
+        [(0x40_0000, 1), (base + 1, 1), (base, u64::MAX / 2), (base, user_abi::MAP_QUOTA / PAGE_SIZE + 1)]
+    {
+        bad = m;
+        bad.maps_len = 1;
+        bad.maps[0] = [va, pages];
+        assert_eq!(b.k.import(&bad).err(), Some(Error::BadArgument), "area {va:#x} of {pages} pages");
+    }
+    bad = m;
+    bad.maps_len = 1;
+    bad.maps[0] = [base, 4];
+    let t = b.k.import(&bad).expect("a sound area");
+    b.k.import_abort(t);
 }
