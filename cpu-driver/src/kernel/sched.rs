@@ -47,10 +47,11 @@ pub enum Woken {
 
 /// Runs programs on this core. With `until`, returns at the first doorbell
 /// or when the counter reaches it (how the monitor's core shares itself
-/// with programs); without, never returns.
-pub fn run(until: Option<u64>) -> Woken {
+/// with programs); without, never returns. `write_buf` holds a `write`'s
+/// bytes on their way to the console: the caller's, so the monitor, which
+/// comes back here on every doorbell, does not clear 4 KiB each time.
+pub fn run(until: Option<u64>, write_buf: &mut [u8; proc::WRITE_MAX]) -> Woken {
     let core = crate::arch::cpu::this_core();
-    let mut write_buf = [0u8; proc::WRITE_MAX];
     loop {
         pump_input();
         let now = time::now();
@@ -77,7 +78,7 @@ pub fn run(until: Option<u64>) -> Woken {
 
         roots::load(ttbr0);
         time::arm(slice_end.min(timer));
-        let doorbell = run_program(core, s, slice_end, &mut write_buf);
+        let doorbell = run_program(core, s, slice_end, write_buf);
         if doorbell && until.is_some() {
             return Woken::Doorbell;
         }

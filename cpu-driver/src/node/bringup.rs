@@ -53,7 +53,7 @@ pub fn start(core: &'static CoreStart) -> ! {
     if index != 0 {
         mark_online(index);
         gic::ring(LEADER_BELL.load(Ordering::Acquire));
-        crate::kernel::sched::run(None);
+        crate::kernel::sched::run(None, &mut [0; crate::kernel::proc::WRITE_MAX]);
         wait::idle();
     }
     LEADER_BELL.store(bell, Ordering::Release);

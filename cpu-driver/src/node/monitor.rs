@@ -49,6 +49,9 @@ struct MonitorPlatform<'n> {
     node: &'n Node,
     bell: u64,
     owns_console: bool,
+    /// The programs' `write` buffer while this core runs them
+    /// ([`crate::kernel::sched::run`]).
+    write_buf: core::cell::RefCell<[u8; crate::kernel::proc::WRITE_MAX]>,
 }
 
 impl Platform for MonitorPlatform<'_> {
@@ -79,7 +82,7 @@ impl Platform for MonitorPlatform<'_> {
             // Programs get this core until a doorbell rings (every sender
             // rings an armed receiver) or the deadline.
             Mode::Interrupt => {
-                crate::kernel::sched::run(Some(deadline));
+                crate::kernel::sched::run(Some(deadline), &mut self.write_buf.borrow_mut());
             }
             Mode::Polling => wait::nap(POLL_SLEEP_US),
         }
@@ -234,7 +237,12 @@ fn serve_until(
 /// The node's first core from here on: never returns.
 pub fn run(node: &Node, bell: u64) -> ! {
     let info = node.info;
-    let platform = MonitorPlatform { node, bell, owns_console: info.is_boot_node() };
+    let platform = MonitorPlatform {
+        node,
+        bell,
+        owns_console: info.is_boot_node(),
+        write_buf: core::cell::RefCell::new([0; crate::kernel::proc::WRITE_MAX]),
+    };
     let sgi = platform.notifier();
     let mut links = heapless::Vec::new();
     for peer in (0..(info.node_count as usize).min(MAX_NODES)).filter(|&p| p != info.node_id as usize) {
