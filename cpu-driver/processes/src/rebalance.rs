@@ -6,7 +6,8 @@
 //! the next round is due as soon as that move is over, so moves the
 //! policy wants together follow one another instead of a period apart.
 //! The kernel keeps the period and says when the next round is due
-//! ([`Kernel::rebalance_due_at`]): the monitor wakes for it.
+//! ([`Kernel::rebalance_due_at`]): the monitor wakes for it. A program that
+//! turns heavy makes the next round due at once.
 //!
 //! Two rules keep decisions taken on views of different ages from
 //! undoing each other:
@@ -135,6 +136,17 @@ impl<P: Platform> Kernel<P> {
             }
         }
         false
+    }
+
+    /// A program of this node just turned heavy (at counter value `now`):
+    /// the next round is due at once, and the monitor's core is woken for
+    /// it, rather than the program waiting up to a period on a core that
+    /// may be too small for it now.
+    pub(crate) fn turned_heavy(&mut self, now: u64) {
+        self.rebalance.next = self.rebalance.next.min(now);
+        if self.platform.this_core() != 0 {
+            self.platform.ring(self.bells[0]);
+        }
     }
 
     /// The counter value at which the next round is due (the monitor

@@ -56,8 +56,13 @@ impl<P: Platform> Kernel<P> {
         p.work_ns += self.platform.nanos(ran) * u64::from(capacity) / 1024;
         p.util.update(end_ns, Some(capacity));
         p.demand.update(end_ns, Some(crate::util::FULL));
+        let was_heavy = p.heavy;
         p.heavy = crate::util::classify(p.class, p.heavy, p.demand.value());
-        p.pid
+        let pid = p.pid;
+        if p.heavy && !was_heavy {
+            self.turned_heavy(end);
+        }
+        pid
     }
 
     /// `s` (pid `pid`) left `core` after `outcome` (`faulted`: the kernel
