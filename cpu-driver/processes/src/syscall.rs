@@ -423,8 +423,9 @@ fn recv<P: Platform>(k: &mut Kernel<P>, s: Slot, a: [u64; 5], now: u64) -> Outco
     block(k, s, State::Receiving { endpoint: ep, va, len, deadline })
 }
 
-/// Backs the stack pages of the caller's array of up to `max` `T`s at `va`
-/// ([`Kernel::back_on_touch`]), before [`copy_array`] fills it.
+/// Backs the pages of the caller's stack or `map` areas under its array of
+/// up to `max` `T`s at `va` ([`Kernel::back_on_touch`]), before
+/// [`copy_array`] fills it.
 fn back_array<P: Platform, T>(k: &mut Kernel<P>, s: Slot, va: u64, max: u64) -> Result<(), Error> {
     let len = usize::try_from(max).unwrap_or(usize::MAX).saturating_mul(core::mem::size_of::<T>());
     k.back_on_touch(s, va, len)
