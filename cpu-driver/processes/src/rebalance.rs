@@ -141,12 +141,11 @@ impl<P: Platform> Kernel<P> {
     /// A program of this node just turned heavy (at counter value `now`):
     /// the next round is due at once, and the monitor's core is woken for
     /// it, rather than the program waiting up to a period on a core that
-    /// may be too small for it now.
+    /// may be too small for it now. On the monitor's own core the bell is
+    /// rung too: it ends the programs' turn there, as a peer's would.
     pub(crate) fn turned_heavy(&mut self, now: u64) {
         self.rebalance.next = self.rebalance.next.min(now);
-        if self.platform.this_core() != 0 {
-            self.platform.ring(self.bells[0]);
-        }
+        self.platform.ring(self.bells[0]);
     }
 
     /// The counter value at which the next round is due (the monitor

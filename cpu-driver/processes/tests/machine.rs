@@ -558,33 +558,37 @@ fn a_moved_program_counts_on_its_destination_before_its_update_comes() {
 #[test]
 fn a_program_that_turns_heavy_is_asked_about_at_once() {
     use processes::rebalance::STAY_NS;
-    let mut m = machine(&[530, 1024]);
-    let init = m[0].run(0);
-    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
-    // Kept on node 0 (`run@0=`), so no round moves it meanwhile.
-    let here = SpawnOptions { node: Some(0), ..SpawnOptions::default() };
-    let pid = m[0].k.spawn("prog", b"", init_pid, here).expect("spawns");
-    let s = m[0].slot(pid);
-    // Queued all that time (demand counts time ready), it is heavy at its
-    // first stop.
-    let_time_pass(&mut m, STAY_NS);
-    assert!(!m[0].k.rebalance_round(), "nothing it may move");
-    let due = m[0].k.rebalance_due_at();
-    m[0].run_slot(1, s);
-    m[0].fake().log.borrow_mut().rings.clear();
-    let_time_pass(&mut m, 1_000_000);
-    let now = m[0].fake().now.get();
-    assert!(due > now, "a round came 1 ms ago: the next is a period away");
-    m[0].k.account(s, now);
-    assert!(m[0].k.procs[s].as_ref().is_some_and(|p| p.heavy), "heavy now");
-    assert!(m[0].k.rebalance_due_at() <= now, "the next round is due at once (was {due})");
-    let monitor = m[0].k.bells[0];
-    assert!(m[0].fake().log.borrow().rings.contains(&monitor), "the monitor's core is woken");
-    // Still heavy at its next stop: nothing more is asked.
-    m[0].k.rebalance_round();
-    let next = m[0].k.rebalance_due_at();
-    m[0].k.account(s, now + 1_000);
-    assert_eq!(m[0].k.rebalance_due_at(), next);
+    // On the monitor's own core too: it rings itself, which ends the
+    // programs' turn on that core at once (`sched::run` returns).
+    for core in [1, 0] {
+        let mut m = machine(&[530, 1024]);
+        let init = m[0].run(0);
+        let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
+        // Kept on node 0 (`run@0=`), so no round moves it meanwhile.
+        let here = SpawnOptions { node: Some(0), ..SpawnOptions::default() };
+        let pid = m[0].k.spawn("prog", b"", init_pid, here).expect("spawns");
+        let s = m[0].slot(pid);
+        // Queued all that time (demand counts time ready), it is heavy at its
+        // first stop.
+        let_time_pass(&mut m, STAY_NS);
+        assert!(!m[0].k.rebalance_round(), "nothing it may move");
+        let due = m[0].k.rebalance_due_at();
+        m[0].run_slot(core, s);
+        m[0].fake().log.borrow_mut().rings.clear();
+        let_time_pass(&mut m, 1_000_000);
+        let now = m[0].fake().now.get();
+        assert!(due > now, "a round came 1 ms ago: the next is a period away");
+        m[0].k.account(s, now);
+        assert!(m[0].k.procs[s].as_ref().is_some_and(|p| p.heavy), "heavy now");
+        assert!(m[0].k.rebalance_due_at() <= now, "the next round is due at once (was {due})");
+        let monitor = m[0].k.bells[0];
+        assert!(m[0].fake().log.borrow().rings.contains(&monitor), "the monitor's core is woken (from core {core})");
+        // Still heavy at its next stop: nothing more is asked.
+        m[0].k.rebalance_round();
+        let next = m[0].k.rebalance_due_at();
+        m[0].k.account(s, now + 1_000);
+        assert_eq!(m[0].k.rebalance_due_at(), next);
+    }
 }
 
 /// Moves a round wants together follow one another: once the first is
