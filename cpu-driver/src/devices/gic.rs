@@ -119,6 +119,11 @@ pub fn init_core(info: &NodeBootInfo) -> Result<u64, &'static str> {
     }
 }
 
+/// Whether this core's interface is set up, so its timer can end a WFI.
+pub fn ready() -> bool {
+    with_own(|own| !matches!(own, CoreGic::Absent))
+}
+
 /// Sends the doorbell SGI to `target` (an MPIDR on GICv3, a CPU-interface
 /// mask on GICv2).
 pub fn ring(target: u64) {

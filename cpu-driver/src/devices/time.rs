@@ -2,6 +2,7 @@
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{CNTFRQ_EL0, CNTVCT_EL0, CNTV_CTL_EL0, CNTV_CVAL_EL0};
 use tock_registers::interfaces::{Readable, Writeable};
+use tock_registers::LocalRegisterCopy;
 
 /// Generic counter (virtual view).
 pub fn now() -> u64 {
@@ -50,4 +51,20 @@ pub fn arm(deadline: u64) {
 /// Stops the timer so its level interrupt drops.
 pub fn disarm() {
     CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::CLEAR + CNTV_CTL_EL0::IMASK::SET);
+}
+
+/// Sleeps in WFI until any interrupt or at most `us` microseconds, and
+/// leaves this core's timer as it found it: a deadline that passed
+/// meanwhile still fires, one that did not is still pending. For waits
+/// inside the kernel, which must not lose the program's slice timer.
+/// The caller makes sure the timer can end a WFI (the GIC is set up).
+pub fn doze(us: u64) {
+    let (ctl, cval) = (CNTV_CTL_EL0.get(), CNTV_CVAL_EL0.get());
+    let was = LocalRegisterCopy::<u64, CNTV_CTL_EL0::Register>::new(ctl);
+    let armed = was.is_set(CNTV_CTL_EL0::ENABLE) && !was.is_set(CNTV_CTL_EL0::IMASK);
+    let wake = now().saturating_add(ticks_us(us));
+    arm(if armed { cval.min(wake) } else { wake });
+    aarch64_cpu::asm::wfi();
+    CNTV_CVAL_EL0.set(cval);
+    CNTV_CTL_EL0.set(ctl);
 }

@@ -4,6 +4,7 @@
 //! timer PPI still ends a WFI, and [`crate::devices::irq::handle`] acknowledges it.
 
 use crate::config;
+use crate::devices::gic;
 use crate::devices::irq;
 use crate::devices::time;
 
@@ -51,5 +52,52 @@ pub fn idle() -> ! {
     loop {
         aarch64_cpu::asm::wfi();
         irq::handle();
+    }
+}
+
+/// How long a core spins for a held [`NodeLock`] before it dozes.
+const LOCK_SPIN_US: u64 = 20;
+/// How long each doze lasts while the lock stays held.
+const LOCK_DOZE_US: u64 = 50;
+
+/// A spin lock whose waiters spin briefly, then doze in WFI and look
+/// again. Under an emulator a spinning vCPU takes host time from the one
+/// that holds the lock (the node's lock is held through a spawn or a
+/// page copy for milliseconds); on a board a dozing core saves power.
+/// A waiter wakes for any interrupt, or after [`LOCK_DOZE_US`]: no one
+/// has to ring it, so a release costs nothing.
+pub struct NodeLock<T> {
+    inner: spin::Mutex<T>,
+}
+
+impl<T> NodeLock<T> {
+    pub const fn new(value: T) -> Self {
+        NodeLock { inner: spin::Mutex::new(value) }
+    }
+
+    /// Takes the lock, spinning then dozing until it is free.
+    pub fn lock(&self) -> spin::MutexGuard<'_, T> {
+        if let Some(g) = self.inner.try_lock() {
+            return g;
+        }
+        let start = time::now();
+        let spin_for = time::ticks_us(LOCK_SPIN_US);
+        loop {
+            for _ in 0..64 {
+                if let Some(g) = self.inner.try_lock() {
+                    return g;
+                }
+                core::hint::spin_loop();
+            }
+            // Before this core's GIC is up its timer cannot end a WFI.
+            if time::now().wrapping_sub(start) >= spin_for && gic::ready() {
+                time::doze(LOCK_DOZE_US);
+            }
+        }
+    }
+
+    /// Takes the lock if it is free.
+    pub fn try_lock(&self) -> Option<spin::MutexGuard<'_, T>> {
+        self.inner.try_lock()
     }
 }

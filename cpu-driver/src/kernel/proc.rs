@@ -3,6 +3,7 @@
 //! [`Platform`], and the programs' registers beside it.
 
 use crate::arch::trap::UserFrame;
+use crate::devices::wait::NodeLock;
 use address_space::Memory;
 use core::cell::UnsafeCell;
 use handoff::MAX_NODES;
@@ -13,7 +14,7 @@ pub use processes::{handle as handle_syscall, CallArgs, Next, Outcome, WRITE_MAX
 
 /// The node's process state, behind the node's lock (nodes share nothing,
 /// so no other node's core ever takes it).
-pub static KERNEL: spin::Mutex<processes::Kernel<Hw>> = spin::Mutex::new(processes::Kernel::new(Hw {
+pub static KERNEL: NodeLock<processes::Kernel<Hw>> = NodeLock::new(processes::Kernel::new(Hw {
     ram: NodeRam { pa: 0, va: 0 },
     areas: TransferAreas { to: [0; MAX_NODES], from: [0; MAX_NODES], pages: 0 },
 }));
