@@ -268,6 +268,8 @@ pub struct Kernel<P: Platform> {
     view_version: u32,
     /// The programs and states the last update described.
     view_digest: u64,
+    /// A core was freed (a program ended or left) since the last update.
+    core_freed: bool,
     /// The calibration scores (work per second) of this node's slowest and
     /// fastest core, as the view carries them to the other nodes (set once
     /// the cores are up; 0 until then).
@@ -321,6 +323,7 @@ impl<P: Platform> Kernel<P> {
             views: view::Views::new(),
             view_version: 0,
             view_digest: 0,
+            core_freed: false,
             measured: (0, 0),
             placed: heapless::Vec::new(),
             policy: placement::Chosen::Capacity(placement::Capacity::DEFAULT),
@@ -597,6 +600,7 @@ impl<P: Platform> Kernel<P> {
             }
         }
         self.drop_remote_children(pid);
+        self.freed_core();
         if pid == self.init_pid() {
             self.platform.init_ended(status);
             // The node's first core runs the monitor, which reports it.

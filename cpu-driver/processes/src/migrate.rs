@@ -292,6 +292,7 @@ impl<P: Platform> Kernel<P> {
         self.procs[s] = None;
         self.forward(pid, to);
         self.trace(Kind::Leave, pid, |e| e.peer = to as u16);
+        self.freed_core();
     }
 
     /// The move of `pid` failed: it goes on here as it was.

@@ -144,8 +144,13 @@ impl<P: Platform> Kernel<P> {
     /// may be too small for it now. On the monitor's own core the bell is
     /// rung too: it ends the programs' turn there, as a peer's would.
     pub(crate) fn turned_heavy(&mut self, now: u64) {
-        self.rebalance.next = self.rebalance.next.min(now);
+        self.rebalance_now(now);
         self.platform.ring(self.bells[0]);
+    }
+
+    /// Makes the next round due at counter value `now`.
+    pub(crate) fn rebalance_now(&mut self, now: u64) {
+        self.rebalance.next = self.rebalance.next.min(now);
     }
 
     /// The counter value at which the next round is due (the monitor

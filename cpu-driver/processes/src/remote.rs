@@ -305,7 +305,12 @@ impl<P: Platform> Kernel<P> {
             }
             Message::NodeState(_) | Message::ProgramState(_) | Message::ProgramName(_) => {
                 let now = self.platform.now();
-                self.views.receive(from, m, now);
+                let free_before = self.views.free_cores(from);
+                // A core that came free there may be for a program here:
+                // the policy is asked at once.
+                if self.views.receive(from, m, now) && self.views.free_cores(from) > free_before {
+                    self.rebalance_now(now);
+                }
             }
             _ => return self.on_move_message(from, m, bytes),
         }

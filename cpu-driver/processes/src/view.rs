@@ -96,25 +96,26 @@ impl Views {
         self.committed.iter().flatten().flat_map(|n| n.programs.iter().map(move |p| (n.head.node.get(), p)))
     }
 
-    /// Takes one part of an update from node `from`.
-    pub fn receive(&mut self, from: u32, m: &Message, now: u64) {
+    /// Takes one part of an update from node `from`; true when it
+    /// completed an update (the node's view changed).
+    pub fn receive(&mut self, from: u32, m: &Message, now: u64) -> bool {
         let i = from as usize;
         if i >= MAX_NODES {
             self.counts.bad += 1;
-            return;
+            return false;
         }
         match *m {
             Message::NodeState(h) if h.node.get() == from => {
                 let held = self.committed[i].as_ref().map(|n| n.head.version.get());
                 if held.is_some_and(|v| h.version.get() <= v) {
                     self.counts.stale += 1;
-                    return;
+                    return false;
                 }
                 if self.staging[i].take().is_some() {
                     self.counts.incomplete += 1;
                 }
                 self.staging[i] = Some(RemoteNode { head: h, programs: heapless::Vec::new(), received: now });
-                self.commit_if_complete(i, now);
+                self.commit_if_complete(i, now)
             }
             Message::ProgramState(p) if p.node.get() == from => {
                 let held = self.committed[i].as_ref().map_or(0, |n| n.head.version.get());
@@ -124,35 +125,45 @@ impl Views {
                     if p.version.get() > held {
                         self.counts.bad += 1;
                     }
-                    return;
+                    return false;
                 };
                 if n.programs.push(RemoteProgram { state: p, name: [0; 24] }).is_err() {
                     self.counts.bad += 1;
                 }
+                false
             }
             Message::ProgramName(p) if p.node.get() == from => {
-                let Some(staged) = self.staging[i].as_mut() else { return };
+                let Some(staged) = self.staging[i].as_mut() else { return false };
                 let last = staged.programs.last_mut().filter(|l| l.state.pid == p.pid);
                 let Some(last) = last else {
                     self.counts.bad += 1;
-                    return;
+                    return false;
                 };
                 last.name = p.name;
-                self.commit_if_complete(i, now);
+                self.commit_if_complete(i, now)
             }
-            _ => self.counts.bad += 1,
+            _ => {
+                self.counts.bad += 1;
+                false
+            }
         }
     }
 
-    fn commit_if_complete(&mut self, i: usize, now: u64) {
+    fn commit_if_complete(&mut self, i: usize, now: u64) -> bool {
         let done = self.staging[i].as_ref().is_some_and(|n| n.programs.len() as u32 >= n.head.programs.get());
-        if done {
-            if let Some(mut n) = self.staging[i].take() {
-                n.received = now;
-                self.committed[i] = Some(n);
-                self.counts.updates += 1;
-            }
+        if !done {
+            return false;
         }
+        let Some(mut n) = self.staging[i].take() else { return false };
+        n.received = now;
+        self.committed[i] = Some(n);
+        self.counts.updates += 1;
+        true
+    }
+
+    /// Cores of node `n` with nothing runnable for them, as last seen.
+    pub fn free_cores(&self, n: u32) -> u32 {
+        self.node(n).map_or(0, |n| n.head.online.get().count_ones().saturating_sub(n.head.runnable.get()))
     }
 }
 
@@ -163,6 +174,20 @@ impl<P: Platform> Kernel<P> {
     pub fn view_due(&self) -> bool {
         let runnable = self.procs.iter().flatten().any(|p| matches!(p.state, State::Ready | State::Running));
         runnable || self.state_digest() != self.view_digest
+    }
+
+    /// Whether a core was freed since the last update (see
+    /// [`Kernel::freed_core`]): the monitor sends the next one sooner.
+    pub fn view_urgent(&self) -> bool {
+        self.core_freed
+    }
+
+    /// A program ended or left: the other nodes hear of the free core
+    /// soon, and the monitor's core is woken to tell them (the program
+    /// may have ended on another core).
+    pub(crate) fn freed_core(&mut self) {
+        self.core_freed = true;
+        self.platform.ring(self.bells[0]);
     }
 
     /// A digest of which programs there are, their states, and the free
@@ -180,6 +205,7 @@ impl<P: Platform> Kernel<P> {
         self.reap_retired();
         self.view_version = self.view_version.wrapping_add(1);
         self.view_digest = self.state_digest();
+        self.core_freed = false;
         let (version, node) = (U32::new(self.view_version), U32::new(self.node.id));
         let now = self.platform.now();
         let now_ns = self.platform.nanos(now);

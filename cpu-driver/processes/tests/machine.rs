@@ -647,3 +647,52 @@ fn a_sleeper_about_to_wake_moves_once_it_sleeps_again() {
     carry(&mut m);
     assert!(m[0].state(pid).is_some(), "pid {pid} is on the LITTLE node");
 }
+
+/// A program that ends frees a core: its node's next update is urgent and
+/// the monitor's core is woken to send it; a node that hears of the free
+/// core asks its policy at once, not at its next period; an update that
+/// frees nothing more does not.
+#[test]
+fn a_freed_core_is_told_and_acted_on_at_once() {
+    use processes::rebalance::STAY_NS;
+    let mut m = machine(&[530, 1024]);
+    heavy_on_node_0(&mut m, 1);
+    let init = m[1].run(0);
+    let init_pid = m[1].k.procs[init].as_ref().expect("init").pid;
+    let here = SpawnOptions { node: Some(1), ..SpawnOptions::default() };
+    // With init running, both of node 1's cores are taken.
+    let pid = m[1].k.spawn("prog", b"", init_pid, here).expect("spawns");
+    let_time_pass(&mut m, STAY_NS);
+    share_views(&mut m);
+    assert!(!m[1].k.view_urgent(), "an update just went");
+    m[0].k.rebalance_round();
+    let due = m[0].k.rebalance_due_at();
+    let now = m[0].fake().now.get();
+    assert!(due > now, "the next round is a period away");
+    let free = m[0].k.views.free_cores(1);
+
+    m[1].fake().log.borrow_mut().rings.clear();
+    let s = m[1].slot(pid);
+    m[1].k.exit(s, ExitStatus::Exited(0));
+    assert!(m[1].k.view_urgent(), "the free core is news");
+    let monitor = m[1].k.bells[0];
+    assert!(m[1].fake().log.borrow().rings.contains(&monitor), "the monitor's core is woken to tell it");
+    let mut parts = Vec::new();
+    m[1].k.view_update(&mut |msg| parts.push(*msg));
+    assert!(!m[1].k.view_urgent(), "told");
+    for p in &parts {
+        assert!(m[0].k.on_message(1, p, &[]));
+    }
+    assert_eq!(m[0].k.views.free_cores(1), free + 1);
+    assert!(m[0].k.rebalance_due_at() <= now, "node 0 asks its policy at once (was due at {due})");
+
+    // The same again: nothing more came free, the period holds.
+    m[0].k.rebalance_round();
+    let due = m[0].k.rebalance_due_at();
+    let mut parts = Vec::new();
+    m[1].k.view_update(&mut |msg| parts.push(*msg));
+    for p in &parts {
+        assert!(m[0].k.on_message(1, p, &[]));
+    }
+    assert_eq!(m[0].k.rebalance_due_at(), due);
+}

@@ -122,6 +122,9 @@ impl Platform for MonitorPlatform<'_> {
     fn view_due(&self) -> bool {
         crate::kernel::proc::KERNEL.lock().view_due()
     }
+    fn view_urgent(&self) -> bool {
+        crate::kernel::proc::KERNEL.lock().view_urgent()
+    }
     fn view_update(&self, emit: &mut dyn FnMut(&message::Message)) {
         crate::kernel::proc::KERNEL.lock().view_update(emit);
     }

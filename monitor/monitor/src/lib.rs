@@ -81,6 +81,10 @@ fn stream_of(m: &Message) -> Option<u32> {
 /// How often a node sends its view to its peers, at most (microseconds):
 /// a view is never older than this plus the channel's transit.
 pub const VIEW_PERIOD_US: u64 = 10_000;
+/// How soon after the last update one goes when the kernel says a core
+/// of the node was freed (a program ended or left): the other nodes'
+/// policies can fill it at once instead of up to a period later.
+pub const VIEW_URGENT_US: u64 = 1_000;
 /// Longest a monitor sleeps without looking at its channels (microseconds).
 pub const IDLE_TICK_US: u64 = 10_000;
 /// Longest a monitor polls its channels with nothing to do before it
@@ -126,8 +130,8 @@ pub struct Monitor<'a, P: Platform> {
     /// Coordinator: the last trace request, and who has answered it.
     trace_request: u32,
     traces_done: [Option<(u64, u64)>; MAX_NODES],
-    /// When the next view update may go.
-    view_next: u64,
+    /// When the last view update went (`None`: none yet).
+    view_sent: Option<u64>,
     /// View updates not sent to a peer whose link was too full.
     pub views_skipped: u32,
     /// When the kernel said its next placement round is due.
@@ -162,7 +166,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
             published: Status::default(),
             trace_request: 0,
             traces_done: [None; MAX_NODES],
-            view_next: 0,
+            view_sent: None,
             views_skipped: 0,
             rebalance_next: u64::MAX,
             frames: [[0; message::PAYLOAD]; 16],
@@ -373,7 +377,7 @@ impl<'a, P: Platform> Monitor<'a, P> {
         }
         // A view update that is due wakes the node when it may go; and a
         // doorbell missed costs at most a tick, never a stalled link.
-        let deadline = if self.platform.view_due() { deadline.min(self.view_next) } else { deadline };
+        let deadline = if self.platform.view_due() { deadline.min(self.view_next()) } else { deadline };
         let deadline = deadline.min(self.rebalance_next);
         let tick = self.platform.now().saturating_add(self.platform.frequency() / 1_000_000 * IDLE_TICK_US);
         let deadline = deadline.min(tick);
@@ -492,14 +496,22 @@ impl<'a, P: Platform> Monitor<'a, P> {
         round.started
     }
 
+    /// When the next view update may go: [`VIEW_PERIOD_US`] after the
+    /// last, or [`VIEW_URGENT_US`] after it when a core was freed.
+    fn view_next(&self) -> u64 {
+        let Some(sent) = self.view_sent else { return 0 };
+        let us = if self.platform.view_urgent() { VIEW_URGENT_US } else { VIEW_PERIOD_US };
+        sent.saturating_add(self.platform.frequency() / 1_000_000 * us)
+    }
+
     /// Sends this node's view to every linked peer, when it changed and
-    /// the last update is at least [`VIEW_PERIOD_US`] old.
+    /// the last update is old enough (see [`Monitor::view_next`]).
     fn send_view(&mut self) -> bool {
         let now = self.platform.now();
-        if now < self.view_next || !self.linked || !self.platform.view_due() {
+        if now < self.view_next() || !self.linked || !self.platform.view_due() {
             return false;
         }
-        self.view_next = now.saturating_add(self.platform.frequency() / 1_000_000 * VIEW_PERIOD_US);
+        self.view_sent = Some(now);
         let peers: Vec<u32, MAX_NODES> = self.links.iter().filter(|l| l.hello.is_some()).map(|l| l.peer).collect();
         let mut parts: Vec<Message, { 1 + 2 * 64 }> = Vec::new();
         self.platform.view_update(&mut |m| {
@@ -696,5 +708,49 @@ impl<'a, P: Platform> Monitor<'a, P> {
             count: U64::new(count),
             first_seq: U64::new(first_seq),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::cell::Cell;
+
+    /// A kernel whose view always changes, and that may say a core was freed.
+    struct Views {
+        urgent: Cell<bool>,
+    }
+
+    impl Platform for Views {
+        type Notifier = channel::Polling;
+        fn notifier(&self) -> channel::Polling {
+            channel::Polling
+        }
+        fn now(&self) -> u64 {
+            0
+        }
+        fn frequency(&self) -> u64 {
+            1_000_000_000
+        }
+        fn print(&self, _line: core::fmt::Arguments<'_>) {}
+        fn sleep(&self, _mode: Mode, _deadline: u64) {}
+        fn view_due(&self) -> bool {
+            true
+        }
+        fn view_urgent(&self) -> bool {
+            self.urgent.get()
+        }
+    }
+
+    #[test]
+    fn a_freed_core_brings_the_next_view_update_forward() {
+        let me =
+            Identity { node: 0, nodes: 1, coordinator: 0, build: 1, capacity: 1024, cpus: 1, channel_phases: false };
+        let mut m = Monitor::new(Views { urgent: Cell::new(false) }, me, Vec::new());
+        assert_eq!(m.view_next(), 0, "the first update goes at once");
+        m.view_sent = Some(5_000_000);
+        assert_eq!(m.view_next(), 5_000_000 + VIEW_PERIOD_US * 1000, "a period after the last");
+        m.platform().urgent.set(true);
+        assert_eq!(m.view_next(), 5_000_000 + VIEW_URGENT_US * 1000, "sooner when a core was freed");
     }
 }

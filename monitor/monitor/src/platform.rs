@@ -102,6 +102,11 @@ pub trait Platform {
     fn view_due(&self) -> bool {
         false
     }
+    /// Whether a core of the node was freed since the last update (a
+    /// program ended or left): the next update goes sooner.
+    fn view_urgent(&self) -> bool {
+        false
+    }
     /// The node's view update, through `emit`.
     fn view_update(&self, _emit: &mut dyn FnMut(&Message)) {}
     /// Lets the placement policy move the node's programs, if a round is
