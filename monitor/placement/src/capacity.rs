@@ -32,13 +32,13 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// A turn is 100 ms of a big core's work: shorter turns cost more
-    /// moves, longer ones leave equal programs further apart at the end
-    /// (`bench sched --runs 3` m1 on 4+4 and 4+2+2, once a move took about
-    /// 5 ms: 1.163 and 1.189 s with 100 ms turns, 1.174 and 1.195 s with
-    /// 200 ms, 1.177 and 1.206 s with 50 ms; when a move took 30 ms, 200 ms
-    /// was best). Room is up to 80% busy.
-    pub const DEFAULT: Capacity = Capacity { share_us: 100_000, room: 820 };
+    /// A turn is 50 ms of a big core's work: shorter turns cost more
+    /// moves, longer ones leave equal programs further apart at the end.
+    /// `bench sched --runs 3` m1 on 4+4 and 4+2+2, once a move took about
+    /// 3 ms and a freed core was told at once: 1.150 and 1.165 s with
+    /// 100 ms turns, 1.128 and 1.153 s with 50 ms, 1.132 and 1.151 s with
+    /// 25 ms (and twice the moves). Room is up to 80% busy.
+    pub const DEFAULT: Capacity = Capacity { share_us: 50_000, room: 820 };
 }
 
 impl Default for Capacity {
