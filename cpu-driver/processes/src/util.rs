@@ -26,9 +26,12 @@ const POW2_NEG: [u64; 65] = [
     2170868212, 2147483648,
 ];
 
-/// The demand's half-life: 8 periods of 1024 us, so a program that turns
-/// heavy is seen so within about 12 ms (from nothing to [`HEAVY_ABOVE`]).
-pub const DEMAND_HALF_LIFE_NS: u64 = 8 * 1_024_000;
+/// The demand's half-life: 4 periods of 1024 us, so a program that turns
+/// heavy is seen so within about 6 ms (from nothing to [`HEAVY_ABOVE`]),
+/// while a light program's wake-ups of a few hundred microseconds stay far
+/// below it (`bench sched` m3, switch to a big core: with 8 periods, 22.0
+/// / 21.0 ms on 4+4 / 4+2+2, most of it the 14 ms until a round saw it).
+pub const DEMAND_HALF_LIFE_NS: u64 = 4 * 1_024_000;
 
 /// `2^(-dt / half_life)` in 32-bit fixed point.
 fn decay(dt_ns: u64, half_life: u64) -> u64 {
