@@ -377,7 +377,10 @@ impl<'a, P: Platform> Monitor<'a, P> {
         }
         // A view update that is due wakes the node when it may go; and a
         // doorbell missed costs at most a tick, never a stalled link.
-        let deadline = if self.platform.view_due() { deadline.min(self.view_next()) } else { deadline };
+        // (Asked only when the update would come first: the kernel
+        // computes whether its view changed.)
+        let view_next = self.view_next();
+        let deadline = if view_next < deadline && self.platform.view_due() { view_next } else { deadline };
         let deadline = deadline.min(self.rebalance_next);
         let tick = self.platform.now().saturating_add(self.platform.frequency() / 1_000_000 * IDLE_TICK_US);
         let deadline = deadline.min(tick);
