@@ -556,6 +556,11 @@ impl<P: Platform> Kernel<P> {
             (Some(slot), Ok(m)) if inb.pages == pages && inb.page_len == 0 => {
                 self.import_finish(slot, &m);
                 self.trace(Kind::Arrive, pid, |e| e.peer = from as u16);
+                // A turn's swap waits for this arrival to send the program
+                // going down: the round that does it is due now, not a
+                // period later (the source's core idles meanwhile).
+                let now = self.platform.now();
+                self.rebalance_now(now);
                 let done = MigrateDone { pid: U32::new(pid), error: U32::new(0) };
                 let _ = self.post(from, Message::MigrateDone(done), &[]);
             }

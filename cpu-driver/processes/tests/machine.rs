@@ -512,6 +512,25 @@ fn the_policy_moves_a_heavy_program_up_by_itself_once_it_settled() {
     assert!(!m[1].k.rebalance_round() && !m[0].k.rebalance_round());
 }
 
+/// An arrival makes the destination's next round due at once: in a
+/// turn's swap the program going down waits for it.
+#[test]
+fn an_arrival_makes_the_destinations_round_due_at_once() {
+    use processes::rebalance::STAY_NS;
+    let mut m = machine(&[530, 1024]);
+    heavy_on_node_0(&mut m, 1);
+    let_time_pass(&mut m, STAY_NS / 2);
+    // Node 1 has nothing to move: its next round is STAY_NS away, past
+    // the arrival.
+    assert!(!m[1].k.rebalance_round());
+    let_time_pass(&mut m, STAY_NS / 2);
+    share_views(&mut m);
+    assert!(m[0].k.rebalance_round(), "the idle big node should have it");
+    carry(&mut m);
+    let now = m[1].fake().now.get();
+    assert!(m[1].k.rebalance_due_at() <= now, "the round is due at once on arrival");
+}
+
 /// The view carries each node's calibration, as a capacity against the
 /// fastest core any node reported, beside the device tree's.
 #[test]
