@@ -7,7 +7,8 @@
 //! policy wants together follow one another instead of a period apart.
 //! The kernel keeps the period and says when the next round is due
 //! ([`Kernel::rebalance_due_at`]): the monitor wakes for it. A program that
-//! turns heavy makes the next round due at once.
+//! turns heavy, a core that comes free on another node and an arrival make
+//! the next round due at once.
 //!
 //! Two rules keep decisions taken on views of different ages from
 //! undoing each other:
@@ -27,7 +28,7 @@ use user_abi::Error;
 
 /// How often a node asks its policy: once per view update. What needs an
 /// answer sooner makes a round due at once (a program that turns heavy, a
-/// core that comes free elsewhere). A round costs about 100 us of the
+/// core that comes free elsewhere, an arrival). A round costs about 100 us of the
 /// monitor core's time (`bench sched` m1 on 4+4 / 4+2+2, with 5 ms:
 /// 1.137 / 1.163 s; with 10 ms: 1.131 / 1.150 s).
 pub const REBALANCE_PERIOD_NS: u64 = 10_000_000;
