@@ -176,8 +176,8 @@ impl<P: Platform> Kernel<P> {
         runnable || self.state_digest() != self.view_digest
     }
 
-    /// Whether a core was freed since the last update (see
-    /// [`Kernel::freed_core`]): the monitor sends the next one sooner.
+    /// Whether a core was freed since the last update (a program ended or
+    /// left): the monitor sends the next one sooner.
     pub fn view_urgent(&self) -> bool {
         self.core_freed
     }
