@@ -516,9 +516,10 @@ impl<'a, P: Platform> Monitor<'a, P> {
         }
         self.view_sent = Some(now);
         let peers: Vec<u32, MAX_NODES> = self.links.iter().filter(|l| l.hello.is_some()).map(|l| l.peer).collect();
-        let mut parts: Vec<Message, { 1 + 2 * 64 }> = Vec::new();
+        // Encoded (and checksummed) once, for every peer.
+        let mut parts: Vec<Payload, { 1 + 2 * 64 }> = Vec::new();
         self.platform.view_update(&mut |m| {
-            let _ = parts.push(*m);
+            let _ = parts.push(m.encode());
         });
         // An update that does not fit a link now is skipped for that peer
         // (the next one replaces it): it must never crowd control messages
@@ -529,8 +530,8 @@ impl<'a, P: Platform> Monitor<'a, P> {
                 self.views_skipped = self.views_skipped.saturating_add(1);
                 continue;
             }
-            for m in &parts {
-                self.send(peer, m);
+            for p in &parts {
+                self.send_raw(peer, p);
             }
         }
         true
