@@ -507,11 +507,20 @@ impl<'a, P: Platform> Monitor<'a, P> {
         sent.saturating_add(self.platform.frequency() / 1_000_000 * us)
     }
 
+    /// Whether a view update may go at `now` (see [`Monitor::view_next`]).
+    /// Asked on every step, so the kernel (whose lock its programs take
+    /// too) is asked only between the two times, where its answer counts.
+    fn view_may_go(&self, now: u64) -> bool {
+        let Some(sent) = self.view_sent else { return true };
+        let after = |us: u64| sent.saturating_add(self.platform.frequency() / 1_000_000 * us);
+        now >= after(VIEW_PERIOD_US) || (now >= after(VIEW_URGENT_US) && self.platform.view_urgent())
+    }
+
     /// Sends this node's view to every linked peer, when it changed and
     /// the last update is old enough (see [`Monitor::view_next`]).
     fn send_view(&mut self) -> bool {
         let now = self.platform.now();
-        if now < self.view_next() || !self.linked || !self.platform.view_due() {
+        if !self.view_may_go(now) || !self.linked || !self.platform.view_due() {
             return false;
         }
         self.view_sent = Some(now);
@@ -754,7 +763,11 @@ mod tests {
         assert_eq!(m.view_next(), 0, "the first update goes at once");
         m.view_sent = Some(5_000_000);
         assert_eq!(m.view_next(), 5_000_000 + VIEW_PERIOD_US * 1000, "a period after the last");
+        assert!(!m.view_may_go(5_000_000 + VIEW_URGENT_US * 1000), "not before the period");
+        assert!(m.view_may_go(5_000_000 + VIEW_PERIOD_US * 1000));
         m.platform().urgent.set(true);
         assert_eq!(m.view_next(), 5_000_000 + VIEW_URGENT_US * 1000, "sooner when a core was freed");
+        assert!(!m.view_may_go(5_000_000 + VIEW_URGENT_US * 1000 - 1));
+        assert!(m.view_may_go(5_000_000 + VIEW_URGENT_US * 1000));
     }
 }
