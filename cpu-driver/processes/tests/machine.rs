@@ -480,10 +480,15 @@ fn requests_follow_a_process_that_moved_on_and_so_do_their_answers() {
 /// `count` heavy programs started by node 0's init on node 0, free to
 /// move; their pids.
 fn heavy_on_node_0(m: &mut [Node], count: usize) -> Vec<u32> {
-    let init = m[0].run(0);
-    let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
-    let options = SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() };
-    (0..count).map(|_| m[0].k.spawn("prog", b"", init_pid, options).expect("spawns")).collect()
+    init_spawns(&mut m[0], SpawnOptions { class: Class::Heavy, ..SpawnOptions::default() }, count)
+}
+
+/// Runs node `n`'s init on core 0 and has it spawn `count` programs with
+/// `options`; their pids.
+fn init_spawns(n: &mut Node, options: SpawnOptions, count: usize) -> Vec<u32> {
+    let init = n.run(0);
+    let init_pid = n.k.procs[init].as_ref().expect("init").pid;
+    (0..count).map(|_| n.k.spawn("prog", b"", init_pid, options).expect("spawns")).collect()
 }
 
 /// Every node's clock moves on by `ns`.
@@ -581,11 +586,8 @@ fn a_program_that_turns_heavy_is_asked_about_at_once() {
     // programs' turn on that core at once (`sched::run` returns).
     for core in [1, 0] {
         let mut m = machine(&[530, 1024]);
-        let init = m[0].run(0);
-        let init_pid = m[0].k.procs[init].as_ref().expect("init").pid;
         // Kept on node 0 (`run@0=`), so no round moves it meanwhile.
-        let here = SpawnOptions { node: Some(0), ..SpawnOptions::default() };
-        let pid = m[0].k.spawn("prog", b"", init_pid, here).expect("spawns");
+        let pid = init_spawns(&mut m[0], SpawnOptions { node: Some(0), ..SpawnOptions::default() }, 1)[0];
         let s = m[0].slot(pid);
         // Queued all that time (demand counts time ready), it is heavy at its
         // first stop.
@@ -643,10 +645,7 @@ fn the_moves_one_round_wants_follow_one_another() {
 fn a_sleeper_about_to_wake_moves_once_it_sleeps_again() {
     use processes::rebalance::{AFTER_WAKE_NS, STAY_NS, WAKE_SLACK_NS};
     let mut m = machine(&[530, 1024]);
-    let init = m[1].run(0);
-    let init_pid = m[1].k.procs[init].as_ref().expect("init").pid;
-    let options = SpawnOptions { class: Class::Light, ..SpawnOptions::default() };
-    let pid = m[1].k.spawn("prog", b"", init_pid, options).expect("spawns");
+    let pid = init_spawns(&mut m[1], SpawnOptions { class: Class::Light, ..SpawnOptions::default() }, 1)[0];
     let s = m[1].slot(pid);
     m[1].run_slot(1, s);
     let_time_pass(&mut m, STAY_NS);
@@ -676,11 +675,8 @@ fn a_freed_core_is_told_and_acted_on_at_once() {
     use processes::rebalance::STAY_NS;
     let mut m = machine(&[530, 1024]);
     heavy_on_node_0(&mut m, 1);
-    let init = m[1].run(0);
-    let init_pid = m[1].k.procs[init].as_ref().expect("init").pid;
-    let here = SpawnOptions { node: Some(1), ..SpawnOptions::default() };
     // With init running, both of node 1's cores are taken.
-    let pid = m[1].k.spawn("prog", b"", init_pid, here).expect("spawns");
+    let pid = init_spawns(&mut m[1], SpawnOptions { node: Some(1), ..SpawnOptions::default() }, 1)[0];
     let_time_pass(&mut m, STAY_NS);
     share_views(&mut m);
     assert!(!m[1].k.view_urgent(), "an update just went");
