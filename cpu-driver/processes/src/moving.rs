@@ -592,6 +592,11 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
+    /// The program being moved here, if one is.
+    pub(crate) fn inbound_pid(&self) -> Option<u32> {
+        self.inbound.as_ref().map(|i| i.pid)
+    }
+
     /// Whether a move is under way (leaving or arriving).
     pub fn moving(&self) -> bool {
         self.outbound.is_some() || self.inbound.is_some()

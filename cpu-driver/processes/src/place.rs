@@ -61,6 +61,17 @@ impl<P: Platform> Kernel<P> {
         let _ = self.placed.push((program, now_ns));
     }
 
+    /// Whether `p` takes a core of this node: it is ready or running, or it
+    /// is being moved here and was ready when it left (it will be within
+    /// milliseconds; counting it from the start keeps the other nodes from
+    /// sending a program to the core it is coming for).
+    pub(crate) fn takes_core(&self, p: &crate::Process) -> bool {
+        matches!(p.state, State::Ready | State::Running)
+            || p.state == State::Migrating
+                && matches!(p.parked, Some(State::Ready | State::Running))
+                && self.inbound_pid() == Some(p.pid)
+    }
+
     /// What the policy sees of this node's process `p`.
     pub(crate) fn program_view(&self, p: &crate::Process, now_ns: u64) -> ProgramView {
         let measured = p.measured(now_ns);
@@ -73,7 +84,7 @@ impl<P: Platform> Kernel<P> {
             // An init never moves, and holds no core against others:
             // it starts programs and waits for them.
             pinned: p.pinned || p.node_pinned || self.node.is_init(p.pid),
-            runnable: matches!(p.state, State::Ready | State::Running) && !self.node.is_init(p.pid),
+            runnable: self.takes_core(p) && !self.node.is_init(p.pid),
         }
     }
 
@@ -119,7 +130,8 @@ impl<P: Platform> Kernel<P> {
                         pinned: f & (flags::CORE_PINNED | flags::NODE_PINNED) != 0
                             || self.node.is_init(r.state.pid.get()),
                         runnable: (state == user_abi::ProcessState::Ready as u32
-                            || state == user_abi::ProcessState::Running as u32)
+                            || state == user_abi::ProcessState::Running as u32
+                            || f & flags::ARRIVING != 0)
                             && !self.node.is_init(r.state.pid.get()),
                     });
                 }

@@ -53,6 +53,8 @@ pub mod flags {
     /// An `auto` program old enough for its utilization to mean something.
     pub const MEASURED: u32 = 1 << 13;
     pub const PRIORITY_SHIFT: u32 = 14;
+    /// Being moved to the node, and ready once there: it takes a core.
+    pub const ARRIVING: u32 = 1 << 16;
 }
 
 /// Every other node's view.
@@ -172,7 +174,7 @@ impl<P: Platform> Kernel<P> {
     /// and work keep changing), or the set of programs and their states
     /// changed since the last update.
     pub fn view_due(&self) -> bool {
-        let runnable = self.procs.iter().flatten().any(|p| matches!(p.state, State::Ready | State::Running));
+        let runnable = self.procs.iter().flatten().any(|p| self.takes_core(p));
         runnable || self.state_digest() != self.view_digest
     }
 
@@ -210,7 +212,7 @@ impl<P: Platform> Kernel<P> {
         let now = self.platform.now();
         let now_ns = self.platform.nanos(now);
         let capacity = self.node.capacity;
-        let runnable = self.procs.iter().flatten().filter(|p| matches!(p.state, State::Ready | State::Running)).count();
+        let runnable = self.procs.iter().flatten().filter(|p| self.takes_core(p)).count();
         let util: u32 = self.procs.iter().flatten().map(|p| p.util_now(now_ns, capacity)).sum();
         let count = self.procs.iter().flatten().count();
         emit(&Message::NodeState(NodeState {
@@ -235,7 +237,8 @@ impl<P: Platform> Kernel<P> {
                 | if p.node_pinned { flags::NODE_PINNED } else { 0 }
                 | ((p.core as u32 & 0x1f) << flags::CORE_SHIFT)
                 | if measured { flags::MEASURED } else { 0 }
-                | ((u32::from(p.priority) & 3) << flags::PRIORITY_SHIFT);
+                | ((u32::from(p.priority) & 3) << flags::PRIORITY_SHIFT)
+                | if p.state == State::Migrating && self.takes_core(p) { flags::ARRIVING } else { 0 };
             let running = if p.state == State::Running { now.saturating_sub(p.running_since) } else { 0 };
             emit(&Message::ProgramState(ProgramState {
                 node,
