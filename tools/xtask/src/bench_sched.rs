@@ -481,7 +481,12 @@ fn summarise(tree: &str, policy: &str, mix: &str, bounds: (f64, f64), all: &[Run
         format!("{}/{}", show(light_med, 0), show(light_p99, 0)),
         format!("{across:.0}/{within:.0}"),
         format!("{}/{}", show(share(true), 2), show(share(false), 2)),
-        if switches.is_empty() { "-".into() } else { format!("{} ms", show(switch, 1)) },
+        match switch {
+            _ if switches.is_empty() => "-".into(),
+            // Most of the programs never reached a big core.
+            s if s.is_infinite() => "never".into(),
+            s => format!("{s:.1} ms"),
+        },
         format!("{}/{}", show(age_median, 1), show(age_p99, 1)),
     );
     json!({
