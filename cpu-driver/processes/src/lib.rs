@@ -194,6 +194,12 @@ impl Process {
         user_abi::name_str(&self.name)
     }
 
+    /// Whether it was parked for a move from a state that takes a core
+    /// (ready or running): where it goes, it takes one.
+    pub(crate) fn parked_runnable(&self) -> bool {
+        matches!(self.parked, Some(State::Ready | State::Running))
+    }
+
     /// Whether it was asked to end while it ran (and has not yet).
     pub fn kill_pending(&self) -> bool {
         self.kill_pending

@@ -296,7 +296,7 @@ impl<P: Platform> Kernel<P> {
                     let now_ns = self.platform.nanos(self.platform.now());
                     let view = self.slot_of(out.pid).and_then(|s| self.procs[s].as_ref()).map(|p| {
                         let mut v = self.program_view(p, now_ns);
-                        (v.node, v.runnable) = (out.to, matches!(p.parked, Some(State::Ready | State::Running)));
+                        (v.node, v.runnable) = (out.to, p.parked_runnable());
                         v
                     });
                     if let Some(v) = view {

@@ -67,9 +67,7 @@ impl<P: Platform> Kernel<P> {
     /// sending a program to the core it is coming for).
     pub(crate) fn takes_core(&self, p: &crate::Process) -> bool {
         matches!(p.state, State::Ready | State::Running)
-            || p.state == State::Migrating
-                && matches!(p.parked, Some(State::Ready | State::Running))
-                && self.inbound_pid() == Some(p.pid)
+            || p.state == State::Migrating && p.parked_runnable() && self.inbound_pid() == Some(p.pid)
     }
 
     /// What the policy sees of this node's process `p`.

@@ -261,6 +261,13 @@ pub fn figures(console: &str, power_w: &[f64]) -> Result<RunFigures> {
     Ok(f)
 }
 
+/// One run's light programs, from each one's (median, p99) in us: the
+/// median of their medians and the worst of their p99s (NaN: none).
+fn light_summary(latency: &[(u64, u64)]) -> (f64, f64) {
+    let median = spread(&latency.iter().map(|l| l.0 as f64).collect::<Vec<_>>()).1;
+    (median, latency.iter().map(|l| l.1 as f64).fold(f64::NAN, f64::max))
+}
+
 /// `light: ... latency median M us p99 Q us ...`: (M, Q).
 fn light_latency(line: &str) -> Option<(u64, u64)> {
     let rest = line.strip_prefix("light: ")?;
@@ -356,8 +363,9 @@ fn light_alone(t: &Tree, image: &std::path::Path, runs: usize) -> Result<(f64, f
         if latency.len() != M2_LIGHT.count {
             return Err(format!("{} `light:` lines, not {}; console:\n{console}", latency.len(), M2_LIGHT.count));
         }
-        medians.push(spread(&latency.iter().map(|l| l.0 as f64).collect::<Vec<_>>()).1);
-        worst.push(latency.iter().map(|l| l.1 as f64).fold(0.0, f64::max));
+        let (median, p99) = light_summary(&latency);
+        medians.push(median);
+        worst.push(p99);
     }
     Ok((spread(&medians).1, spread(&worst).1))
 }
@@ -453,8 +461,8 @@ fn summarise(tree: &str, policy: &str, mix: &str, bounds: (f64, f64), all: &[Run
     let makespan = of(&|r| r.makespan_s);
     let (lo, med, hi) = spread(&makespan);
     let energy = spread(&of(&|r| r.energy_j)).1;
-    let light_med = spread(&of(&|r| spread(&r.light_latency_us.iter().map(|l| l.0 as f64).collect::<Vec<_>>()).1)).1;
-    let light_p99 = spread(&of(&|r| r.light_latency_us.iter().map(|l| l.1 as f64).fold(f64::NAN, f64::max))).1;
+    let light_med = spread(&of(&|r| light_summary(&r.light_latency_us).0)).1;
+    let light_p99 = spread(&of(&|r| light_summary(&r.light_latency_us).1)).1;
     let across = spread(&of(&|r| r.moves_across as f64)).1;
     let within = spread(&of(&|r| r.moves_within as f64)).1;
     // The heavy programs' share of CPU time on the biggest cores, and the
