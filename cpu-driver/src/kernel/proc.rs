@@ -326,7 +326,12 @@ const _: () = assert!(core::mem::size_of::<UserFrame>() == processes::REGISTER_B
 pub fn start_init(node: &crate::kernel::ctx::Node) {
     let args = node.info.bootargs().as_bytes();
     let args = &args[..args.len().min(user_abi::ARGS_BYTES)];
-    let spawned = KERNEL.lock().spawn("init", args, 0, user_abi::SpawnOptions::default());
+    // Class `light`: init mostly waits (for a reply, a child), and when it
+    // wakes it is to start or reap a program, which should not wait for a
+    // busy core's slice to end. Spawning does spend it bursts of kernel
+    // time, which would make an `auto` init count as heavy.
+    let options = user_abi::SpawnOptions { class: user_abi::Class::Light, ..Default::default() };
+    let spawned = KERNEL.lock().spawn("init", args, 0, options);
     if let Err(e) = spawned {
         crate::println!(
             "node {}: cannot start init: {e} ({} programs in the image)",

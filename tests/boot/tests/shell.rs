@@ -195,7 +195,7 @@ fn classes_given_and_measured_show_in_ps() {
     assert!(row(light).contains(" light "), "given light, stays light: {}", row(light));
     assert!(row(auto).contains(" auto:heavy "), "busy all the time, counts as heavy: {}", row(auto));
     let init = row(1);
-    assert!(init.contains(" auto:light "), "{init}");
+    assert!(init.contains(" light "), "init is class light: {init}");
     assert!(row(auto).split_whitespace().nth(2) != Some("0"), "busy auto work left the LITTLE node: {}", row(auto));
     let out = command(&mut s, "run -c big heavy");
     assert!(out.contains("run: no class big"), "{out}");
