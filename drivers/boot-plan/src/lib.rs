@@ -10,8 +10,10 @@
 
 mod channels;
 mod memory;
+mod validate;
 
 pub use channels::ChannelMap;
+pub use validate::{DeviceName, Party};
 
 use core::fmt;
 use heapless::Vec;
@@ -123,6 +125,11 @@ pub enum PlanError {
     NotEnoughMemory { nodes: usize, per_node: u64, min: u64 },
     /// Internal table overflow.
     TooMany { what: &'static str },
+    /// Two parties would use the same addresses (RAM and a device, a
+    /// release address and RAM the plan hands out).
+    Overlap { what: Party, other: Party },
+    /// The tree could not be read again (it was read once already).
+    Tree(topology::Error),
 }
 
 impl fmt::Display for PlanError {
@@ -140,6 +147,10 @@ impl fmt::Display for PlanError {
                 min >> 20
             ),
             PlanError::TooMany { what } => write!(f, "too many {what} for the plan's tables"),
+            PlanError::Overlap { what, other } => {
+                write!(f, "{what} overlaps {other}: {}", validate::consequence(&what))
+            }
+            PlanError::Tree(e) => write!(f, "{e}"),
         }
     }
 }
@@ -174,6 +185,7 @@ impl<'a> BootPlan<'a> {
         };
         let max_capacity = topology.cpus.iter().map(|c| c.capacity).max().unwrap_or(0);
 
+        validate::memory_clear_of_devices(&topology)?;
         let count = topology.clusters.len();
         let (shared, memories) = memory::carve(&topology, count, config)?;
         let channels = ChannelMap::new(shared, config.console_area, count)?;
@@ -201,6 +213,8 @@ impl<'a> BootPlan<'a> {
             let node = NodePlan { id, build, cpus, mpidrs, capacity, memory: memories[id], energy };
             nodes.push(node).map_err(|_| PlanError::TooMany { what: "nodes" })?;
         }
+        let loader = memory::loader_region(&topology, config);
+        validate::releases_clear(&topology, boot_mpidr, loader, shared, &nodes)?;
         Ok(BootPlan { topology, nodes, boot_node, shared, channels, start_method })
     }
 

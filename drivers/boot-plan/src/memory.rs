@@ -18,11 +18,7 @@ pub fn carve(
     for r in &topology.memory {
         free.push(*r).map_err(|_| PlanError::TooMany { what: "memory ranges" })?;
     }
-    // The loader's image sits at the bottom of RAM: the lowest bank, not the
-    // first listed (QEMU lists NUMA banks highest first).
-    if let Some(lowest) = topology.memory.iter().min_by_key(|r| r.start) {
-        subtract(&mut free, Range { start: lowest.start, size: config.boot_reserve })?;
-    }
+    subtract(&mut free, loader_region(topology, config))?;
     for r in &topology.reserved {
         subtract(&mut free, *r)?;
     }
@@ -50,6 +46,13 @@ pub fn carve(
         regions.push(region).map_err(|_| PlanError::TooMany { what: "nodes" })?;
     }
     Ok((shared, regions))
+}
+
+/// The loader's region: its image sits at the bottom of RAM, of the lowest
+/// bank, not the first listed (QEMU lists NUMA banks highest first).
+pub fn loader_region(topology: &Topology<'_>, config: &PlanConfig) -> Range {
+    let start = topology.memory.iter().map(|r| r.start).min().unwrap_or(0);
+    Range { start, size: if topology.memory.is_empty() { 0 } else { config.boot_reserve } }
 }
 
 fn align_up(x: u64) -> u64 {

@@ -1,7 +1,9 @@
 //! `/cpus`: cores, capacities, enable methods and the cluster grouping.
 
 use crate::dt::{self, Cells, Node};
-use crate::{push, Cluster, ClusterSource, Cpu, EnableMethod, Error, Hints, FULL_CAPACITY, MAX_CLUSTERS, MAX_CPUS};
+use crate::{
+    push, Cluster, ClusterSource, Cpu, EnableMethod, Error, Hints, FULL_CAPACITY, MAX_CLUSTERS, MAX_CPUS, MAX_DMIPS_MHZ,
+};
 use fdt::parsing::{unaligned::UnalignedParser, NoPanic};
 use heapless::Vec;
 
@@ -44,7 +46,7 @@ pub fn read<'a>(root: &Root<'a>, hints: Hints) -> Result<(Cpus<'a>, Clusters, Cl
     if cpus.is_empty() {
         return Err(Error::NoCpus);
     }
-    let partial = normalise_capacities(&mut cpus);
+    let partial = normalise_capacities(&mut cpus)?;
 
     let map = cpus_node.children()?.find("cpu-map")?;
     let mut clusters = Clusters::new();
@@ -100,18 +102,27 @@ fn read_cpu<'a>(root: &Root<'a>, node: &Node<'a>, cells: Cells) -> Result<Cpu<'a
 
 /// Scales `capacity-dmips-mhz` so the largest is [`FULL_CAPACITY`]. Returns
 /// true when only some CPUs give it (then, as Linux does, all stay equal).
-fn normalise_capacities(cpus: &mut [Cpu<'_>]) -> bool {
+/// A value outside `1..=`[`MAX_DMIPS_MHZ`], or one so small against the
+/// largest that it would scale to 0, is an error naming the core.
+fn normalise_capacities(cpus: &mut [Cpu<'_>]) -> Result<bool, Error> {
+    for c in cpus.iter() {
+        if let Some(raw) = c.dmips_mhz.filter(|r| !(1..=MAX_DMIPS_MHZ).contains(r)) {
+            return Err(Error::BadCapacity { mpidr: c.mpidr, raw, largest: None });
+        }
+    }
     let given = cpus.iter().filter(|c| c.dmips_mhz.is_some()).count();
     let max = cpus.iter().filter_map(|c| c.dmips_mhz).max().unwrap_or(0);
     if given != cpus.len() || max == 0 {
-        // All zero is not "partial": every CPU gave the property.
-        return given != 0 && given != cpus.len();
+        return Ok(given != 0);
     }
     for c in cpus.iter_mut() {
-        let raw = u64::from(c.dmips_mhz.unwrap_or(max));
-        c.capacity = (raw * u64::from(FULL_CAPACITY) / u64::from(max)) as u32;
+        let raw = c.dmips_mhz.unwrap_or(max);
+        c.capacity = (u64::from(raw) * u64::from(FULL_CAPACITY) / u64::from(max)) as u32;
+        if c.capacity == 0 {
+            return Err(Error::BadCapacity { mpidr: c.mpidr, raw, largest: Some(max) });
+        }
     }
-    false
+    Ok(false)
 }
 
 struct MapCtx<'c, 'a> {

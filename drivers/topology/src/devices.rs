@@ -82,12 +82,48 @@ struct GicDomain {
 struct Walk<'t, 'a> {
     topo: &'t mut Topology<'a>,
     uarts: Vec<Candidate<'a>, MAX_UARTS>,
-    path: String<MAX_PATH>,
     gic: GicDomain,
 }
 
-/// Fills the device fields of `topo`.
-pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
+/// One node as the walk meets it: its name and properties, the buses
+/// above it (the root first, its parent last), and its path.
+struct Visit<'v, 'a> {
+    name: fdt::nodes::NodeName<'a>,
+    props: &'v Props<'a>,
+    buses: &'v [Bus<'a>],
+    path: &'v str,
+}
+
+impl<'a> Visit<'_, 'a> {
+    fn depth(&self) -> usize {
+        self.buses.len()
+    }
+    fn parent(&self) -> Bus<'a> {
+        self.buses[self.buses.len() - 1]
+    }
+}
+
+/// A device's register range, as the CPU addresses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Device<'a> {
+    /// The node's name, without its unit address.
+    pub name: &'a str,
+    pub unit: Option<&'a str>,
+    pub reg: Range,
+}
+
+impl core::fmt::Display for Device<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.unit {
+            Some(unit) => write!(f, "{}@{unit}", self.name),
+            None => f.write_str(self.name),
+        }
+    }
+}
+
+/// Walks every node below the root, depth first, calling `visit` on each;
+/// `visit` returns whether to go into the node's children.
+fn walk_tree<'a>(root: &Root<'a>, visit: &mut dyn FnMut(&Visit<'_, 'a>) -> Result<bool, Error>) -> Result<(), Error> {
     let root_node = root.find_node("/")?.ok_or(Error::MissingNode { path: "/" })?;
     let root_props = Props::read(&root_node)?;
     let root_bus = Bus {
@@ -95,10 +131,81 @@ pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
         ranges: Ranges::Identity,
         irq_parent: root_props.children_irq_parent(IrqParent::Unknown),
     };
-    let gic = GicDomain { phandle: None, cells: None };
-    let mut walk = Walk { topo, uarts: Vec::new(), path: String::new(), gic };
     let mut buses = [root_bus; MAX_DEPTH];
-    walk.children(&root_node, &mut buses, 1)?;
+    children(&root_node, &mut buses, 1, &mut String::new(), visit)
+}
+
+fn children<'a>(
+    node: &Node<'a>,
+    buses: &mut [Bus<'a>; MAX_DEPTH],
+    depth: usize,
+    path: &mut String<MAX_PATH>,
+    visit: &mut dyn FnMut(&Visit<'_, 'a>) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    for child in node.children()?.iter() {
+        if depth >= MAX_DEPTH {
+            return Err(Error::Malformed { detail: "nodes nested too deep" });
+        }
+        let child = child?;
+        let name = child.name()?;
+        let saved = path.len();
+        // Over-long paths are truncated; they only serve to match stdout-path.
+        let _ = path.push('/');
+        let _ = path.push_str(name.name);
+        if let Some(unit) = name.unit_address {
+            let _ = path.push('@');
+            let _ = path.push_str(unit);
+        }
+        let props = Props::read(&child)?;
+        let descend = visit(&Visit { name, props: &props, buses: &buses[..depth], path })?;
+        if descend {
+            let parent = buses[depth - 1];
+            buses[depth] = Bus {
+                cells: props.cells()?,
+                ranges: props.ranges(parent.cells),
+                irq_parent: props.children_irq_parent(parent.irq_parent),
+            };
+            children(&child, buses, depth + 1, path, visit)?;
+        }
+        path.truncate(saved);
+    }
+    Ok(())
+}
+
+/// Calls `f` with each register range of every enabled device that the
+/// CPU addresses directly: nodes with `reg` on a bus whose `ranges` reach
+/// the root, not under a disabled node, and not RAM (`/memory`,
+/// `/reserved-memory`), cores (`/cpus`) or `/chosen`.
+pub fn each_device<'a>(root: &Root<'a>, f: &mut dyn FnMut(Device<'a>)) -> Result<(), Error> {
+    const NOT_DEVICES: &[&str] = &["reserved-memory", "chosen", "cpus", "aliases", "__symbols__"];
+    walk_tree(root, &mut |v| {
+        if v.depth() == 1 && (v.props.is_memory(v.name.name) || NOT_DEVICES.contains(&v.name.name)) {
+            return Ok(false);
+        }
+        if !v.props.enabled() {
+            return Ok(false);
+        }
+        let parent = v.parent();
+        // A bus with `#size-cells = <0>` (I2C, SPI, MDIO) numbers its
+        // children; it does not map them.
+        if let Some(reg) = v.props.reg.filter(|_| parent.cells.size > 0) {
+            for r in RegIter::new(reg, parent.cells) {
+                // Bad cells end the list: they are no range to check.
+                let Some(r) = r else { break };
+                if let Some(reg) = translate(v.buses, r).filter(|t| t.size > 0) {
+                    f(Device { name: v.name.name, unit: v.name.unit_address, reg });
+                }
+            }
+        }
+        Ok(true)
+    })
+}
+
+/// Fills the device fields of `topo`.
+pub fn read<'a>(root: &Root<'a>, topo: &mut Topology<'a>) -> Result<(), Error> {
+    let gic = GicDomain { phandle: None, cells: None };
+    let mut walk = Walk { topo, uarts: Vec::new(), gic };
+    walk_tree(root, &mut |v| walk.visit(v).map(|()| true))?;
 
     let chosen = root.find_node("/chosen")?;
     let mut stdout = None;
@@ -307,37 +414,8 @@ impl<'a> Props<'a> {
 }
 
 impl<'a> Walk<'_, 'a> {
-    fn children(&mut self, node: &Node<'a>, buses: &mut [Bus<'a>; MAX_DEPTH], depth: usize) -> Result<(), Error> {
-        for child in node.children()?.iter() {
-            if depth >= MAX_DEPTH {
-                return Err(Error::Malformed { detail: "nodes nested too deep" });
-            }
-            let child = child?;
-            let name = child.name()?;
-            let saved = self.path.len();
-            // Over-long paths are truncated; they only serve to match stdout-path.
-            let _ = self.path.push('/');
-            let _ = self.path.push_str(name.name);
-            if let Some(unit) = name.unit_address {
-                let _ = self.path.push('@');
-                let _ = self.path.push_str(unit);
-            }
-            let props = Props::read(&child)?;
-            self.visit(name.name, &props, &buses[..depth], depth)?;
-            let parent = buses[depth - 1];
-            buses[depth] = Bus {
-                cells: props.cells()?,
-                ranges: props.ranges(parent.cells),
-                irq_parent: props.children_irq_parent(parent.irq_parent),
-            };
-            self.children(&child, buses, depth + 1)?;
-            self.path.truncate(saved);
-        }
-        Ok(())
-    }
-
-    fn visit(&mut self, name: &str, props: &Props<'a>, buses: &[Bus<'a>], depth: usize) -> Result<(), Error> {
-        let parent = buses[buses.len() - 1];
+    fn visit(&mut self, v: &Visit<'_, 'a>) -> Result<(), Error> {
+        let (name, props, buses, depth, parent) = (v.name.name, v.props, v.buses, v.depth(), v.parent());
         if depth == 1 && props.is_memory(name) {
             // Like Linux (early_init_dt_scan_memory), a disabled bank is not RAM.
             if !props.enabled() {
@@ -400,7 +478,8 @@ impl<'a> Walk<'_, 'a> {
             let Some(regs) = RegIter::new(reg, parent.cells).next().flatten().and_then(|r| translate(buses, r)) else {
                 return Ok(());
             };
-            let path = self.path.clone();
+            let mut path = String::new();
+            let _ = path.push_str(v.path);
             // Beyond MAX_UARTS we keep the first ones; the console is among them on real boards.
             let uart = Uart { kind, regs, irq: None };
             let _ = self.uarts.push(Candidate { path, uart, irq: props.irq(parent.irq_parent) });

@@ -45,6 +45,10 @@ pub enum Error {
     CpuMapMissingCpu { mpidr: u64 },
     /// No usable `/memory` node.
     NoMemory,
+    /// A core's `capacity-dmips-mhz` is outside `1..=MAX_DMIPS_MHZ`
+    /// (`largest` is `None`), or so far below the tree's largest that it
+    /// would scale to capacity 0.
+    BadCapacity { mpidr: u64, raw: u32, largest: Option<u32> },
 }
 
 impl fmt::Display for Error {
@@ -90,6 +94,16 @@ impl fmt::Display for Error {
                 write!(f, "/cpus/cpu-map does not list cpu {mpidr:#x}")
             }
             Error::NoMemory => write!(f, "device tree has no usable /memory node"),
+            Error::BadCapacity { mpidr, raw, largest: None } => write!(
+                f,
+                "cpu {mpidr:#x} has capacity-dmips-mhz {raw} ({raw:#x}), which no real core has (must be 1 to {})",
+                crate::MAX_DMIPS_MHZ
+            ),
+            Error::BadCapacity { mpidr, raw, largest: Some(max) } => write!(
+                f,
+                "cpu {mpidr:#x} has capacity-dmips-mhz {raw}, under 1/{} of the tree's largest ({max}): its capacity would be 0",
+                crate::FULL_CAPACITY
+            ),
         }
     }
 }

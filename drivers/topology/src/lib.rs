@@ -18,6 +18,7 @@ mod energy;
 mod error;
 mod header;
 
+pub use devices::Device;
 pub use energy::Energy;
 pub use error::Error;
 pub use header::DTB_MAGIC;
@@ -31,6 +32,11 @@ pub const MAX_CLUSTERS: usize = 16;
 pub const MAX_RANGES: usize = 16;
 /// Capacity of the fastest core after normalisation.
 pub const FULL_CAPACITY: u32 = 1024;
+/// Largest `capacity-dmips-mhz` taken as a real core's. Mainline trees go
+/// up to 1894 (Qualcomm SM8650's Cortex-X4), and a proposed rescaling of
+/// that tree to 3591; 8192 leaves room for faster cores while refusing
+/// values that are no DMIPS/MHz figure at all (`0xffffffff`).
+pub const MAX_DMIPS_MHZ: u32 = 8192;
 
 /// A physical address range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +206,9 @@ pub struct Topology<'a> {
     pub bootargs: &'a str,
     /// `boot_cpuid_phys` from the header.
     pub boot_cpuid: u32,
+    /// The tree itself (up to its header's `totalsize`), for
+    /// [`Topology::each_device`].
+    blob: &'a [u8],
 }
 
 impl<'a> Topology<'a> {
@@ -224,6 +233,7 @@ impl<'a> Topology<'a> {
             uart: None,
             bootargs: "",
             boot_cpuid: header.boot_cpuid,
+            blob,
         };
         for r in header::mem_reservations(blob, &header) {
             let (start, size) = r?;
@@ -234,6 +244,13 @@ impl<'a> Topology<'a> {
             return Err(Error::NoMemory);
         }
         Ok(topo)
+    }
+
+    /// Calls `f` with each register range of every enabled device the CPU
+    /// addresses (see [`Device`]): what RAM and the plan must stay clear of.
+    pub fn each_device(&self, f: &mut dyn FnMut(Device<'a>)) -> Result<(), Error> {
+        let fdt = fdt::Fdt::new_unaligned_fallible(self.blob)?;
+        devices::each_device(&fdt.root()?, f)
     }
 
     /// The CPUs of cluster `index`.

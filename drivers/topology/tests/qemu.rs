@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use topology::{
-    ClusterSource, Cpu, EnableMethod, Gic, Hints, PsciConduit, Range, Topology, Uart, UartKind, FULL_CAPACITY,
+    ClusterSource, Cpu, EnableMethod, Error, Gic, Hints, PsciConduit, Range, Topology, Uart, UartKind, FULL_CAPACITY,
+    MAX_DMIPS_MHZ,
 };
 
 fn parse(blob: &[u8]) -> Topology<'_> {
@@ -104,11 +105,32 @@ fn capacities_given_by_only_some_cpus_are_ignored() {
 }
 
 #[test]
-fn capacities_all_zero_are_not_partial() {
-    let blob = QemuVirt::new(QemuGic::V2, &[(2, Some(0)), (2, Some(0))]).build();
+fn capacities_no_real_core_has_are_refused_naming_the_core() {
+    let err = |clusters: &[(usize, Option<u32>)]| {
+        Topology::parse(&QemuVirt::new(QemuGic::V2, clusters).build(), Hints::default()).map(|_| ()).unwrap_err()
+    };
+    // The trees: 0xffffffff on the LITTLE cores, and 0.
+    let e = err(&[(2, Some(1024)), (2, Some(u32::MAX))]);
+    assert_eq!(e, Error::BadCapacity { mpidr: 0x2, raw: u32::MAX, largest: None });
+    assert_eq!(
+        e.to_string(),
+        "cpu 0x2 has capacity-dmips-mhz 4294967295 (0xffffffff), which no real core has (must be 1 to 8192)"
+    );
+    assert_eq!(err(&[(2, Some(0)), (2, Some(0))]), Error::BadCapacity { mpidr: 0, raw: 0, largest: None });
+    // Zero is refused even where only some cores give the property.
+    assert_eq!(err(&[(2, Some(0)), (2, None)]), Error::BadCapacity { mpidr: 0, raw: 0, largest: None });
+    assert_eq!(err(&[(2, Some(530)), (2, Some(MAX_DMIPS_MHZ + 1))]).to_string().matches("8193").count(), 1);
+    // In range, but it would scale to 0 next to the largest.
+    let e = err(&[(2, Some(7)), (2, Some(8000))]);
+    assert_eq!(e, Error::BadCapacity { mpidr: 0, raw: 7, largest: Some(8000) });
+    assert_eq!(
+        e.to_string(),
+        "cpu 0x0 has capacity-dmips-mhz 7, under 1/1024 of the tree's largest (8000): its capacity would be 0"
+    );
+    // The bounds themselves are real capacities.
+    let blob = QemuVirt::new(QemuGic::V2, &[(2, Some(8)), (2, Some(MAX_DMIPS_MHZ))]).build();
     let t = parse(&blob);
-    assert!(!t.capacity_partial, "every cpu gave the property");
-    assert!(t.cpus.iter().all(|c| c.capacity == FULL_CAPACITY));
+    assert_eq!(t.cpus.iter().map(|c| c.capacity).collect::<Vec<_>>(), [1, 1, 1024, 1024]);
 }
 
 #[test]

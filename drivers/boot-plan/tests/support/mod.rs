@@ -76,6 +76,12 @@ pub fn check_plan(p: &BootPlan<'_>, config: &PlanConfig) {
         assert!(!s.overlaps(res), "channels overlap reservation {res:x?}");
     }
 
+    // Nothing the plan hands out holds a device's registers.
+    t.each_device(&mut |d| {
+        assert!(!t.memory.iter().any(|m| m.overlaps(&d.reg)), "device {d} ({:x?}) in RAM", d.reg);
+    })
+    .expect("a tree that planned walks again");
+
     let psci = t.cpus.iter().any(|c| c.enable_method == EnableMethod::Psci);
     let spin = t.cpus.iter().any(|c| matches!(c.enable_method, EnableMethod::SpinTable { .. }));
     let want = match (psci, spin) {

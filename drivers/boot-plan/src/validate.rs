@@ -1,0 +1,143 @@
+//! The plan's check of every address the system will touch against the
+//! device tree: RAM against every enabled device, and each spin-table
+//! release address against the memory the plan hands out. A clash is a
+//! [`PlanError::Overlap`] naming both parties, so `plan` and the boot say
+//! the same thing about the same tree.
+
+use crate::{NodePlan, PlanError, Range};
+use core::fmt;
+use topology::{Device, EnableMethod, Topology};
+
+/// Longest device name an error keeps (longer ones are cut).
+const NAME_BYTES: usize = 48;
+
+/// A device's node name, kept in the error (which outlives no tree).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DeviceName {
+    bytes: [u8; NAME_BYTES],
+    len: u8,
+}
+
+impl DeviceName {
+    fn of(d: &Device<'_>) -> Self {
+        let mut n = DeviceName { bytes: [0; NAME_BYTES], len: 0 };
+        let _ = fmt::write(&mut n, format_args!("{d}"));
+        n
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only whole characters are ever copied in (see `write_str`).
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("?")
+    }
+}
+
+impl fmt::Write for DeviceName {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            let mut buf = [0; 4];
+            let c = c.encode_utf8(&mut buf).as_bytes();
+            let at = usize::from(self.len);
+            let Some(room) = self.bytes.get_mut(at..at + c.len()) else { return Ok(()) };
+            room.copy_from_slice(c);
+            self.len += c.len() as u8;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for DeviceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+/// Something that owns, or will write, a range of physical addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// A `/memory` range.
+    Memory(Range),
+    /// The bottom of RAM kept for the loader and the boot driver.
+    Loader(Range),
+    /// The channel region shared by the nodes.
+    Shared(Range),
+    /// A node's private RAM.
+    NodeRam { node: usize, range: Range },
+    /// The 8 bytes a core's spin-table release writes.
+    Release { mpidr: u64, addr: u64 },
+    /// An enabled device's registers.
+    Device { name: DeviceName, reg: Range },
+}
+
+/// `start+size`, in hex.
+struct Span(Range);
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}+{:#x}", self.0.start, self.0.size)
+    }
+}
+
+impl fmt::Display for Party {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Party::Memory(r) => write!(f, "memory {}", Span(r)),
+            Party::Loader(r) => write!(f, "the loader's region {}", Span(r)),
+            Party::Shared(r) => write!(f, "the channel region {}", Span(r)),
+            Party::NodeRam { node, range } => write!(f, "node {node}'s RAM {}", Span(range)),
+            Party::Release { mpidr, addr } => write!(f, "cpu {mpidr:#x}'s spin-table release address {addr:#x}"),
+            Party::Device { name, reg } => write!(f, "device {} at {}", name.as_str(), Span(reg)),
+        }
+    }
+}
+
+/// What goes wrong when the two meet, for the end of the error line.
+pub(crate) fn consequence(what: &Party) -> &'static str {
+    match what {
+        Party::Memory(_) => "RAM and a device cannot share addresses",
+        Party::Release { .. } => "releasing the core would write there",
+        _ => "the plan would hand out the same addresses twice",
+    }
+}
+
+/// RAM must not overlap any enabled device's registers.
+pub(crate) fn memory_clear_of_devices(t: &Topology<'_>) -> Result<(), PlanError> {
+    let mut clash = None;
+    t.each_device(&mut |d| {
+        if let Some(m) = t.memory.iter().find(|m| m.overlaps(&d.reg)).filter(|_| clash.is_none()) {
+            let other = Party::Device { name: DeviceName::of(&d), reg: d.reg };
+            clash = Some(PlanError::Overlap { what: Party::Memory(*m), other });
+        }
+    })
+    .map_err(PlanError::Tree)?;
+    clash.map_or(Ok(()), Err)
+}
+
+/// No core other than the boot core (which is never released) may have
+/// its release address in memory the plan gives to a node, the channels
+/// or the loader, unless a reservation keeps it out of the plan (the
+/// Raspberry Pi's firmware stubs at 0xd8 are under `/memreserve/ 0 0x1000`).
+pub(crate) fn releases_clear(
+    t: &Topology<'_>,
+    boot_mpidr: u64,
+    loader: Range,
+    shared: Range,
+    nodes: &[NodePlan],
+) -> Result<(), PlanError> {
+    for c in t.cpus.iter().filter(|c| c.mpidr != boot_mpidr) {
+        let EnableMethod::SpinTable { release_addr } = c.enable_method else { continue };
+        let at = Range { start: release_addr, size: 8 };
+        if t.reserved.iter().any(|r| r.contains(&at)) {
+            continue;
+        }
+        let owner = nodes
+            .iter()
+            .find(|n| n.memory.overlaps(&at))
+            .map(|n| Party::NodeRam { node: n.id, range: n.memory })
+            .or_else(|| shared.overlaps(&at).then_some(Party::Shared(shared)))
+            .or_else(|| loader.overlaps(&at).then_some(Party::Loader(loader)));
+        if let Some(other) = owner {
+            return Err(PlanError::Overlap { what: Party::Release { mpidr: c.mpidr, addr: release_addr }, other });
+        }
+    }
+    Ok(())
+}

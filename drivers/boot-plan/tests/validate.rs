@@ -1,0 +1,202 @@
+//! The plan's address checks: RAM against every enabled device, and
+//! spin-table release addresses against what the plan hands out. Each bad
+//! tree is refused with one line naming both parties; trees that only
+//! look alike (a disabled device, one on a bus that numbers its children,
+//! a reserved release address) still plan.
+
+#[path = "../../topology/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use boot_plan::{BootPlan, Party, PlanConfig, PlanError, Range};
+use common::*;
+use topology::{Hints, Topology};
+
+fn plan_result(blob: &[u8]) -> Result<(), PlanError> {
+    let t = Topology::parse(blob, Hints::default()).expect("tree parses");
+    let config = PlanConfig::default();
+    BootPlan::new(t, None, &config).map(|p| support::check_invariants(&p, &config))
+}
+
+fn plan_err(blob: &[u8]) -> PlanError {
+    plan_result(blob).expect_err("the plan must refuse this tree")
+}
+
+/// [`minimal_tree`] (1 GiB at 0x4000_0000, one PSCI core) with `extra`
+/// written in the root.
+fn tree(extra: impl FnOnce(&mut Dt)) -> Vec<u8> {
+    minimal_tree(extra)
+}
+
+fn pl011(d: &mut Dt, at: u64) {
+    d.node(&format!("pl011@{at:x}"), |d| {
+        d.strs("compatible", &["arm,pl011", "arm,primecell"]);
+        d.cells("reg", &reg22(at, 0x1000));
+    });
+}
+
+#[test]
+fn a_device_inside_ram_is_refused_naming_both() {
+    let e = plan_err(&tree(|d| pl011(d, 0x4020_0000)));
+    assert_eq!(
+        e.to_string(),
+        "memory 0x40000000+0x40000000 overlaps device pl011@40200000 at 0x40200000+0x1000: \
+         RAM and a device cannot share addresses"
+    );
+    assert!(matches!(e, PlanError::Overlap { what: Party::Memory(_), other: Party::Device { .. } }));
+}
+
+#[test]
+fn memory_reaching_over_qemus_devices_is_refused() {
+    // The issue's tree: `/memory reg = <0 0x9000000 0 0x40000000>` on
+    // `virt` covers its PL011, GIC redistributors, RTC and virtio-mmio.
+    let mut q = qemu_1x4();
+    q.memory = vec![(0x900_0000, GIB)];
+    let e = plan_err(&q.build());
+    let PlanError::Overlap { what: Party::Memory(m), other: Party::Device { reg, .. } } = e else { panic!("{e:?}") };
+    assert_eq!(m, Range { start: 0x900_0000, size: GIB });
+    assert!(m.overlaps(&reg), "{e}");
+}
+
+#[test]
+fn a_device_on_a_bus_that_maps_it_into_ram_is_refused() {
+    // `/soc` maps its 0x0 to 0x4000_0000: its child at 0x1000 is in RAM.
+    let blob = tree(|d| {
+        d.node("soc", |d| {
+            d.str("compatible", "simple-bus");
+            d.u32("#address-cells", 1);
+            d.u32("#size-cells", 1);
+            d.cells("ranges", &[0x0, 0x0, 0x4000_0000, 0x1000_0000]);
+            d.node("serial@1000", |d| {
+                d.str("compatible", "ns16550a");
+                d.cells("reg", &[0x1000, 0x100]);
+            });
+        });
+    });
+    let e = plan_err(&blob);
+    assert!(e.to_string().contains("overlaps device serial@1000 at 0x40001000+0x100"), "{e}");
+}
+
+#[test]
+fn what_only_looks_like_a_device_in_ram_still_plans() {
+    let blob = tree(|d| {
+        // Disabled: nothing drives it.
+        d.node("pl011@40200000", |d| {
+            d.str("compatible", "arm,pl011");
+            d.cells("reg", &reg22(0x4020_0000, 0x1000));
+            d.str("status", "disabled");
+        });
+        // Under a disabled bus.
+        d.node("bus@40300000", |d| {
+            d.str("compatible", "simple-bus");
+            d.str("status", "disabled");
+            d.u32("#address-cells", 2);
+            d.u32("#size-cells", 2);
+            d.null("ranges");
+            pl011(d, 0x4030_0000);
+        });
+        // An I2C bus numbers its children (`#size-cells = <0>`).
+        d.node("i2c@9100000", |d| {
+            d.str("compatible", "snps,designware-i2c");
+            d.cells("reg", &reg22(0x910_0000, 0x1000));
+            d.u32("#address-cells", 1);
+            d.u32("#size-cells", 0);
+            d.node("rtc@40000000", |d| {
+                d.str("compatible", "nxp,pcf8563");
+                d.u32("reg", 0x4000_0000);
+            });
+        });
+        // Reserved memory is RAM set aside, not a device.
+        d.node("reserved-memory", |d| {
+            d.u32("#address-cells", 2);
+            d.u32("#size-cells", 2);
+            d.null("ranges");
+            d.node("framebuffer@7f000000", |d| d.cells("reg", &reg22(0x7f00_0000, 0x80_0000)));
+        });
+        // So is a firmware framebuffer in /chosen.
+        d.node("chosen", |d| {
+            d.node("framebuffer@7f000000", |d| {
+                d.str("compatible", "simple-framebuffer");
+                d.cells("reg", &reg22(0x7f00_0000, 0x80_0000));
+            });
+        });
+    });
+    plan_result(&blob).expect("plans");
+}
+
+/// [`minimal_tree`] with a second core started by spin-table from `release`,
+/// and the header's `/memreserve/` entries.
+fn spin_tree(release: u64, memreserve: &[(u64, u64)]) -> Vec<u8> {
+    let mut d = Dt::with_memreserve(memreserve);
+    d.node("", |d| {
+        d.u32("#address-cells", 2);
+        d.u32("#size-cells", 2);
+        d.node("psci", |d| {
+            d.str("compatible", "arm,psci-1.0");
+            d.str("method", "hvc");
+        });
+        d.node("cpus", |d| {
+            d.u32("#address-cells", 1);
+            d.u32("#size-cells", 0);
+            cpu_node(d, 0, None, |_| {});
+            d.node("cpu@1", |d| {
+                d.str("device_type", "cpu");
+                d.str("compatible", "arm,cortex-a53");
+                d.u32("reg", 1);
+                d.str("enable-method", "spin-table");
+                d.cells("cpu-release-addr", &c64(release));
+            });
+        });
+        one_gib_of_memory(d);
+    });
+    d.finish()
+}
+
+#[test]
+fn a_release_address_in_a_nodes_ram_is_refused() {
+    let e = plan_err(&spin_tree(0x6000_0000, &[]));
+    let PlanError::Overlap {
+        what: Party::Release { mpidr: 1, addr: 0x6000_0000 },
+        other: Party::NodeRam { node: 0, .. },
+    } = e
+    else {
+        panic!("{e:?}")
+    };
+    let line = e.to_string();
+    assert!(line.starts_with("cpu 0x1's spin-table release address 0x60000000 overlaps node 0's RAM 0x"), "{line}");
+    assert!(line.ends_with(": releasing the core would write there"), "{line}");
+}
+
+#[test]
+fn a_release_address_in_the_loaders_region_is_refused_unless_reserved() {
+    let e = plan_err(&spin_tree(0x4000_0fff & !7, &[]));
+    assert!(matches!(e, PlanError::Overlap { what: Party::Release { .. }, other: Party::Loader(_) }), "{e:?}");
+    assert!(e.to_string().contains("overlaps the loader's region 0x40000000+0x2000000"), "{e}");
+    // Reserved (as the Raspberry Pi's firmware reserves its stubs): fine.
+    plan_result(&spin_tree(0x4000_0ff8, &[(0x4000_0000, 0x1000)])).expect("plans");
+    // Outside RAM altogether (an SRAM): fine.
+    plan_result(&spin_tree(0x3f00_0ff8, &[])).expect("plans");
+}
+
+#[test]
+fn the_raspberry_pi_4_tree_with_its_reserved_stubs_plans() {
+    plan_result(&rpi4()).expect("plans");
+}
+
+#[test]
+fn every_overlap_renders_as_one_line() {
+    let r = Range { start: 0x4000_0000, size: 0x1000 };
+    let parties = [
+        Party::Memory(r),
+        Party::Loader(r),
+        Party::Shared(r),
+        Party::NodeRam { node: 2, range: r },
+        Party::Release { mpidr: 0x100, addr: 0xd8 },
+    ];
+    for what in parties {
+        for other in parties {
+            let s = PlanError::Overlap { what, other }.to_string();
+            assert!(!s.contains('\n') && s.contains(" overlaps "), "{s}");
+        }
+    }
+}
