@@ -125,8 +125,10 @@ pub enum PlanError {
     NotEnoughMemory { nodes: usize, per_node: u64, min: u64 },
     /// Internal table overflow.
     TooMany { what: &'static str },
-    /// Two parties would use the same addresses (RAM and a device, a
-    /// release address and RAM the plan hands out).
+    /// A `/memory` range holds an enabled device's registers.
+    DeviceInRam { memory: Range, device: DeviceName, reg: Range },
+    /// Two parties would use the same addresses (a release address and
+    /// RAM the plan hands out).
     Overlap { what: Party, other: Party },
     /// The tree could not be read again (it was read once already).
     Tree(topology::Error),
@@ -150,6 +152,7 @@ impl fmt::Display for PlanError {
             PlanError::Overlap { what, other } => {
                 write!(f, "{what} overlaps {other}: {}", validate::consequence(&what))
             }
+            PlanError::DeviceInRam { memory, device, reg } => validate::device_in_ram(f, memory, &device, reg),
             PlanError::Tree(e) => write!(f, "{e}"),
         }
     }

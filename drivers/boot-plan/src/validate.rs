@@ -64,8 +64,6 @@ pub enum Party {
     NodeRam { node: usize, range: Range },
     /// The 8 bytes a core's spin-table release writes.
     Release { mpidr: u64, addr: u64 },
-    /// An enabled device's registers.
-    Device { name: DeviceName, reg: Range },
 }
 
 /// `start+size`, in hex.
@@ -85,7 +83,6 @@ impl fmt::Display for Party {
             Party::Shared(r) => write!(f, "the channel region {}", Span(r)),
             Party::NodeRam { node, range } => write!(f, "node {node}'s RAM {}", Span(range)),
             Party::Release { mpidr, addr } => write!(f, "cpu {mpidr:#x}'s spin-table release address {addr:#x}"),
-            Party::Device { name, reg } => write!(f, "device {} at {}", name.as_str(), Span(reg)),
         }
     }
 }
@@ -93,10 +90,20 @@ impl fmt::Display for Party {
 /// What goes wrong when the two meet, for the end of the error line.
 pub(crate) fn consequence(what: &Party) -> &'static str {
     match what {
-        Party::Memory(_) => "RAM and a device cannot share addresses",
         Party::Release { .. } => "releasing the core would write there",
         _ => "the plan would hand out the same addresses twice",
     }
+}
+
+/// The end of a [`PlanError::DeviceInRam`] line.
+pub(crate) fn device_in_ram(f: &mut fmt::Formatter<'_>, memory: Range, device: &DeviceName, reg: Range) -> fmt::Result {
+    write!(
+        f,
+        "memory {} overlaps device {} at {}: RAM and a device cannot share addresses",
+        Span(memory),
+        device.as_str(),
+        Span(reg)
+    )
 }
 
 /// RAM must not overlap any enabled device's registers.
@@ -104,8 +111,7 @@ pub(crate) fn memory_clear_of_devices(t: &Topology<'_>) -> Result<(), PlanError>
     let mut clash = None;
     t.each_device(&mut |d| {
         if let Some(m) = t.memory.iter().find(|m| m.overlaps(&d.reg)).filter(|_| clash.is_none()) {
-            let other = Party::Device { name: DeviceName::of(&d), reg: d.reg };
-            clash = Some(PlanError::Overlap { what: Party::Memory(*m), other });
+            clash = Some(PlanError::DeviceInRam { memory: *m, device: DeviceName::of(&d), reg: d.reg });
         }
     })
     .map_err(PlanError::Tree)?;

@@ -43,7 +43,8 @@ fn a_device_inside_ram_is_refused_naming_both() {
         "memory 0x40000000+0x40000000 overlaps device pl011@40200000 at 0x40200000+0x1000: \
          RAM and a device cannot share addresses"
     );
-    assert!(matches!(e, PlanError::Overlap { what: Party::Memory(_), other: Party::Device { .. } }));
+    let PlanError::DeviceInRam { device, .. } = e else { panic!("{e:?}") };
+    assert_eq!(device.as_str(), "pl011@40200000");
 }
 
 #[test]
@@ -53,7 +54,7 @@ fn memory_reaching_over_qemus_devices_is_refused() {
     let mut q = qemu_1x4();
     q.memory = vec![(0x900_0000, GIB)];
     let e = plan_err(&q.build());
-    let PlanError::Overlap { what: Party::Memory(m), other: Party::Device { reg, .. } } = e else { panic!("{e:?}") };
+    let PlanError::DeviceInRam { memory: m, reg, .. } = e else { panic!("{e:?}") };
     assert_eq!(m, Range { start: 0x900_0000, size: GIB });
     assert!(m.overlaps(&reg), "{e}");
 }

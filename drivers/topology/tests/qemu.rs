@@ -107,7 +107,9 @@ fn capacities_given_by_only_some_cpus_are_ignored() {
 #[test]
 fn capacities_no_real_core_has_are_refused_naming_the_core() {
     let err = |clusters: &[(usize, Option<u32>)]| {
-        Topology::parse(&QemuVirt::new(QemuGic::V2, clusters).build(), Hints::default()).map(|_| ()).unwrap_err()
+        Topology::parse(&QemuVirt::new(QemuGic::V2, clusters).build(), Hints::default())
+            .map(|_| ())
+            .expect_err("the tree must be refused")
     };
     // The trees: 0xffffffff on the LITTLE cores, and 0.
     let e = err(&[(2, Some(1024)), (2, Some(u32::MAX))]);
