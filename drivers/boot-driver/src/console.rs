@@ -11,6 +11,11 @@ impl Early {
         uart.enable();
         Early(uart)
     }
+
+    /// Waits until everything written has left the UART.
+    pub fn flush(&self) {
+        self.0.flush();
+    }
 }
 
 impl fmt::Write for Early {

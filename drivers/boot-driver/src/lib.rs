@@ -52,9 +52,41 @@ fn counter() -> u64 {
     aarch64_cpu::registers::CNTVCT_EL0.get()
 }
 
-/// Reports a fatal boot error and parks the core.
-fn fail(con: &mut Early, what: &str, err: &dyn core::fmt::Display) -> ! {
+/// How a failed boot ends: parked, or, with `poweroff` in the bootargs and
+/// PSCI in the tree, switched off, so that a scripted boot of a bad tree
+/// ends too.
+#[derive(Clone, Copy)]
+struct OnError {
+    off: Option<cpu_start::Conduit>,
+}
+
+impl OnError {
+    const PARK: OnError = OnError { off: None };
+
+    fn from(bootargs: &str, psci: Option<topology::PsciConduit>) -> OnError {
+        let asked = bootargs.split_ascii_whitespace().any(|w| w == "poweroff");
+        let off = psci.filter(|_| asked).map(|c| match c {
+            topology::PsciConduit::Hvc => cpu_start::Conduit::Hvc,
+            topology::PsciConduit::Smc => cpu_start::Conduit::Smc,
+        });
+        OnError { off }
+    }
+}
+
+/// Reports a fatal boot error and ends the boot.
+fn fail(con: &mut Early, on: OnError, what: &str, err: &dyn core::fmt::Display) -> ! {
     let _ = writeln!(con, "boot: error: {what}: {err}");
+    end(con, on)
+}
+
+/// Ends a failed boot as `on` says.
+fn end(con: &mut Early, on: OnError) -> ! {
+    if let Some(conduit) = on.off {
+        let _ = writeln!(con, "poweroff: the boot failed (bootargs poweroff)");
+        con.flush();
+        let e = cpu_start::system_off(conduit);
+        let _ = writeln!(con, "poweroff: PSCI SYSTEM_OFF failed: {e:?}");
+    }
     park()
 }
 
@@ -99,20 +131,17 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
 
     let dtb = match copy_dtb(dtb_pa) {
         Ok(d) => d,
-        Err(e) => fail(&mut con, "no usable device tree", &e),
+        Err(e) => fail(&mut con, OnError::PARK, "no usable device tree", &e),
     };
     let (boot_mpidr, mt) = cpu_start::current_mpidr();
     let topology = match Topology::parse(dtb, Hints { mpidr_mt: Some(mt) }) {
         Ok(t) => t,
-        Err(e) => fail(&mut con, "bad device tree", &e),
-    };
-    if let Some(uart) = topology.uart {
-        if uart.kind == topology::UartKind::Pl011 {
-            // SAFETY: the device tree names this PL011 as the console; MMU off.
-            con = Early::new(unsafe { pl011::Pl011::new(uart.regs.start as usize) });
-            fault::set_console(uart.regs.start as usize);
+        Err(e) => {
+            let (bootargs, psci) = topology::salvage(dtb);
+            fail(&mut con, OnError::from(bootargs, psci), "bad device tree", &e)
         }
-    }
+    };
+    let on_error = OnError::from(topology.bootargs, topology.psci);
     let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
     let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
         | if args("ktest=boot") { handoff::bootinfo::FLAG_KTEST_BOOT } else { 0 }
@@ -120,25 +149,34 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         | if args("bench=channels") { handoff::bootinfo::FLAG_BENCH_CHANNELS } else { 0 }
         | if args("trace") { handoff::bootinfo::FLAG_TRACE } else { 0 };
     let show_plan = args("plan");
+    let console_uart = topology.uart;
+    // The plan checks the tree's UART against RAM: until it has, messages
+    // go to the board's UART, not to an address that may be RAM.
     let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {
         Ok(p) => p,
-        Err(e) => fail(&mut con, "no boot plan", &e),
+        Err(e) => fail(&mut con, on_error, "no boot plan", &e),
     };
+    if let Some(uart) = console_uart.filter(|u| u.kind == topology::UartKind::Pl011) {
+        // SAFETY: the device tree names this PL011 as the console, and the
+        // plan found no RAM at its address; MMU off.
+        con = Early::new(unsafe { pl011::Pl011::new(uart.regs.start as usize) });
+        fault::set_console(uart.regs.start as usize);
+    }
     if show_plan {
         let _ = writeln!(con, "{plan}");
     }
     if let Some(n) = plan.nodes.iter().find(|n| n.memory.overlaps(&board.image)) {
         let _ = writeln!(con, "boot: error: node {} RAM overlaps the boot image", n.id);
-        park();
+        end(&mut con, on_error);
     }
     // The plan's console area (a board setting) must hold every node's console.
     let consoles = handoff::console::node_console_offset(plan.nodes.len());
     if plan.channels.base.saturating_sub(plan.shared.start) < consoles {
         let _ = writeln!(con, "boot: error: the plan's console area is smaller than {consoles} bytes");
-        park();
+        end(&mut con, on_error);
     }
     if let Err(e) = load::init_gic_distributor(&plan) {
-        fail(&mut con, "interrupt controller", &e);
+        fail(&mut con, on_error, "interrupt controller", &e);
     }
     load::init_shared(&plan);
     // Each other node starts as soon as it is loaded, so its bring-up
@@ -153,7 +191,7 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     }
     let Some(own) = plan.nodes.get(plan.boot_node) else { park() };
     if let Err(e) = load::load_node(&plan, own, board, boot_counter, flags) {
-        fail(&mut con, "boot node not loaded", &e);
+        fail(&mut con, on_error, "boot node not loaded", &e);
     }
     load::join(own.memory.start)
 }

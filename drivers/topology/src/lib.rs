@@ -266,6 +266,28 @@ impl<'a> Topology<'a> {
     }
 }
 
+/// What a tree [`Topology::parse`] refused may still say, read directly
+/// and best effort: `/chosen/bootargs` and the `/psci` conduit. So a boot
+/// that fails on its tree can still end as its command line asks.
+pub fn salvage(blob: &[u8]) -> (&str, Option<PsciConduit>) {
+    let read = || -> Option<(&str, Option<PsciConduit>)> {
+        let header = header::check(blob).ok()?;
+        let fdt = fdt::Fdt::new_unaligned_fallible(blob.get(..header.total_size)?).ok()?;
+        let root = fdt.root().ok()?;
+        let node_str = |path: &str, name: &'static str| -> Option<&str> {
+            let node = root.find_node(path).ok()??;
+            dt::prop_str(&node, name, "/").ok()?
+        };
+        let psci = match node_str("/psci", "method") {
+            Some("hvc") => Some(PsciConduit::Hvc),
+            Some("smc") => Some(PsciConduit::Smc),
+            _ => None,
+        };
+        Some((node_str("/chosen", "bootargs").unwrap_or(""), psci))
+    };
+    read().unwrap_or(("", None))
+}
+
 /// Pushes onto a fixed table, reporting overflow as an error.
 pub(crate) fn push<T, const N: usize>(v: &mut Vec<T, N>, item: T, what: &'static str) -> Result<(), Error> {
     v.push(item).map_err(|_| Error::TooMany { what, max: N })

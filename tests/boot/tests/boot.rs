@@ -112,3 +112,81 @@ fn a_device_tree_without_cpus_is_a_one_line_boot_error() {
     assert_eq!(errors, ["boot: error: bad device tree: device tree has no /cpus node"], "console:\n{}", c.console);
     assert!(!c.console.contains(" up: "), "no node may start:\n{}", c.console);
 }
+
+/// Boots `m` with the device tree `blob` (written under `target/dtb/` as
+/// `name`) and `poweroff`, and returns the console: the machine must
+/// switch itself off, so QEMU exits before the timeout.
+fn boot_bad_tree(mut m: Machine, name: &str, blob: &[u8]) -> String {
+    let path = m.dtb.take().expect("preset DTB").with_file_name(name);
+    std::fs::write(&path, blob).expect("write DTB");
+    m.dtb = Some(path);
+    m.append = "poweroff".into();
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(20)).expect("run QEMU");
+    assert_eq!(c.exit_code, Some(0), "the failed boot must power off (bootargs poweroff):\n{}", c.console);
+    assert!(c.console.contains("\npoweroff: the boot failed (bootargs poweroff)\n"), "{}", c.console);
+    assert!(!c.console.contains(" up: "), "no node may start:\n{}", c.console);
+    c.console
+}
+
+fn boot_errors(console: &str) -> Vec<&str> {
+    console.lines().filter(|l| l.starts_with("boot: error:")).collect()
+}
+
+/// `blob` with the first occurrence of `from` replaced by `to`.
+fn patched(blob: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = blob.windows(from.len()).position(|w| w == from).expect("pattern in the tree");
+    let mut out = blob.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+/// With `poweroff`, a tree the kernel refuses ends the boot: one
+/// `boot: error:` line, then power-off (it used to park for ever).
+#[test]
+fn a_refused_tree_powers_off_when_asked() {
+    let m = preset_machine("1x4", 3);
+    let qemu_tree = xtask::dtb::dump(&Machine { append: "poweroff".into(), ..m.clone() }).expect("dumpdtb");
+    let p = xtask::dtb::preset("1x4").expect("preset");
+    let blob = xtask::dtb::rewrite_without(&qemu_tree, p.clusters, &["cpus"]).expect("rewrite");
+    let console = boot_bad_tree(m, "1x4-no-cpus-poweroff-test.dtb", &blob);
+    assert_eq!(boot_errors(&console), ["boot: error: bad device tree: device tree has no /cpus node"], "{console}");
+}
+
+/// The issue's tree: the console PL011's `reg` moved into node 0's RAM.
+/// Before, the boot driver wrote its messages to that RAM and hung
+/// without a word; now the plan refuses it on the board's UART.
+#[test]
+fn a_console_uart_inside_ram_is_refused_on_the_boards_uart() {
+    let m = preset_machine("1x4", 3);
+    let tree = xtask::dtb::of_machine(&m).expect("preset tree");
+    let reg = |addr: u64| [addr.to_be_bytes(), 0x1000u64.to_be_bytes()].concat();
+    let blob = patched(&tree, &reg(0x900_0000), &reg(0x4800_0000));
+    let console = boot_bad_tree(m, "1x4-uart-in-ram-test.dtb", &blob);
+    let errors = boot_errors(&console);
+    assert_eq!(errors.len(), 1, "{console}");
+    assert!(
+        errors[0].starts_with("boot: error: no boot plan: memory 0x40000000+")
+            && errors[0].ends_with(
+                " overlaps device pl011@9000000 at 0x48000000+0x1000: RAM and a device cannot share addresses"
+            ),
+        "{console}"
+    );
+}
+
+/// A capacity no real core has (`0xffffffff` on the LITTLE cores would
+/// have made them the big ones) is refused, naming the core.
+#[test]
+fn a_capacity_no_core_has_is_refused_naming_the_core() {
+    use xtask::dtb::ClusterSpec;
+    let m = preset_machine("4+4", 3);
+    let qemu_tree = xtask::dtb::dump(&Machine { dtb: None, append: "poweroff".into(), ..m.clone() }).expect("dumpdtb");
+    let cluster = |capacity| ClusterSpec { cpus: 4, capacity: Some(capacity), compatible: None, energy: None };
+    let blob = xtask::dtb::rewrite(&qemu_tree, &[cluster(1024), cluster(u32::MAX)]).expect("rewrite");
+    let console = boot_bad_tree(m, "4+4-capacity-test.dtb", &blob);
+    assert_eq!(
+        boot_errors(&console),
+        ["boot: error: bad device tree: cpu 0x4 has capacity-dmips-mhz 4294967295 (0xffffffff), which no real \
+          core has (must be 1 to 8192)"],
+        "{console}"
+    );
+}

@@ -130,13 +130,11 @@ fn command_with(m: &Machine, kernel: &Path, console: &[&str]) -> Result<Command>
 
 /// Runs QEMU at this terminal (stdin is the guest's console input) until
 /// it exits; with `trace`, also collects the console's `trace:` lines and
-/// writes them to that file as Chrome trace JSON.
+/// writes them to that file as Chrome trace JSON. A console that showed a
+/// `boot: error:` line makes the run fail, even when the machine then
+/// powered itself off.
 pub fn run_at_terminal(m: &Machine, kernel: &Path, trace: Option<&Path>) -> Result<()> {
     let mut cmd = interactive_command(m, kernel)?;
-    let Some(path) = trace else {
-        let status = cmd.status().map_err(|e| format!("cannot start QEMU: {e}"))?;
-        return status.success().then_some(()).ok_or_else(|| format!("QEMU exited with {status}"));
-    };
     cmd.stdout(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
     let mut stdout = child.stdout.take().ok_or("no QEMU stdout")?;
@@ -153,15 +151,20 @@ pub fn run_at_terminal(m: &Machine, kernel: &Path, trace: Option<&Path>) -> Resu
         console.push(&buf[..n]);
     }
     let status = child.wait().map_err(|e| format!("waiting for QEMU: {e}"))?;
-    let sum = crate::trace::write(&console.text, path)?;
-    println!(
-        "xtask: trace written to {} ({} slices, {} message flows, {} events lost); open it in https://ui.perfetto.dev, draw it with cargo xtask plot {}",
-        path.display(),
-        sum.slices,
-        sum.flows,
-        sum.lost,
-        path.display()
-    );
+    if let Some(path) = trace {
+        let sum = crate::trace::write(&console.text, path)?;
+        println!(
+            "xtask: trace written to {} ({} slices, {} message flows, {} events lost); open it in https://ui.perfetto.dev, draw it with cargo xtask plot {}",
+            path.display(),
+            sum.slices,
+            sum.flows,
+            sum.lost,
+            path.display()
+        );
+    }
+    if let Some(line) = console.text.lines().find(|l| l.starts_with("boot: error:")) {
+        return Err(format!("the boot failed: {line}"));
+    }
     status.success().then_some(()).ok_or_else(|| format!("QEMU exited with {status}"))
 }
 
