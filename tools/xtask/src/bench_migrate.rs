@@ -97,26 +97,26 @@ pub fn migrate(image: &std::path::Path, runs: usize) -> Result<()> {
             p99s[i].push(p99);
         }
     }
-    println!(
+    crate::outln!(
         "migration between nodes on 4+2+2 (pacer off), QEMU TCG guest time, {runs} boots of {MOVES} moves each: \
          the median move per boot, median (min..max) over boots, and the worst move of all"
     );
-    println!("{:>10} {:>26} {:>14}", "memsum KiB", "move us", "worst move us");
+    crate::outln!("{:>10} {:>26} {:>14}", "memsum KiB", "move us", "worst move us");
     let mut sizes = Vec::new();
     for (i, &kib) in SIZES_KIB.iter().enumerate() {
         medians[i].sort_unstable();
         let (min, med, max) = spread(&medians[i]);
-        println!("{kib:>10} {:>26} {:>14}", format!("{med} ({min}..{max})"), worst[i]);
+        crate::outln!("{kib:>10} {:>26} {:>14}", format!("{med} ({min}..{max})"), worst[i]);
         sizes.push(json!({"kib": kib, "runs_us": medians[i], "median_us": med, "worst_us": worst[i]}));
     }
-    println!("endpoint round trip from node {PING_NODE}, {ROUND_TRIPS} per boot: median (min..max) over boots of each boot's median, and its p99");
+    crate::outln!("endpoint round trip from node {PING_NODE}, {ROUND_TRIPS} per boot: median (min..max) over boots of each boot's median, and its p99");
     let mut trips = Vec::new();
     for (i, (what, to)) in [("within the node", PING_NODE), ("across nodes", PONG_NODE)].into_iter().enumerate() {
         rtts[i].sort_unstable();
         p99s[i].sort_unstable();
         let (min, med, max) = spread(&rtts[i]);
         let (_, p99, _) = spread(&p99s[i]);
-        println!("{what:>16} to node {to}: {med} ns ({min}..{max}), p99 {p99} ns");
+        crate::outln!("{what:>16} to node {to}: {med} ns ({min}..{max}), p99 {p99} ns");
         trips.push(json!({"what": what, "to": to, "runs_ns": rtts[i], "median_ns": med, "p99_ns": p99s[i]}));
     }
     let out = json!({

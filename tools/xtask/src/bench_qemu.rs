@@ -14,7 +14,7 @@ pub fn write_json(name: &str, value: &Value) -> Result<()> {
     let path = dir.join(name);
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    println!("wrote {}", path.display());
+    crate::outln!("wrote {}", path.display());
     Ok(())
 }
 
@@ -38,12 +38,12 @@ pub fn boot(image: &std::path::Path, runs: usize) -> Result<()> {
         times.sort_unstable();
         rows.push((name, gic, m.smp, times));
     }
-    println!("boot time, QEMU TCG guest microseconds from boot-driver entry to last node up ({runs} boots each)");
-    println!("{:<8} {:>4} {:>5} {:>10} {:>10} {:>10}", "topology", "gic", "cpus", "min", "median", "max");
+    crate::outln!("boot time, QEMU TCG guest microseconds from boot-driver entry to last node up ({runs} boots each)");
+    crate::outln!("{:<8} {:>4} {:>5} {:>10} {:>10} {:>10}", "topology", "gic", "cpus", "min", "median", "max");
     let mut out = Vec::new();
     for (name, gic, cpus, t) in &rows {
         let (min, med, max) = spread(t);
-        println!("{name:<8} {gic:>4} {cpus:>5} {min:>10} {med:>10} {max:>10}");
+        crate::outln!("{name:<8} {gic:>4} {cpus:>5} {min:>10} {med:>10} {max:>10}");
         out.push(json!({"topology": name, "gic": gic, "cpus": cpus, "runs_us": t, "median_us": med,
             "unit": "guest microseconds (QEMU TCG emulator time)"}));
     }
@@ -88,8 +88,8 @@ pub fn channel(image: &std::path::Path, runs: usize) -> Result<()> {
             }
         }
     }
-    println!("channel between two nodes (4+4, GICv3), QEMU TCG guest time, {runs} boots: min / median / max");
-    println!("{:<6} {:>28} {:>28} {:>32}", "mode", "one-way ns", "round trip ns", "messages/s (56-byte)");
+    crate::outln!("channel between two nodes (4+4, GICv3), QEMU TCG guest time, {runs} boots: min / median / max");
+    crate::outln!("{:<6} {:>28} {:>28} {:>32}", "mode", "one-way ns", "round trip ns", "messages/s (56-byte)");
     let mut out = Vec::new();
     for (mode, fields) in &mut samples {
         let mut cols = Vec::new();
@@ -100,7 +100,7 @@ pub fn channel(image: &std::path::Path, runs: usize) -> Result<()> {
             cols.push(format!("{min} / {med} / {max}"));
             obj.insert(FIELDS[i].into(), json!({"runs": values, "median": med}));
         }
-        println!("{mode:<6} {:>28} {:>28} {:>32}", cols[0], cols[1], cols[2]);
+        crate::outln!("{mode:<6} {:>28} {:>28} {:>32}", cols[0], cols[1], cols[2]);
         obj.insert("mode".into(), json!(mode));
         obj.insert("unit".into(), json!("QEMU TCG guest time (emulator time, not hardware)"));
         out.push(Value::Object(obj));
@@ -124,11 +124,11 @@ const PROCESS_FIELDS: [(&str, &str); 4] = [
 /// context switch against a plain function call measured in the same run.
 pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
     let mut out = Vec::new();
-    println!(
+    crate::outln!(
         "system calls and context switches, QEMU TCG guest ns (emulator time), {runs} boots each with the bootarg \
          trace off and on, interleaved: min / median / max"
     );
-    println!("{:<8} {:<6} {:<44} {:>24}", "topology", "trace", "what", "ns");
+    crate::outln!("{:<8} {:<6} {:<44} {:>24}", "topology", "trace", "what", "ns");
     for name in ["1x4", "4+2+2"] {
         let base = Machine { gic: 3, append: "poweroff run=sysbench".into(), ..Machine::default() };
         let m = dtb::machine(dtb::preset(name)?, base)?;
@@ -157,7 +157,7 @@ pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
                 values.sort_unstable();
                 let (min, med, max) = spread(values);
                 let (key, what) = PROCESS_FIELDS[i];
-                println!("{name:<8} {trace:<6} {what:<44} {:>24}", format!("{min} / {med} / {max}"));
+                crate::outln!("{name:<8} {trace:<6} {what:<44} {:>24}", format!("{min} / {med} / {max}"));
                 obj.insert(key.into(), json!({"runs": values, "median": med, "what": what}));
             }
             obj.insert("topology".into(), json!(name));
@@ -176,7 +176,7 @@ pub fn processes(image: &std::path::Path, runs: usize) -> Result<()> {
 fn write_trace(name: &str, console: &str) -> Result<()> {
     let path = crate::target_dir().join("bench").join(format!("{name}-trace.json"));
     crate::trace::write(console, &path)?;
-    println!("wrote {}", path.display());
+    crate::outln!("wrote {}", path.display());
     Ok(())
 }
 
@@ -225,8 +225,10 @@ fn little_big_ratio(figures: &[(usize, u64)], capacity: &[u32]) -> Result<f64> {
 /// against the device tree's.
 pub fn capacity(image: &std::path::Path, runs: usize) -> Result<()> {
     let mut out = Vec::new();
-    println!("LITTLE/big throughput ratio, QEMU TCG guest time, {runs} runs: median (min..max); device tree ratio");
-    println!("{:<8} {:<7} {:<5} {:>26} {:>8} {:>10}", "topology", "pacer", "mode", "measured", "dt", "off by");
+    crate::outln!(
+        "LITTLE/big throughput ratio, QEMU TCG guest time, {runs} runs: median (min..max); device tree ratio"
+    );
+    crate::outln!("{:<8} {:<7} {:<5} {:>26} {:>8} {:>10}", "topology", "pacer", "mode", "measured", "dt", "off by");
     for name in ["4+4", "4+2+2"] {
         let base = dtb::machine(dtb::preset(name)?, Machine { gic: 3, ..Machine::default() })?;
         let blob = std::fs::read(base.dtb.as_ref().ok_or("preset has no DTB")?).map_err(|e| e.to_string())?;
@@ -265,7 +267,7 @@ pub fn capacity(image: &std::path::Path, runs: usize) -> Result<()> {
                 let off = (median - want) / want * 100.0;
                 let (min, max) = (ratios[0], ratios[ratios.len() - 1]);
                 let pacer_name = if pacer { "on" } else { "off" };
-                println!(
+                crate::outln!(
                     "{name:<8} {pacer_name:<7} {mode:<5} {:>26} {want:>8.3} {off:>+9.1}%",
                     format!("{median:.3} ({min:.3}..{max:.3})")
                 );

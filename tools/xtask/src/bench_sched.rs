@@ -377,8 +377,10 @@ fn light_alone(t: &Tree, image: &std::path::Path, runs: usize) -> Result<(f64, f
 pub fn sched(image: &std::path::Path, runs: usize, only: &str) -> Result<()> {
     // Each word begins a word of the row ("m1" is "m1-equal-heavy").
     let chosen = |row: &str| only.split_whitespace().all(|w| row.split(' ').any(|r| r.starts_with(w)));
-    println!("scheduling big and LITTLE, QEMU TCG guest time, pacer on (--asym), {runs} boots each: median (min..max)");
-    println!(
+    crate::outln!(
+        "scheduling big and LITTLE, QEMU TCG guest time, pacer on (--asym), {runs} boots each: median (min..max)"
+    );
+    crate::outln!(
         "{:<6} {:<9} {:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11} {:>11}",
         "tree",
         "policy",
@@ -399,11 +401,11 @@ pub fn sched(image: &std::path::Path, runs: usize, only: &str) -> Result<()> {
         }
         let t = tree(name)?;
         let (w, ratio) = solo(&t, image, runs)?;
-        println!("{name:<6} solo: W = {w:.3} s (1000 units on a big core), LITTLE/big = {ratio:.3}");
+        crate::outln!("{name:<6} solo: W = {w:.3} s (1000 units on a big core), LITTLE/big = {ratio:.3}");
         // The floor is `m2`'s baseline: measured when an `m2` row is.
         let floor = if POLICIES.iter().any(|p| chosen(&format!("{name} {p} m2-heavy-light"))) {
             let (median, p99) = light_alone(&t, image, runs)?;
-            println!(
+            crate::outln!(
                 "{name:<6} light alone: m2's light programs, nothing else: latency median {median:.0} us, worst p99 {p99:.0} us"
             );
             json!({"median_us": median, "p99_us": p99})
@@ -487,7 +489,7 @@ fn summarise(tree: &str, policy: &str, mix: &str, bounds: (f64, f64), all: &[Run
         all.iter().flat_map(|r| r.switch_to_big_ms.iter().map(|s| s.unwrap_or(f64::INFINITY))).collect();
     let switch = spread(&switches).1;
     let show = |v: f64, digits: usize| if v.is_finite() { format!("{v:.digits$}") } else { "-".into() };
-    println!(
+    crate::outln!(
         "{tree:<6} {policy:<9} {mix:<15} {:>22} {:>7} {:>9} {:>13} {:>9} {:>10} {:>11} {:>11}",
         format!("{med:.3} ({lo:.3}..{hi:.3})"),
         format!("{:.3}", med / bound),

@@ -213,7 +213,7 @@ pub fn cargo_test(mut cmd: Command, what: &str) -> Result<(u64, u64)> {
     let mut counts = (0, 0);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| e.to_string())?;
-        println!("{line}");
+        crate::outln!("{line}");
         if let Some((passed, failed)) = crate::report::cargo_test_counts(&line) {
             counts = (counts.0 + passed, counts.1 + failed);
         }

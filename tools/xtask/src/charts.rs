@@ -19,7 +19,7 @@ pub type ChartOf = fn(&Value) -> Result<Chart>;
 pub fn beside(json_name: &str, value: &Value, chart: ChartOf) -> Result<()> {
     let prefix = crate::target_dir().join("bench").join(json_name.trim_end_matches(".json"));
     for path in write_both(&chart(value)?, &prefix)? {
-        println!("wrote {}", path.display());
+        crate::outln!("wrote {}", path.display());
     }
     Ok(())
 }

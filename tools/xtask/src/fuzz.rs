@@ -100,7 +100,7 @@ pub fn build(target: &str) -> crate::Result<PathBuf> {
     }
     let started = Instant::now();
     crate::build::run(cmd, &format!("instrumented build of fuzz target {target}"))?;
-    println!("fuzz: built {target} in {:.1} s", started.elapsed().as_secs_f64());
+    crate::outln!("fuzz: built {target} in {:.1} s", started.elapsed().as_secs_f64());
     Ok(dir().join(&host).join("release").join(target))
 }
 
@@ -159,7 +159,7 @@ pub fn run(target: &str, seconds: u64) -> crate::Result<()> {
     if std::env::var_os("RUST_BACKTRACE").is_none() {
         cmd.env("RUST_BACKTRACE", "1");
     }
-    println!("fuzz: running {target} for {seconds} s (log: {})", log_path.display());
+    crate::outln!("fuzz: running {target} for {seconds} s (log: {})", log_path.display());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
     let stderr = child.stderr.take().ok_or("no fuzzer stderr")?;
     let mut artifact = None;
@@ -170,7 +170,7 @@ pub fn run(target: &str, seconds: u64) -> crate::Result<()> {
             artifact = Some(path.trim().to_string());
         }
         if shown(&line) {
-            println!("  {target}: {line}");
+            crate::outln!("  {target}: {line}");
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;

@@ -179,9 +179,9 @@ pub fn listen(m: &mut Machine, board: &str, port: u16) -> Result<()> {
     symbols.check()?;
     let script = write_script(board, &symbols)?;
     m.gdb_port = Some(port);
-    println!("xtask: QEMU waits for gdb on {HOST}:{port}, vCPUs stopped (gdb thread N is vCPU N-1); attach with:");
-    println!("{}", command_line(&script, port));
-    println!("xtask: bare names are the big CPU driver's symbols; in gdb, `mk-little` and `mk-big` switch builds");
+    crate::outln!("xtask: QEMU waits for gdb on {HOST}:{port}, vCPUs stopped (gdb thread N is vCPU N-1); attach with:");
+    crate::outln!("{}", command_line(&script, port));
+    crate::outln!("xtask: bare names are the big CPU driver's symbols; in gdb, `mk-little` and `mk-big` switch builds");
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod fuzz;
 pub mod gdb;
 pub mod image;
 pub mod loom;
+pub mod out;
 pub mod plan;
 pub mod plot;
 pub mod profile;

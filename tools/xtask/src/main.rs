@@ -210,7 +210,7 @@ fn test(board: &str) -> Result<()> {
     build::boot_image(board)?;
     let boot = cargo_test(&["test", "-p", "boot-tests"])?;
     total = (total.0 + boot.0, total.1 + boot.1);
-    println!("{} passed, {} failed", total.0, total.1);
+    xtask::outln!("{} passed, {} failed", total.0, total.1);
     Ok(())
 }
 
@@ -229,7 +229,7 @@ fn plan_command(dtb: &std::path::Path, json: bool) -> ExitCode {
     });
     match result {
         Ok(text) => {
-            println!("{text}");
+            xtask::outln!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -244,7 +244,7 @@ fn main() -> ExitCode {
     let board = cli.board;
     let result = match cli.cmd {
         Cmd::Build => {
-            xtask::setup::toolchain().and_then(|()| build::boot_image(&board)).map(|p| println!("{}", p.display()))
+            xtask::setup::toolchain().and_then(|()| build::boot_image(&board)).map(|p| xtask::outln!("{}", p.display()))
         }
         Cmd::Run { machine: a, gdb, gdb_port, trace, profile } => (|| {
             xtask::setup::toolchain()?;
@@ -272,7 +272,7 @@ fn main() -> ExitCode {
             };
             qemu::run_at_terminal(&m, &image, trace.as_deref())?;
             if let Some((out, raw, blob)) = profiled {
-                print!("{}", xtask::profile::write(&raw, &blob, out, 40)?);
+                xtask::out!("{}", xtask::profile::write(&raw, &blob, out, 40)?);
             }
             Ok(())
         })(),
@@ -281,7 +281,7 @@ fn main() -> ExitCode {
             xtask::setup::qemu()?;
             for p in dtb::PRESETS {
                 for gic in [2, 3] {
-                    println!("{}", dtb::preset_dtb(p, gic, "cortex-a76", 1024)?.display());
+                    xtask::outln!("{}", dtb::preset_dtb(p, gic, "cortex-a76", 1024)?.display());
                 }
             }
             Ok(())

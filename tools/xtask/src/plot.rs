@@ -92,7 +92,7 @@ pub fn command(trace: &Path, out: Option<&Path>) -> Result<()> {
     let prefix = out.map_or_else(|| trace.with_extension(""), Path::to_path_buf);
     let title = format!("{} (QEMU guest time)", trace.file_name().unwrap_or(trace.as_os_str()).to_string_lossy());
     for path in write_both(&Schedule::new(&model, &title), &prefix)? {
-        println!("{}", path.display());
+        crate::outln!("{}", path.display());
     }
     Ok(())
 }

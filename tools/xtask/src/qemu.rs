@@ -153,7 +153,7 @@ pub fn run_at_terminal(m: &Machine, kernel: &Path, trace: Option<&Path>) -> Resu
     let status = child.wait().map_err(|e| format!("waiting for QEMU: {e}"))?;
     if let Some(path) = trace {
         let sum = crate::trace::write(&console.text, path)?;
-        println!(
+        crate::outln!(
             "xtask: trace written to {} ({} slices, {} message flows, {} events lost); open it in https://ui.perfetto.dev, draw it with cargo xtask plot {}",
             path.display(),
             sum.slices,

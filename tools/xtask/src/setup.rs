@@ -77,7 +77,10 @@ pub fn toolchain() -> Result<()> {
         if names.is_empty() {
             continue;
         }
-        println!("xtask: adding rustup {kind} {} to {toolchain} (pinned in rust-toolchain.toml)", names.join(", "));
+        crate::outln!(
+            "xtask: adding rustup {kind} {} to {toolchain} (pinned in rust-toolchain.toml)",
+            names.join(", ")
+        );
         let mut args = vec![kind, "add", "--toolchain", &toolchain];
         args.extend(names.iter().map(String::as_str));
         rustup(&args)?;
@@ -96,7 +99,7 @@ fn install(what: &str, says: &str, why: &str) -> Result<()> {
     if !is_root() {
         return Err(format!("{why}; install {says} with: sudo {command}"));
     }
-    println!("xtask: {why}: installing {says} with apt-get (`{command}`)");
+    crate::outln!("xtask: {why}: installing {says} with apt-get (`{command}`)");
     let status = Command::new("bash")
         .args(["tools/install-packages.sh", what])
         .current_dir(crate::root())

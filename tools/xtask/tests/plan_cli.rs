@@ -90,3 +90,24 @@ fn text_names_every_node() {
     assert!(stdout.contains("node 0: build=big cpus=4 mpidr=0x0,0x1,0x2,0x3 capacity=1024"), "{stdout}");
     assert!(stdout.contains("node 1: build=big cpus=4 mpidr=0x4,0x5,0x6,0x7 capacity=1024"), "{stdout}");
 }
+
+/// `plan ... | head -3`: a reader that has gone is a normal end, not a
+/// panic (`println!` panicked with "failed printing to stdout").
+#[test]
+fn a_closed_stdout_is_a_normal_end() {
+    for args in [&[][..], &["--json"][..]] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("plan")
+            .arg("--dtb")
+            .arg(fixture())
+            .args(args)
+            .stdout(writer)
+            .output()
+            .expect("run xtask");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
