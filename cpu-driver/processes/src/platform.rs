@@ -67,6 +67,11 @@ pub trait Platform {
 
     /// The ELF file of program `name` of the boot image.
     fn program(&self, name: &str) -> Option<&[u8]>;
+    /// The kernel command line: every init's argument string (longer than
+    /// a spawned program's may be).
+    fn command_line(&self) -> &[u8] {
+        &[]
+    }
     /// Sets slot `s`'s registers to start a program at `entry` with stack
     /// pointer `sp`. Called only for a slot no core runs.
     fn start(&self, s: Slot, entry: u64, sp: u64);

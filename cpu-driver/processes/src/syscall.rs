@@ -133,13 +133,18 @@ fn dispatch<P: Platform>(
             Return(requested.map(|()| 0))
         }
         Call::Args => Return(len_of(a[1]).and_then(|len| {
+            let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
+            // An init's arguments are the kernel command line.
+            let init = k.node.is_init(p.pid);
+            let longest =
+                if init { k.platform.command_line().len().max(user_abi::ARGS_BYTES) } else { user_abi::ARGS_BYTES };
             // The whole buffer (up to the longest argument string) must be
             // the caller's to write, however long the string is.
-            k.check_user(s, a[0], len.min(user_abi::ARGS_BYTES), true)?;
+            k.check_user(s, a[0], len.min(longest), true)?;
             let p = k.procs[s].as_ref().ok_or(Error::NoSuchProcess)?;
-            let n = len.min(p.args_len);
-            k.copy_out(s, a[0], &p.args[..n])?;
-            Ok(p.args_len as u64)
+            let args = if init { k.platform.command_line() } else { &p.args[..p.args_len] };
+            k.copy_out(s, a[0], &args[..len.min(args.len())])?;
+            Ok(args.len() as u64)
         })),
     }
 }

@@ -225,6 +225,13 @@ fn arguments_ids_and_the_clock() {
     assert_eq!(n.get(s, DATA + 256, 7), b"one two");
     assert_eq!(n.ret(s, 1, Call::Args, [DATA + 256, 3, 0, 0, 0]), Ok(7), "cut, and says how long");
     assert_eq!(n.ret(s, 1, Call::Args, [0x10, 3, 0, 0, 0]), Err(Error::BadPointer));
+    // An init's arguments are the whole kernel command line, longer than
+    // any spawned program's.
+    let line = common::command_line();
+    assert!(line.len() > user_abi::ARGS_BYTES);
+    let buf = DATA + 1024;
+    assert_eq!(n.ret(init, 0, Call::Args, [buf, 3072, 0, 0, 0]), Ok(line.len() as u64));
+    assert_eq!(n.get(init, buf, line.len()), line, "nothing cut");
     assert_eq!(n.ret(s, 1, Call::Id, [Id::Process as u64, 0, 0, 0, 0]), Ok(pid));
     assert_eq!(n.ret(s, 1, Call::Id, [Id::Parent as u64, 0, 0, 0, 0]), Ok(1));
     assert_eq!(n.ret(s, 1, Call::Id, [Id::Node as u64, 0, 0, 0, 0]), Ok(0));

@@ -17,6 +17,7 @@ pub use processes::{handle as handle_syscall, CallArgs, Next, Outcome, WRITE_MAX
 pub static KERNEL: NodeLock<processes::Kernel<Hw>> = NodeLock::new(processes::Kernel::new(Hw {
     ram: NodeRam { pa: 0, va: 0 },
     areas: TransferAreas { to: [0; MAX_NODES], from: [0; MAX_NODES], pages: 0 },
+    command_line: "",
 }));
 
 /// A program's registers, owned by the core that runs it, or by the lock
@@ -92,6 +93,8 @@ fn copy_page(out: &mut [u8; address_space::PAGE as usize], src: *const u8) {
 pub struct Hw {
     ram: NodeRam,
     areas: TransferAreas,
+    /// The kernel command line (the boot info's), init's argument string.
+    command_line: &'static str,
 }
 
 /// The transfer areas after the rings of this node's channels (the boot
@@ -125,7 +128,7 @@ impl TransferAreas {
 
 /// Gives the node's kernel its free RAM (less the trace rings' share, with
 /// `trace`) and its cores.
-pub fn init(info: &handoff::NodeBootInfo) {
+pub fn init(info: &'static handoff::NodeBootInfo) {
     let pa = info.memory.start + (info.free_va - handoff::KERNEL_VA);
     let cores = info.cpu_count as usize;
     let traced = info.flags & handoff::bootinfo::FLAG_TRACE != 0;
@@ -143,7 +146,8 @@ pub fn init(info: &handoff::NodeBootInfo) {
         capacity: info.capacity,
     };
     let mut k = KERNEL.lock();
-    let hw = Hw { ram: NodeRam { pa, va: info.free_va }, areas: TransferAreas::new(info) };
+    let hw =
+        Hw { ram: NodeRam { pa, va: info.free_va }, areas: TransferAreas::new(info), command_line: info.bootargs() };
     k.init(hw, node, pa, programs, cores);
     k.policy = policy(info);
 }
@@ -226,6 +230,9 @@ impl Platform for Hw {
     }
     fn program(&self, name: &str) -> Option<&[u8]> {
         crate::kernel::programs::find(name)
+    }
+    fn command_line(&self) -> &[u8] {
+        self.command_line.as_bytes()
     }
     fn start(&self, s: Slot, entry: u64, sp: u64) {
         // SAFETY: the process code starts only a slot no core runs, under
@@ -324,14 +331,13 @@ const _: () = assert!(core::mem::size_of::<UserFrame>() == processes::REGISTER_B
 
 /// Starts this node's `init` with the command line as its arguments.
 pub fn start_init(node: &crate::kernel::ctx::Node) {
-    let args = node.info.bootargs().as_bytes();
-    let args = &args[..args.len().min(user_abi::ARGS_BYTES)];
     // Class `light`: init mostly waits (for a reply, a child), and when it
     // wakes it is to start or reap a program, which should not wait for a
     // busy core's slice to end. Spawning does spend it bursts of kernel
     // time, which would make an `auto` init count as heavy.
     let options = user_abi::SpawnOptions { class: user_abi::Class::Light, ..Default::default() };
-    let spawned = KERNEL.lock().spawn("init", args, 0, options);
+    // Its argument string is the whole command line (`Platform::command_line`).
+    let spawned = KERNEL.lock().spawn("init", &[], 0, options);
     if let Err(e) = spawned {
         crate::println!(
             "node {}: cannot start init: {e} ({} programs in the image)",

@@ -142,6 +142,13 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         }
     };
     let on_error = OnError::from(topology.bootargs, topology.psci);
+    let bootargs = topology.bootargs;
+    if bootargs.len() > handoff::bootinfo::BOOTARGS_BYTES {
+        let limit = handoff::bootinfo::BOOTARGS_BYTES;
+        let _ =
+            writeln!(con, "boot: error: bootargs: {} bytes, more than the {limit} this kernel takes", bootargs.len());
+        end(&mut con, on_error);
+    }
     let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
     let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
         | if args("ktest=boot") { handoff::bootinfo::FLAG_KTEST_BOOT } else { 0 }
@@ -150,6 +157,10 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         | if args("trace") { handoff::bootinfo::FLAG_TRACE } else { 0 };
     let show_plan = args("plan");
     let console_uart = topology.uart;
+    let nodes = topology.clusters.len() as u32;
+    if let Err(e) = user_abi::cmdline::check(bootargs, nodes) {
+        fail(&mut con, on_error, "bootargs", &e);
+    }
     // The plan checks the tree's UART against RAM: until it has, messages
     // go to the board's UART, not to an address that may be RAM.
     let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {

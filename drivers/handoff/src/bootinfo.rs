@@ -101,13 +101,15 @@ pub struct NodeBootInfo {
     pub uart_irq: u32,
     /// Bytes of `bootargs` used.
     pub bootargs_len: u32,
-    /// The kernel command line (`/chosen/bootargs`), cut to [`BOOTARGS_BYTES`]:
-    /// every node's `init` reads it.
+    /// The kernel command line (`/chosen/bootargs`, at most
+    /// [`BOOTARGS_BYTES`]): every node's `init` reads it.
     pub bootargs: [u8; BOOTARGS_BYTES],
 }
 
-/// Bytes of the command line a node is given.
-pub const BOOTARGS_BYTES: usize = 512;
+/// Bytes of the command line a node is given: Linux's arm64
+/// `COMMAND_LINE_SIZE`. A longer `/chosen/bootargs` is a boot error, never
+/// cut.
+pub const BOOTARGS_BYTES: usize = 2048;
 
 /// Per-core start record. The CPU-driver entry code reads it with the MMU
 /// off, at the physical address PSCI passed as context id; its field
@@ -129,7 +131,10 @@ pub struct CoreStart {
     pub core_index: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<NodeBootInfo>() + MAX_NODE_CPUS * core::mem::size_of::<CoreStart>() <= 4096);
+const _: () = assert!(
+    core::mem::size_of::<NodeBootInfo>() + MAX_NODE_CPUS * core::mem::size_of::<CoreStart>()
+        <= (crate::layout::BOOT_INFO_PAGES * crate::PAGE) as usize
+);
 
 impl NodeBootInfo {
     /// Checks the fields a CPU driver relies on before trusting the rest.

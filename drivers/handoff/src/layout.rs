@@ -2,14 +2,17 @@
 //!
 //! ```text
 //! +0            CPU-driver image (code, data, zeroed BSS)
-//! image_end     boot info page: NodeBootInfo, then one CoreStart per core
-//! +1 page       page tables (TABLE_PAGES pages)
+//! image_end     boot info (BOOT_INFO_PAGES): NodeBootInfo, then one CoreStart per core
+//! +2 pages      page tables (TABLE_PAGES pages)
 //! stacks        per core: one unmapped guard page, then STACK_SIZE of stack
 //! free          the rest: the node's own memory
 //! ```
 
 use crate::{page_up, CoreStart, NodeBootInfo, PhysRange, KERNEL_VA, MAX_NODE_CPUS, PAGE};
 
+/// Pages of boot info: [`NodeBootInfo`] (2 KiB of it the command line)
+/// and the cores' start records.
+pub const BOOT_INFO_PAGES: u64 = 2;
 /// Pages set aside for one node's page tables.
 pub const TABLE_PAGES: u64 = 32;
 /// Stack of each core. The first core's holds its monitor (about 100 KiB:
@@ -49,7 +52,7 @@ impl NodeLayout {
         let image_size = page_up(image_mem_size);
         let boot_info = image_size;
         let core_starts = boot_info + (core::mem::size_of::<NodeBootInfo>() as u64).next_multiple_of(64);
-        let tables = boot_info + PAGE;
+        let tables = boot_info + BOOT_INFO_PAGES * PAGE;
         let stacks = tables + TABLE_PAGES * PAGE;
         let free = stacks + cpu_count as u64 * (PAGE + STACK_SIZE);
         if free > memory.size {

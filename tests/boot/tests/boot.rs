@@ -190,3 +190,34 @@ fn a_capacity_no_core_has_is_refused_naming_the_core() {
         "{console}"
     );
 }
+
+/// The command line is checked whole before anything starts: a `run@N=`
+/// for a node the machine lacks is one `boot: error:` (it was ignored
+/// without a word), and a line of nearly 2,048 bytes reaches `init` whole
+/// (it was cut at 512: `heavy:1234` after 490 bytes ran 12 units).
+#[test]
+fn the_command_line_is_checked_whole_and_never_cut() {
+    let m = Machine { append: "poweroff run@99=heavy".into(), ..preset_machine("4+2+2", 3) };
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(20)).expect("run QEMU");
+    assert_eq!(c.exit_code, Some(0), "{}", c.console);
+    assert_eq!(
+        boot_errors(&c.console),
+        ["boot: error: bootargs: `run@99=heavy`: there is no node 99 (this machine has nodes 0 to 2)"],
+        "{}",
+        c.console
+    );
+    assert!(!c.console.contains(" up: "), "nothing may start:\n{}", c.console);
+
+    let padding = "x".repeat(1900);
+    let m = Machine { append: format!("poweroff {padding} run=heavy:1234"), ..preset_machine("1x4", 3) };
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(60)).expect("run QEMU");
+    assert!(c.console.contains(": 1234 units in "), "the whole word reached init:\n{}", c.console);
+    let m = Machine { append: format!("poweroff {padding}{padding} run=heavy:1234"), ..preset_machine("1x4", 3) };
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(20)).expect("run QEMU");
+    assert_eq!(
+        boot_errors(&c.console),
+        ["boot: error: bootargs: 3824 bytes, more than the 2048 this kernel takes"],
+        "{}",
+        c.console
+    );
+}

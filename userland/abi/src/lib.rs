@@ -13,6 +13,7 @@
 #![no_std]
 
 pub mod archive;
+pub mod cmdline;
 mod layout;
 mod types;
 

@@ -48,6 +48,16 @@ pub struct Fake {
     pub log: RefCell<Log>,
     /// This node's id and the machine's transfer areas, if it has them.
     pub areas: RefCell<Option<(u32, Rc<TransferAreas>)>>,
+    /// The kernel command line: [`command_line`].
+    command_line: Vec<u8>,
+}
+
+/// Every fake node's kernel command line: longer than a spawned program's
+/// argument string may be (2,000 bytes of `run=prog` words, then a mark).
+pub fn command_line() -> Vec<u8> {
+    let mut line = b"run=prog ".repeat(222);
+    line.extend_from_slice(b"last=word");
+    line
 }
 
 /// The transfer areas of every channel of a fake machine: each page the
@@ -92,6 +102,7 @@ impl Fake {
             now: Cell::new(1000),
             log: RefCell::default(),
             areas: RefCell::new(None),
+            command_line: command_line(),
         }
     }
 }
@@ -132,6 +143,9 @@ impl Platform for Fake {
     }
     fn program(&self, name: &str) -> Option<&[u8]> {
         self.programs.iter().find(|(n, _)| n == name).map(|(_, f)| f.as_slice())
+    }
+    fn command_line(&self) -> &[u8] {
+        &self.command_line
     }
     fn start(&self, s: Slot, _entry: u64, _sp: u64) {
         self.log.borrow_mut().starts.push(s);

@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 use urt::{println, Error, Pid, SpawnOptions};
 use user_abi::Class;
 
-/// Bytes of command line read; the kernel's own limit is far below.
+/// Bytes of command line read: the kernel's limit (2,048) and more.
 const CMDLINE_BYTES: usize = 4096;
 
 fn main() -> i32 {
@@ -101,21 +101,12 @@ fn scripted(cmdline: &str) -> bool {
 }
 
 /// The node (`None`: the policy's choice), class and `PROG[:ARG...]` of a
-/// `NAME[@N][.CLASS]=` word (`NAME` is `run` or `first`).
+/// `NAME[@N][.CLASS]=` word (`NAME` is `run` or `first`). The boot driver
+/// refused the boot on a bad one, so an error here cannot happen; it is
+/// skipped.
 fn parse_run<'a>(word: &'a str, name: &str) -> Option<(Option<u32>, Class, &'a str)> {
-    let (key, spec) = word.split_once('=')?;
-    if spec.is_empty() {
-        return None;
-    }
-    let (key, class) = match key.split_once('.') {
-        Some((key, class)) => (key, Class::from_name(class)?),
-        None => (key, Class::Auto),
-    };
-    let at = key.strip_prefix(name)?;
-    if at.is_empty() {
-        return Some((None, class, spec));
-    }
-    Some((Some(at.strip_prefix('@')?.parse().ok()?), class, spec))
+    let w = user_abi::cmdline::run_word(word, name).ok()??;
+    Some((w.node, w.class, w.spec))
 }
 
 urt::entry!(main);
