@@ -17,6 +17,7 @@
 
 mod console;
 mod fault;
+mod hw_check;
 mod load;
 
 pub use fault::panic;
@@ -142,6 +143,14 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         }
     };
     let on_error = OnError::from(topology.bootargs, topology.psci);
+    if let Err(e) = hw_check::cpu_features(boot_mpidr) {
+        fail(&mut con, on_error, "cpu", &e);
+    }
+    if let Some(gic) = topology.gic {
+        if let Err(e) = hw_check::gic(gic) {
+            fail(&mut con, on_error, "interrupt controller", &e);
+        }
+    }
     let bootargs = topology.bootargs;
     if bootargs.len() > handoff::bootinfo::BOOTARGS_BYTES {
         let limit = handoff::bootinfo::BOOTARGS_BYTES;

@@ -221,3 +221,29 @@ fn the_command_line_is_checked_whole_and_never_cut() {
         c.console
     );
 }
+
+/// The hardware is checked before it is trusted: a core without the
+/// ARMv8.2 instructions the builds use, and a GIC that is not the one the
+/// tree names, each give one `boot: error:` line and power off (all three
+/// hung without a word before).
+#[test]
+fn hardware_unlike_the_tree_or_the_builds_is_a_boot_error() {
+    let run = |m: Machine| {
+        let m = Machine { append: "poweroff".into(), ..m };
+        let c =
+            xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(20)).expect("run QEMU");
+        assert_eq!(c.exit_code, Some(0), "{}", c.console);
+        let errors: Vec<String> = boot_errors(&c.console).into_iter().map(String::from).collect();
+        assert_eq!(errors.len(), 1, "{}", c.console);
+        errors[0].clone()
+    };
+    let a72 = run(Machine { cpu: "cortex-a72".into(), ..preset_machine("1x4", 3) });
+    assert!(a72.starts_with("boot: error: cpu: cpu 0x0 lacks what the CPU-driver builds use"), "{a72}");
+    assert!(a72.contains("ID_AA64ISAR0_EL1.Atomic >= 2 (it is 0)"), "{a72}");
+    let v3_tree = preset_machine("1x4", 3).dtb;
+    let v3_on_v2 = run(Machine { gic: 2, dtb: v3_tree, ..preset_machine("1x4", 2) });
+    assert!(v3_on_v2.contains("is a GICv3, but this core has no GICv3 CPU interface"), "{v3_on_v2}");
+    let v2_tree = preset_machine("1x4", 2).dtb;
+    let v2_on_v3 = run(Machine { gic: 3, dtb: v2_tree, ..preset_machine("1x4", 3) });
+    assert!(v2_on_v3.contains("is a GICv2, but its distributor reads as architecture revision 0"), "{v2_on_v3}");
+}
