@@ -66,11 +66,7 @@ impl OnError {
 
     fn from(bootargs: &str, psci: Option<topology::PsciConduit>) -> OnError {
         let asked = bootargs.split_ascii_whitespace().any(|w| w == "poweroff");
-        let off = psci.filter(|_| asked).map(|c| match c {
-            topology::PsciConduit::Hvc => cpu_start::Conduit::Hvc,
-            topology::PsciConduit::Smc => cpu_start::Conduit::Smc,
-        });
-        OnError { off }
+        OnError { off: psci.filter(|_| asked).map(load::conduit) }
     }
 }
 
@@ -152,12 +148,6 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         }
     }
     let bootargs = topology.bootargs;
-    if bootargs.len() > handoff::bootinfo::BOOTARGS_BYTES {
-        let limit = handoff::bootinfo::BOOTARGS_BYTES;
-        let _ =
-            writeln!(con, "boot: error: bootargs: {} bytes, more than the {limit} this kernel takes", bootargs.len());
-        end(&mut con, on_error);
-    }
     let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
     let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
         | if args("ktest=boot") { handoff::bootinfo::FLAG_KTEST_BOOT } else { 0 }

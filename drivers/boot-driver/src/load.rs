@@ -356,16 +356,21 @@ fn write_core_starts(
     }
 }
 
+/// The conduit `cpu_start` calls PSCI through.
+pub fn conduit(c: PsciConduit) -> cpu_start::Conduit {
+    match c {
+        PsciConduit::Hvc => cpu_start::Conduit::Hvc,
+        PsciConduit::Smc => cpu_start::Conduit::Smc,
+    }
+}
+
 /// Starts the first core of a non-boot node at its image.
 pub fn start_leader(plan: &BootPlan<'_>, node: &NodePlan) -> Result<(), LoadError> {
     let &cpu = node.cpus.first().ok_or(LoadError::NoCpu)?;
     let Some(c) = plan.topology.cpus.get(usize::from(cpu)) else { return Err(LoadError::NoCpu) };
     let method = match c.enable_method {
         EnableMethod::SpinTable { release_addr } => cpu_start::Method::SpinTable { release: release_addr as *mut u64 },
-        EnableMethod::Psci => cpu_start::Method::Psci(match plan.topology.psci.ok_or(LoadError::NoPsci)? {
-            PsciConduit::Hvc => cpu_start::Conduit::Hvc,
-            PsciConduit::Smc => cpu_start::Conduit::Smc,
-        }),
+        EnableMethod::Psci => cpu_start::Method::Psci(conduit(plan.topology.psci.ok_or(LoadError::NoPsci)?)),
     };
     // The CPU driver finds its start record by MPIDR (spin-table cores get no
     // context id), so the context id is unused.

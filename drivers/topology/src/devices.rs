@@ -432,11 +432,8 @@ impl<'a> Walk<'_, 'a> {
             return Ok(());
         }
         if depth == 1 && name == "psci" {
-            self.topo.psci = match props.method.and_then(dt::first_string) {
-                Some("hvc") => Some(PsciConduit::Hvc),
-                Some("smc") => Some(PsciConduit::Smc),
-                _ => return Err(Error::BadProperty { node: "/psci", property: "method" }),
-            };
+            let method = props.method.and_then(dt::first_string).and_then(PsciConduit::from_method);
+            self.topo.psci = Some(method.ok_or(Error::BadProperty { node: "/psci", property: "method" })?);
             return Ok(());
         }
         if props.compatible.is_none() || !props.enabled() {

@@ -87,6 +87,11 @@ pub enum PsciConduit {
 }
 
 impl PsciConduit {
+    /// Reads the `/psci` `method` spelling.
+    pub fn from_method(method: &str) -> Option<PsciConduit> {
+        [PsciConduit::Hvc, PsciConduit::Smc].into_iter().find(|c| c.name() == method)
+    }
+
     /// The device-tree spelling.
     pub fn name(&self) -> &'static str {
         match self {
@@ -278,11 +283,7 @@ pub fn salvage(blob: &[u8]) -> (&str, Option<PsciConduit>) {
             let node = root.find_node(path).ok()??;
             dt::prop_str(&node, name, "/").ok()?
         };
-        let psci = match node_str("/psci", "method") {
-            Some("hvc") => Some(PsciConduit::Hvc),
-            Some("smc") => Some(PsciConduit::Smc),
-            _ => None,
-        };
+        let psci = node_str("/psci", "method").and_then(PsciConduit::from_method);
         Some((node_str("/chosen", "bootargs").unwrap_or(""), psci))
     };
     read().unwrap_or(("", None))

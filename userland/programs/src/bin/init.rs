@@ -22,6 +22,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use urt::{println, Error, Pid, SpawnOptions};
+use user_abi::cmdline::RunWord;
 use user_abi::Class;
 
 /// Bytes of command line read: the kernel's limit (2,048) and more.
@@ -51,7 +52,7 @@ fn main() -> i32 {
     };
     let mut asked = false;
     let mine = |target: Option<u32>| target.unwrap_or(console) == node;
-    for (target, class, spec) in cmdline.split_whitespace().filter_map(|w| parse_run(w, "first")) {
+    for RunWord { node: target, class, spec } in cmdline.split_whitespace().filter_map(|w| run_word(w, "first")) {
         if !mine(target) {
             continue;
         }
@@ -65,7 +66,7 @@ fn main() -> i32 {
         }
     }
     for word in cmdline.split_whitespace() {
-        let Some((target, class, spec)) = parse_run(word, "run") else { continue };
+        let Some(RunWord { node: target, class, spec }) = run_word(word, "run") else { continue };
         if !mine(target) {
             continue;
         }
@@ -100,13 +101,11 @@ fn scripted(cmdline: &str) -> bool {
     cmdline.split_whitespace().any(|w| w == "poweroff" || w.starts_with("ktest=") || w.starts_with("bench="))
 }
 
-/// The node (`None`: the policy's choice), class and `PROG[:ARG...]` of a
-/// `NAME[@N][.CLASS]=` word (`NAME` is `run` or `first`). The boot driver
-/// refused the boot on a bad one, so an error here cannot happen; it is
-/// skipped.
-fn parse_run<'a>(word: &'a str, name: &str) -> Option<(Option<u32>, Class, &'a str)> {
-    let w = user_abi::cmdline::run_word(word, name).ok()??;
-    Some((w.node, w.class, w.spec))
+/// The `name` word `word` is (`NAME[@N][.CLASS]=PROG[:ARG...]`, see
+/// `user_abi::cmdline`), if it is one. The boot driver refused the boot on
+/// a bad one, so an error cannot happen here; it is skipped.
+fn run_word<'a>(word: &'a str, name: &str) -> Option<RunWord<'a>> {
+    user_abi::cmdline::run_word(word, name).ok()?
 }
 
 urt::entry!(main);
