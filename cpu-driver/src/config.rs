@@ -24,7 +24,12 @@ mod build {
 
 pub use build::*;
 
-/// How long a node leader waits for its cores, and the boot node for all nodes.
+/// How long after the boot driver started the boot node waits for every
+/// node to report before it prints the summary.
 pub const BOOT_TIMEOUT_US: u64 = 2_000_000;
+/// How long after the boot driver started a node leader waits for its
+/// cores: well inside [`BOOT_TIMEOUT_US`], so that a node with a core that
+/// never starts still reports (with the cores it has) before the summary.
+pub const CORES_TIMEOUT_US: u64 = BOOT_TIMEOUT_US * 3 / 4;
 /// Period of the safety-net timer while blocked (a missed doorbell costs at most this).
 pub const TICK_US: u64 = 10_000;

@@ -23,17 +23,17 @@ pub fn sleep_until_interrupt_or(deadline: u64) -> bool {
     irq::handle()
 }
 
-/// Waits until `cond` holds or `timeout_us` passes (`None`: forever).
-/// Polls [`config::POLL_SPINS`] times, then sleeps in WFI, woken by a
-/// doorbell or by a [`config::TICK_US`] timer in case a doorbell was missed.
-pub fn wait_until(mut cond: impl FnMut() -> bool, timeout_us: Option<u64>) -> bool {
+/// Waits until `cond` holds or the counter reaches `deadline` (`None`:
+/// forever; absolute, so that deadlines nest). Polls
+/// [`config::POLL_SPINS`] times, then sleeps in WFI, woken by a doorbell or
+/// by a [`config::TICK_US`] timer in case a doorbell was missed.
+pub fn wait_until(mut cond: impl FnMut() -> bool, deadline: Option<u64>) -> bool {
     for _ in 0..config::POLL_SPINS {
         if cond() {
             return true;
         }
         core::hint::spin_loop();
     }
-    let deadline = timeout_us.map(|us| time::now().saturating_add(time::ticks_us(us)));
     loop {
         if cond() {
             return true;

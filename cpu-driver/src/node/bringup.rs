@@ -113,11 +113,22 @@ fn lead(node: &Node, core: &CoreStart) {
     }
     // Never waits for the lock: a core coming up takes it to mark itself.
     let online = || crate::kernel::proc::KERNEL.try_lock().map_or(0, |k| k.online);
-    let all = wait::wait_until(|| online() & expected == expected, Some(config::BOOT_TIMEOUT_US));
+    let deadline = info.boot_counter.saturating_add(time::ticks_us(config::CORES_TIMEOUT_US));
+    let all = wait::wait_until(|| online() & expected == expected, Some(deadline));
     let online = crate::kernel::proc::KERNEL.lock().online;
     let up_at = time::now();
     if !all {
-        println!("node {id}: only {} of {} cpus came up", online.count_ones(), info.cpu_count);
+        let mut missing = crate::kernel::console::Line::new();
+        for (_, cpu) in info.cores().iter().enumerate().filter(|(i, _)| online & (1 << i) == 0) {
+            let _ = write!(missing, "{}{:#x}", if missing.as_bytes().is_empty() { "" } else { "," }, cpu.mpidr);
+        }
+        let missing = core::str::from_utf8(missing.as_bytes()).unwrap_or("");
+        let ms = config::CORES_TIMEOUT_US / 1000;
+        println!(
+            "node {id}: only {} of {} cpus came up (missing {missing}; the deadline is {ms} ms after boot)",
+            online.count_ones(),
+            info.cpu_count
+        );
     }
 
     let mut line = crate::kernel::console::Line::new();

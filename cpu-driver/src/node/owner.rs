@@ -40,7 +40,7 @@ fn all_reported(node: &Node) -> bool {
 pub fn report_boot(node: &Node) {
     let info = node.info;
     let deadline = info.boot_counter.saturating_add(time::ticks_us(config::BOOT_TIMEOUT_US));
-    wait::wait_until(|| all_reported(node) || time::now() >= deadline, None);
+    wait::wait_until(|| all_reported(node), Some(deadline));
     drain(node);
     summary(node);
 }

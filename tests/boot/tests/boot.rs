@@ -247,3 +247,36 @@ fn hardware_unlike_the_tree_or_the_builds_is_a_boot_error() {
     let v2_on_v3 = run(Machine { gic: 3, dtb: v2_tree, ..preset_machine("1x4", 3) });
     assert!(v2_on_v3.contains("is a GICv2, but its distributor reads as architecture revision 0"), "{v2_on_v3}");
 }
+
+/// A core that never starts (a spin-table core nobody releases: QEMU's
+/// cores wait for PSCI): its node waits for it only until a deadline well
+/// inside the boot node's, so the node reports the cores it has before the
+/// summary, the two agree, and `ktest=boot` fails only `all_cores_up`.
+/// Before, both deadlines were the same 2 s: the summary said the node did
+/// not come up, then the node came up, and every core failed
+/// `mmu_and_caches_on`.
+#[test]
+fn a_core_that_never_starts_is_reported_before_the_summary() {
+    use xtask::dt_tree::{cells, string, Tree};
+    let mut m = preset_machine("4+4", 3);
+    let mut tree = Tree::parse(&xtask::dtb::of_machine(&m).expect("preset tree")).expect("parse");
+    let cpu = tree.node_mut("/cpus/cpu@5").expect("cpu@5");
+    cpu.set("enable-method", string("spin-table"));
+    // In the RAM the plan leaves unused, above node 1's.
+    cpu.set("cpu-release-addr", cells(&[0, 0x7fff_f000]));
+    let path = m.dtb.take().expect("preset DTB").with_file_name("4+4-core-never-starts-test.dtb");
+    std::fs::write(&path, tree.to_blob().expect("write")).expect("write DTB");
+    m.dtb = Some(path);
+    m.append = "poweroff ktest=boot".into();
+    let c = xtask::qemu::run_captured(&m, &boot_tests::image(), std::time::Duration::from_secs(30)).expect("run QEMU");
+    let console = &c.console;
+    let at = |text: &str| console.find(text).unwrap_or_else(|| panic!("no {text:?} in:\n{console}"));
+    let missing = at("node 1: only 3 of 4 cpus came up (missing 0x5; the deadline is 1500 ms after boot)");
+    assert!(missing < at("node 1 up: build=little cpus=3 mpidr=0x4,0x6,0x7 "), "{console}");
+    assert!(missing < at("\nboot: 2 nodes, 7 cpus up in "), "{console}");
+    assert!(!console.contains("did not come up"), "{console}");
+    let failed: Vec<&str> = console.lines().filter(|l| l.starts_with("not ok ")).collect();
+    assert_eq!(failed, ["not ok 6 node1_all_cores_up"], "{console}");
+    assert!(console.contains("\nok 5 node1_mmu_and_caches_on\n"), "{console}");
+    assert_eq!(c.exit_code, Some(0), "{console}");
+}

@@ -8,6 +8,7 @@ pub mod bench_qemu;
 pub mod bench_sched;
 pub mod build;
 pub mod charts;
+pub mod dt_tree;
 pub mod dtb;
 pub mod fuzz;
 pub mod gdb;

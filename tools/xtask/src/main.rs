@@ -137,12 +137,16 @@ fn machine(a: &MachineArgs) -> Result<qemu::Machine> {
         ..qemu::Machine::default()
     };
     if let Some(path) = &a.dtb {
-        // Size the machine from the device tree unless told otherwise.
-        let blob = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let t = topology::Topology::parse(&blob, topology::Hints::default())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        m.smp = t.cpus.len();
-        m.gic = t.gic.map_or(3, |g| g.version());
+        // Size the machine from the device tree unless told: with both
+        // given, a tree the kernel refuses boots too (to see it refused).
+        if a.smp.is_none() || a.gic.is_none() {
+            let blob = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let t = topology::Topology::parse(&blob, topology::Hints::default()).map_err(|e| {
+                format!("{}: {e} (give --smp and --gic to boot it anyway and see the kernel refuse it)", path.display())
+            })?;
+            m.smp = t.cpus.len();
+            m.gic = t.gic.map_or(3, |g| g.version());
+        }
         m.dtb = Some(path.clone());
     }
     if let Some(g) = a.gic {
