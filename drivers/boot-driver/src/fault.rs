@@ -3,11 +3,28 @@
 //! of hanging silently (a loader's bad DTB pointer, say, or a bug).
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use cpu_start::Fault;
 
 /// The console's PL011 (physical: the boot driver runs with the MMU off).
-static CONSOLE: AtomicUsize = AtomicUsize::new(0);
+/// Written and read volatile: only an exception reads it, which the
+/// compiler cannot see, and with an atomic it dropped the first store (a
+/// fault before the plan then found no console and parked in silence).
+static mut CONSOLE: usize = 0;
+
+/// How a fault ends the boot: as any failed boot, once the bootargs are read.
+static mut ON_FAULT: crate::OnError = crate::OnError::PARK;
+
+/// From now on a fault ends the boot as `on` says (power-off if asked).
+pub fn set_on_fault(on: crate::OnError) {
+    // SAFETY: as in `store_console`.
+    unsafe { (&raw mut ON_FAULT).write_volatile(on) }
+}
+
+fn store_console(uart: usize) {
+    // SAFETY: the boot driver runs on the boot core alone; a fault that
+    // interrupts this reads either the old or the new word.
+    unsafe { (&raw mut CONSOLE).write_volatile(uart) }
+}
 
 core::arch::global_asm!(cpu_start::exception_vectors_asm!("boot_exception_vectors", "boot_fault_entry"),
     "boot_fault_entry:",
@@ -21,7 +38,7 @@ extern "C" {
 
 /// Reports faults on the PL011 at `uart` from now on.
 pub fn install(uart: usize) {
-    CONSOLE.store(uart, Ordering::Relaxed);
+    store_console(uart);
     // SAFETY: the table is in the boot image's code, which stays in place
     // (MMU off) until the boot core leaves for its node.
     unsafe { cpu_start::set_vector_base(&raw const boot_exception_vectors as usize) };
@@ -29,11 +46,12 @@ pub fn install(uart: usize) {
 
 /// Switches the console faults are reported on.
 pub fn set_console(uart: usize) {
-    CONSOLE.store(uart, Ordering::Relaxed);
+    store_console(uart);
 }
 
 fn console() -> Option<crate::console::Early> {
-    let base = CONSOLE.load(Ordering::Relaxed);
+    // SAFETY: as in `store_console`.
+    let base = unsafe { (&raw const CONSOLE).read_volatile() };
     // SAFETY: only PL011 addresses from the board or the device tree are stored.
     (base != 0).then(|| crate::console::Early::new(unsafe { pl011::Pl011::new(base) }))
 }
@@ -41,6 +59,8 @@ fn console() -> Option<crate::console::Early> {
 extern "C" fn report(vector: u64, esr: u64, far: u64, elr: u64) -> ! {
     if let Some(mut con) = console() {
         let _ = writeln!(con, "boot: error: fault in the boot driver: {}", Fault { vector, esr, far, elr });
+        // SAFETY: as in `store_console`.
+        crate::end(&mut con, unsafe { (&raw const ON_FAULT).read_volatile() });
     }
     crate::park()
 }
@@ -49,6 +69,8 @@ extern "C" fn report(vector: u64, esr: u64, far: u64, elr: u64) -> ! {
 pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     if let Some(mut con) = console() {
         let _ = writeln!(con, "boot: error: boot driver panic: {info}");
+        // SAFETY: as in `store_console`.
+        crate::end(&mut con, unsafe { (&raw const ON_FAULT).read_volatile() });
     }
     crate::park()
 }

@@ -91,6 +91,25 @@ pub fn cpu_features(mpidr: u64) -> Result<(), Mismatch> {
     Ok(())
 }
 
+/// The boot core's physical address size in bits
+/// (`ID_AA64MMFR0_EL1.PARange`; a value the architecture does not define
+/// counts as the smallest, 32).
+pub fn pa_bits() -> u8 {
+    let mmfr0: u64;
+    // SAFETY: reading an ID register has no side effects.
+    unsafe { core::arch::asm!("mrs {}, ID_AA64MMFR0_EL1", out(reg) mmfr0, options(nomem, nostack, preserves_flags)) };
+    match mmfr0 & 0xf {
+        1 => 36,
+        2 => 40,
+        3 => 42,
+        4 => 44,
+        5 => 48,
+        6 => 52,
+        7 => 56,
+        _ => 32,
+    }
+}
+
 /// `ID_AA64PFR0_EL1.GIC`: whether the GIC system registers are there.
 fn pfr0_gic() -> u64 {
     let pfr0: u64;

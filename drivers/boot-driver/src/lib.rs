@@ -57,16 +57,18 @@ fn counter() -> u64 {
 /// PSCI in the tree, switched off, so that a scripted boot of a bad tree
 /// ends too.
 #[derive(Clone, Copy)]
-struct OnError {
+pub(crate) struct OnError {
+    /// `poweroff` is in the bootargs.
+    asked: bool,
     off: Option<cpu_start::Conduit>,
 }
 
 impl OnError {
-    const PARK: OnError = OnError { off: None };
+    const PARK: OnError = OnError { asked: false, off: None };
 
     fn from(bootargs: &str, psci: Option<topology::PsciConduit>) -> OnError {
         let asked = bootargs.split_ascii_whitespace().any(|w| w == "poweroff");
-        OnError { off: psci.filter(|_| asked).map(load::conduit) }
+        OnError { asked, off: psci.filter(|_| asked).map(load::conduit) }
     }
 }
 
@@ -83,6 +85,8 @@ fn end(con: &mut Early, on: OnError) -> ! {
         con.flush();
         let e = cpu_start::system_off(conduit);
         let _ = writeln!(con, "poweroff: PSCI SYSTEM_OFF failed: {e:?}");
+    } else if on.asked {
+        let _ = writeln!(con, "poweroff: the boot failed, but the device tree has no /psci to switch off with");
     }
     park()
 }
@@ -139,13 +143,9 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         }
     };
     let on_error = OnError::from(topology.bootargs, topology.psci);
+    fault::set_on_fault(on_error);
     if let Err(e) = hw_check::cpu_features(boot_mpidr) {
         fail(&mut con, on_error, "cpu", &e);
-    }
-    if let Some(gic) = topology.gic {
-        if let Err(e) = hw_check::gic(gic) {
-            fail(&mut con, on_error, "interrupt controller", &e);
-        }
     }
     let bootargs = topology.bootargs;
     let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
@@ -162,10 +162,19 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     }
     // The plan checks the tree's UART against RAM: until it has, messages
     // go to the board's UART, not to an address that may be RAM.
-    let plan = match BootPlan::new(topology, Some(boot_mpidr), &board.plan) {
+    let config = PlanConfig { pa_bits: Some(hw_check::pa_bits()), ..board.plan };
+    let gic = topology.gic;
+    let plan = match BootPlan::new(topology, Some(boot_mpidr), &config) {
         Ok(p) => p,
         Err(e) => fail(&mut con, on_error, "no boot plan", &e),
     };
+    // After the plan: it has checked the GIC's address is not RAM and is
+    // inside the physical address range.
+    if let Some(gic) = gic {
+        if let Err(e) = hw_check::gic(gic) {
+            fail(&mut con, on_error, "interrupt controller", &e);
+        }
+    }
     if let Some(uart) = console_uart.filter(|u| u.kind == topology::UartKind::Pl011) {
         // SAFETY: the device tree names this PL011 as the console, and the
         // plan found no RAM at its address; MMU off.

@@ -53,11 +53,20 @@ pub struct PlanConfig {
     /// Bytes at the start of the shared region kept for the console rings
     /// and node status words; the channels follow.
     pub console_area: u64,
+    /// The boot core's physical address size in bits, when known (the
+    /// boot driver reads it; `plan` on the host does not know the core).
+    pub pa_bits: Option<u8>,
 }
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        PlanConfig { boot_reserve: 32 << 20, shared_size: 2 << 20, min_node_memory: 8 << 20, console_area: 256 << 10 }
+        PlanConfig {
+            boot_reserve: 32 << 20,
+            shared_size: 2 << 20,
+            min_node_memory: 8 << 20,
+            console_area: 256 << 10,
+            pa_bits: None,
+        }
     }
 }
 
@@ -132,6 +141,8 @@ pub enum PlanError {
     Overlap { what: Party, other: Party },
     /// The tree could not be read again (it was read once already).
     Tree(topology::Error),
+    /// An address past the core's physical address size.
+    BeyondPhysical { what: &'static str, range: Range, bits: u8 },
 }
 
 impl fmt::Display for PlanError {
@@ -154,6 +165,12 @@ impl fmt::Display for PlanError {
             }
             PlanError::DeviceInRam { memory, device, reg } => validate::device_in_ram(f, memory, &device, reg),
             PlanError::Tree(e) => write!(f, "{e}"),
+            PlanError::BeyondPhysical { what, range, bits } => write!(
+                f,
+                "{what} at {:#x}+{:#x} is beyond this core's {bits}-bit physical addresses \
+                 (ID_AA64MMFR0_EL1.PARange)",
+                range.start, range.size
+            ),
         }
     }
 }
@@ -188,6 +205,9 @@ impl<'a> BootPlan<'a> {
         };
         let max_capacity = topology.cpus.iter().map(|c| c.capacity).max().unwrap_or(0);
 
+        if let Some(bits) = config.pa_bits {
+            validate::within_physical(&topology, bits)?;
+        }
         validate::memory_clear_of_devices(&topology)?;
         let count = topology.clusters.len();
         let (shared, memories) = memory::carve(&topology, count, config)?;

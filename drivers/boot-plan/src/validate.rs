@@ -147,3 +147,30 @@ pub(crate) fn releases_clear(
     }
     Ok(())
 }
+
+/// Every address the kernel will use lies below the boot core's physical
+/// address limit (`ID_AA64MMFR0_EL1.PARange`): past it, the first access
+/// faults (with the MMU off, an address size fault).
+pub(crate) fn within_physical(t: &Topology<'_>, bits: u8) -> Result<(), PlanError> {
+    let limit = 1u64.checked_shl(u32::from(bits)).unwrap_or(u64::MAX);
+    let beyond = |what: &'static str, range: Range| {
+        (range.end() > limit || range.end() < range.start).then_some(PlanError::BeyondPhysical { what, range, bits })
+    };
+    let gic = t.gic.into_iter().flat_map(|g| match g {
+        topology::Gic::V2 { distributor, cpu_interface } => {
+            [("the GIC distributor", distributor), ("the GIC CPU interface", cpu_interface)]
+        }
+        topology::Gic::V3 { distributor, redistributors } => {
+            [("the GIC distributor", distributor), ("the GIC redistributors", redistributors)]
+        }
+    });
+    let releases = t.cpus.iter().filter_map(|c| match c.enable_method {
+        EnableMethod::SpinTable { release_addr } => {
+            Some(("a spin-table release address", Range { start: release_addr, size: 8 }))
+        }
+        _ => None,
+    });
+    let memory = t.memory.iter().map(|&m| ("memory", m));
+    let uart = t.uart.iter().map(|u| ("the console UART", u.regs));
+    memory.chain(gic).chain(uart).chain(releases).find_map(|(what, r)| beyond(what, r)).map_or(Ok(()), Err)
+}

@@ -411,14 +411,19 @@ fn several_banks_take_the_largest() {
 #[test]
 fn custom_config() {
     let blob = qemu_1x4().build();
-    let config = PlanConfig { boot_reserve: 0, shared_size: 1, min_node_memory: 0, console_area: 0 };
+    let config = PlanConfig { boot_reserve: 0, shared_size: 1, min_node_memory: 0, console_area: 0, pa_bits: None };
     let p = plan_with(&blob, None, &config);
     // The channel size rounds up to one 2 MiB block.
     assert_eq!(p.shared, r(0x4000_0000, 2 * MIB));
     assert_eq!(p.nodes[0].memory, r(0x4020_0000, GIB - 2 * MIB));
 
-    let config =
-        PlanConfig { boot_reserve: 64 * MIB, shared_size: 8 * MIB, min_node_memory: 16 * MIB, console_area: 256 << 10 };
+    let config = PlanConfig {
+        boot_reserve: 64 * MIB,
+        shared_size: 8 * MIB,
+        min_node_memory: 16 * MIB,
+        console_area: 256 << 10,
+        pa_bits: None,
+    };
     let p = plan_with(&blob, None, &config);
     assert_eq!(p.shared, r(0x4400_0000, 8 * MIB));
     assert_eq!(p.nodes[0].memory, r(0x4480_0000, GIB - 72 * MIB));

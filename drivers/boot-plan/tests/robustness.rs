@@ -131,10 +131,28 @@ fn corrupted_cells_and_truncated_headers() {
 fn odd_configs_never_panic() {
     let blob = rock5b();
     let configs = [
-        PlanConfig { boot_reserve: 0, shared_size: 0, min_node_memory: 0, console_area: 256 << 10 },
-        PlanConfig { boot_reserve: u64::MAX, shared_size: 2 << 20, min_node_memory: 8 << 20, console_area: 256 << 10 },
-        PlanConfig { boot_reserve: 32 << 20, shared_size: u64::MAX, min_node_memory: 8 << 20, console_area: 256 << 10 },
-        PlanConfig { boot_reserve: 32 << 20, shared_size: 2 << 20, min_node_memory: u64::MAX, console_area: 256 << 10 },
+        PlanConfig { boot_reserve: 0, shared_size: 0, min_node_memory: 0, console_area: 256 << 10, pa_bits: None },
+        PlanConfig {
+            boot_reserve: u64::MAX,
+            shared_size: 2 << 20,
+            min_node_memory: 8 << 20,
+            console_area: 256 << 10,
+            pa_bits: None,
+        },
+        PlanConfig {
+            boot_reserve: 32 << 20,
+            shared_size: u64::MAX,
+            min_node_memory: 8 << 20,
+            console_area: 256 << 10,
+            pa_bits: None,
+        },
+        PlanConfig {
+            boot_reserve: 32 << 20,
+            shared_size: 2 << 20,
+            min_node_memory: u64::MAX,
+            console_area: 256 << 10,
+            pa_bits: None,
+        },
     ];
     for config in configs {
         let t = Topology::parse(&blob, Hints::default()).expect("parses");

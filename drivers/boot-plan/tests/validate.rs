@@ -204,3 +204,20 @@ fn every_overlap_renders_as_one_line() {
         }
     }
 }
+
+#[test]
+fn addresses_past_the_cores_physical_size_are_refused() {
+    let blob = tree(|_| {});
+    let with_bits = |bits| {
+        let t = Topology::parse(&blob, Hints::default()).expect("tree parses");
+        BootPlan::new(t, None, &PlanConfig { pa_bits: bits, ..PlanConfig::default() }).map(|_| ())
+    };
+    assert_eq!(with_bits(None), Ok(()), "unknown: not checked");
+    assert_eq!(with_bits(Some(40)), Ok(()));
+    let e = with_bits(Some(30)).expect_err("1 GiB at 1 GiB ends past 30 bits");
+    assert_eq!(
+        e.to_string(),
+        "memory at 0x40000000+0x40000000 is beyond this core's 30-bit physical addresses (ID_AA64MMFR0_EL1.PARange)"
+    );
+    assert_eq!(with_bits(Some(31)), Ok(()), "ends exactly at 2 GiB");
+}

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod dt_tree;
 pub mod dtb;
 pub mod fuzz;
+pub mod fuzz_boot;
 pub mod gdb;
 pub mod image;
 pub mod loom;

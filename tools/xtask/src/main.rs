@@ -91,12 +91,20 @@ enum Cmd {
     },
     /// Write the provided device trees to target/dtb/.
     Dtb,
-    /// Run the fuzz targets (message decoder, DTB to plan, channel receive).
+    /// Run the fuzz targets (message decoder, DTB to plan, channel
+    /// receive, program load) for `--seconds`; or `fuzz boot`: boot
+    /// `--boots` mutated device trees under QEMU from `--seed`.
     Fuzz {
-        /// One target (default: all).
+        /// One target, or `boot` (default: every target, not `boot`).
         target: Option<String>,
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// `fuzz boot`: how many boots.
+        #[arg(long, default_value_t = 100)]
+        boots: usize,
+        /// `fuzz boot`: the seed (default: from the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Run every test: lints, host unit tests, QEMU boot tests.
     Test,
@@ -211,12 +219,29 @@ fn test(board: &str) -> Result<()> {
     // Each fuzz target counts as one test: it passes if no input crashes it.
     xtask::fuzz::run_all(FUZZ_SECONDS_IN_TEST)?;
     total.0 += xtask::fuzz::TARGETS.len() as u64;
-    build::boot_image(board)?;
+    let image = build::boot_image(board)?;
     let boot = cargo_test(&["test", "-p", "boot-tests"])?;
     total = (total.0 + boot.0, total.1 + boot.1);
+    // Each fuzzed boot counts as one test: it fails if any boot fails.
+    xtask::fuzz_boot::run(&image, FUZZ_BOOTS_IN_TEST, FUZZ_BOOT_SEED_IN_TEST)?;
+    total.0 += FUZZ_BOOTS_IN_TEST as u64;
     xtask::outln!("{} passed, {} failed", total.0, total.1);
     Ok(())
 }
+
+/// `fuzz boot`: the boot image, then the boots.
+fn fuzz_boot(board: &str, boots: usize, seed: Option<u64>) -> Result<()> {
+    xtask::setup::toolchain()?;
+    xtask::setup::qemu()?;
+    let image = build::boot_image(board)?;
+    let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    xtask::fuzz_boot::run(&image, boots, seed.unwrap_or_else(clock)).map(|_| ())
+}
+
+/// Boots `cargo xtask test` fuzzes, from a fixed seed (a failure there is
+/// the same on every machine; other seeds are for `cargo xtask fuzz boot`).
+const FUZZ_BOOTS_IN_TEST: usize = 50;
+const FUZZ_BOOT_SEED_IN_TEST: u64 = 1;
 
 /// Runs `cargo test ...` and adds up its results: (passed, failed).
 fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
@@ -291,7 +316,8 @@ fn main() -> ExitCode {
             Ok(())
         })(),
         Cmd::Test => test(&board),
-        Cmd::Fuzz { target, seconds } => match target {
+        Cmd::Fuzz { target, seconds, boots, seed } => match target {
+            Some(t) if t == "boot" => fuzz_boot(&board, boots, seed),
             Some(t) => xtask::fuzz::run(&t, seconds),
             None => xtask::fuzz::run_all(seconds),
         },
