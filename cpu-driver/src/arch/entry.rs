@@ -44,11 +44,22 @@ core::arch::global_asm!(
     "   add     x4, x4, #{entry_size}",
     "   sub     w3, w3, #1",
     "   b       2b",
-    // Not in this node's boot info: nothing safe to do but sleep.
+    // Not in this node's boot info, or without the instructions this build
+    // uses: nothing safe to do but sleep (the leader reports the core missing).
     "3:",
     "   wfi",
     "   b       3b",
+    // LSE atomics (ID_AA64ISAR0_EL1.Atomic >= 2) and LRCPC
+    // (ID_AA64ISAR1_EL1.LRCPC >= 1): the boot driver checked PSCI cores on
+    // themselves; a spin-table core is checked only here.
     "4:",
+    "   mrs     x5, id_aa64isar0_el1",
+    "   ubfx    x5, x5, #20, #4",
+    "   cmp     x5, #2",
+    "   b.lo    3b",
+    "   mrs     x5, id_aa64isar1_el1",
+    "   ubfx    x5, x5, #20, #4",
+    "   cbz     x5, 3b",
     "   ldr     x0, [x4, #{entry_start}]",
     "   ic      iallu",
     "   tlbi    vmalle1",

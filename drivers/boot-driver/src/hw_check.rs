@@ -84,6 +84,12 @@ pub fn cpu_features(mpidr: u64) -> Result<(), Mismatch> {
         core::arch::asm!("mrs {}, ID_AA64ISAR0_EL1", out(reg) isar0, options(nomem, nostack, preserves_flags));
         core::arch::asm!("mrs {}, ID_AA64ISAR1_EL1", out(reg) isar1, options(nomem, nostack, preserves_flags));
     }
+    features(mpidr, isar0, isar1)
+}
+
+/// Core `mpidr`, whose ID registers read `isar0` and `isar1`, has what
+/// the builds use.
+pub fn features(mpidr: u64, isar0: u64, isar1: u64) -> Result<(), Mismatch> {
     let (atomic, lrcpc) = ((isar0 >> 20) & 0xf, (isar1 >> 20) & 0xf);
     if atomic < 2 || lrcpc < 1 {
         return Err(Mismatch::CpuFeatures { mpidr, atomic, lrcpc });

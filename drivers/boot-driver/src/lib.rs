@@ -19,6 +19,7 @@ mod console;
 mod fault;
 mod hw_check;
 mod load;
+mod probe;
 
 pub use fault::panic;
 
@@ -135,7 +136,7 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         Err(e) => fail(&mut con, OnError::PARK, "no usable device tree", &e),
     };
     let (boot_mpidr, mt) = cpu_start::current_mpidr();
-    let topology = match Topology::parse(dtb, Hints { mpidr_mt: Some(mt) }) {
+    let mut topology = match Topology::parse(dtb, Hints { mpidr_mt: Some(mt) }) {
         Ok(t) => t,
         Err(e) => {
             let (bootargs, psci) = topology::salvage(dtb);
@@ -147,6 +148,14 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     if let Err(e) = hw_check::cpu_features(boot_mpidr) {
         fail(&mut con, on_error, "cpu", &e);
     }
+    // Every other core is checked too, before any enters a build.
+    let mut checked = 1;
+    if let Some(psci) = topology.psci {
+        match probe::check_cores(&topology, boot_mpidr, load::conduit(psci)) {
+            Ok(n) => checked += n,
+            Err(e) => fail(&mut con, on_error, "cpu", &e),
+        }
+    }
     let bootargs = topology.bootargs;
     let args = |want: &str| topology.bootargs.split_ascii_whitespace().any(|w| w == want);
     let flags = if args("poweroff") { handoff::bootinfo::FLAG_POWEROFF } else { 0 }
@@ -155,6 +164,25 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         | if args("bench=channels") { handoff::bootinfo::FLAG_BENCH_CHANNELS } else { 0 }
         | if args("trace") { handoff::bootinfo::FLAG_TRACE } else { 0 };
     let show_plan = args("plan");
+    // Without a console in the tree the nodes would run silent: keep the
+    // board's, which the boot driver has been writing to all along.
+    if !topology.uart.is_some_and(|u| u.kind == topology::UartKind::Pl011) {
+        let why = match topology.uart {
+            Some(u) => match u.kind {
+                topology::UartKind::Other(c) => c,
+                _ => "a UART this kernel has no driver for",
+            },
+            None => "none",
+        };
+        let _ = writeln!(
+            con,
+            "boot: warning: the device tree's console UART is {why:?}: the console stays on the board's PL011 at {:#x}, \
+             output only",
+            board.early_uart
+        );
+        let regs = topology::Range { start: board.early_uart as u64, size: 0x1000 };
+        topology.uart = Some(topology::Uart { kind: topology::UartKind::Pl011, regs, irq: None });
+    }
     let console_uart = topology.uart;
     let nodes = topology.clusters.len() as u32;
     if let Err(e) = user_abi::cmdline::check(bootargs, nodes) {
@@ -183,6 +211,8 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     }
     if show_plan {
         let _ = writeln!(con, "{plan}");
+        let cpus = plan.topology.cpus.len();
+        let _ = writeln!(con, "boot: checked {checked} of {cpus} cpus on themselves: LSE atomics, LRCPC");
     }
     if let Some(n) = plan.nodes.iter().find(|n| n.memory.overlaps(&board.image)) {
         let _ = writeln!(con, "boot: error: node {} RAM overlaps the boot image", n.id);

@@ -300,7 +300,7 @@ fn mutate_once(tree: &mut Tree, rng: &mut XorShiftRng) -> Option<String> {
         // A node gone.
         86..94 => tree.remove_node(&path).then(|| format!("{path} removed")),
         // A node twice (same name, or another unit address).
-        _ => {
+        _ if path != "/" => {
             let copy: DtNode = node.clone();
             let (parent, _) = path.rsplit_once('/')?;
             let parent = tree.node_mut(if parent.is_empty() { "/" } else { parent })?;
@@ -313,6 +313,7 @@ fn mutate_once(tree: &mut Tree, rng: &mut XorShiftRng) -> Option<String> {
             parent.children.push(copy);
             Some(format!("{path} duplicated as {name}"))
         }
+        _ => None,
     }
 }
 
@@ -328,7 +329,11 @@ fn mutate(tree: &mut Tree, rng: &mut XorShiftRng) -> Vec<String> {
         if done.len() == count {
             break;
         }
-        if let Some(d) = mutate_once(tree, rng) {
+        // Only trees that can be written count (a node name the format
+        // cannot hold is not a device tree at all).
+        let mut next = tree.clone();
+        if let Some(d) = mutate_once(&mut next, rng).filter(|_| next.to_blob().is_ok()) {
+            *tree = next;
             done.push(d);
         }
     }
