@@ -40,6 +40,9 @@ pub struct Board {
     pub plan: PlanConfig,
 }
 
+/// A PL011's register frame (PrimeCell UART TRM: 4 KiB).
+const PL011_BYTES: u64 = 0x1000;
+
 /// Largest device tree the boot driver keeps a copy of.
 const DTB_MAX: usize = 2 << 20;
 
@@ -166,21 +169,25 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     let show_plan = args("plan");
     // Without a console in the tree the nodes would run silent: keep the
     // board's, which the boot driver has been writing to all along.
-    if !topology.uart.is_some_and(|u| u.kind == topology::UartKind::Pl011) {
-        let why = match topology.uart {
-            Some(u) => match u.kind {
-                topology::UartKind::Other(c) => c,
-                _ => "a UART this kernel has no driver for",
-            },
-            None => "none",
-        };
+    let why = match topology.uart {
+        None => Some("none"),
+        Some(u) => match u.kind {
+            topology::UartKind::Pl011 if u.regs.size < PL011_BYTES => {
+                Some("a PL011 with less than its 4 KiB of registers")
+            }
+            topology::UartKind::Pl011 => None,
+            topology::UartKind::Other(c) => Some(c),
+            topology::UartKind::Ns16550 { .. } => Some("a 16550, which this kernel has no driver for yet"),
+        },
+    };
+    if let Some(why) = why {
         let _ = writeln!(
             con,
             "boot: warning: the device tree's console UART is {why:?}: the console stays on the board's PL011 at {:#x}, \
              output only",
             board.early_uart
         );
-        let regs = topology::Range { start: board.early_uart as u64, size: 0x1000 };
+        let regs = topology::Range { start: board.early_uart as u64, size: PL011_BYTES };
         topology.uart = Some(topology::Uart { kind: topology::UartKind::Pl011, regs, irq: None });
     }
     let console_uart = topology.uart;
@@ -234,7 +241,8 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
         let started =
             load::load_node(&plan, node, board, boot_counter, flags).and_then(|()| load::start_leader(&plan, node));
         if let Err(e) = started {
-            let _ = writeln!(con, "boot: error: node {} not started: {e}", node.id);
+            // The boot goes on without it (the summary counts it out).
+            let _ = writeln!(con, "boot: warning: node {} not started: {e}", node.id);
             load::mark_failed(&plan, node.id);
         }
     }

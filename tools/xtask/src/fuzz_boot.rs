@@ -84,7 +84,8 @@ pub fn classify(console: &str, exit_code: Option<i32>) -> Outcome {
             let degraded = console.contains("did not come up")
                 || console.contains("cpus came up")
                 || console.contains("did not start")
-                || console.contains("wants PSCI");
+                || console.contains("wants PSCI")
+                || console.contains("not started");
             Outcome::Booted { degraded }
         }
         [] => Outcome::Failed("powered off without a boot summary".into()),
