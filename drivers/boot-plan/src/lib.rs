@@ -141,6 +141,8 @@ pub enum PlanError {
     Overlap { what: Party, other: Party },
     /// The tree could not be read again (it was read once already).
     Tree(topology::Error),
+    /// A device's `reg` smaller than the registers the kernel uses.
+    DeviceTooSmall { what: &'static str, reg: Range, need: u64 },
     /// An address past the core's physical address size.
     BeyondPhysical { what: &'static str, range: Range, bits: u8 },
 }
@@ -165,6 +167,9 @@ impl fmt::Display for PlanError {
             }
             PlanError::DeviceInRam { memory, device, reg } => validate::device_in_ram(f, memory, &device, reg),
             PlanError::Tree(e) => write!(f, "{e}"),
+            PlanError::DeviceTooSmall { what, reg, need } => {
+                write!(f, "{what} at {:#x}+{:#x} is smaller than its {need:#x} bytes of registers", reg.start, reg.size)
+            }
             PlanError::BeyondPhysical { what, range, bits } => write!(
                 f,
                 "{what} at {:#x}+{:#x} is beyond this core's {bits}-bit physical addresses \
@@ -209,6 +214,7 @@ impl<'a> BootPlan<'a> {
             validate::within_physical(&topology, bits)?;
         }
         validate::memory_clear_of_devices(&topology)?;
+        validate::gic_frames(&topology)?;
         let count = topology.clusters.len();
         let (shared, memories) = memory::carve(&topology, count, config)?;
         let channels = ChannelMap::new(shared, config.console_area, count)?;

@@ -174,3 +174,26 @@ pub(crate) fn within_physical(t: &Topology<'_>, bits: u8) -> Result<(), PlanErro
     let uart = t.uart.iter().map(|u| ("the console UART", u.regs));
     memory.chain(gic).chain(uart).chain(releases).find_map(|(what, r)| beyond(what, r)).map_or(Ok(()), Err)
 }
+
+/// The GIC's register frames as the architecture sizes them (GIC
+/// architecture specification; GIC-400 TRM for the v2 CPU interface's two
+/// pages): a smaller `reg` would leave registers the kernel uses unmapped.
+/// Each core needs its own 128 KiB GICv3 redistributor frame (RD_base and
+/// SGI_base), so the region must hold one per core of the tree.
+pub(crate) fn gic_frames(t: &Topology<'_>) -> Result<(), PlanError> {
+    let cpus = t.cpus.len() as u64;
+    let frames: [(&'static str, Range, u64); 2] = match t.gic {
+        None => return Ok(()),
+        Some(topology::Gic::V2 { distributor, cpu_interface }) => {
+            [("the GICv2 distributor", distributor, 0x1000), ("the GICv2 CPU interface", cpu_interface, 0x2000)]
+        }
+        Some(topology::Gic::V3 { distributor, redistributors }) => [
+            ("the GICv3 distributor", distributor, 0x1_0000),
+            ("the GICv3 redistributor region", redistributors, 0x2_0000 * cpus.max(1)),
+        ],
+    };
+    match frames.into_iter().find(|&(_, reg, need)| reg.size < need) {
+        Some((what, reg, need)) => Err(PlanError::DeviceTooSmall { what, reg, need }),
+        None => Ok(()),
+    }
+}

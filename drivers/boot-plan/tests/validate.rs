@@ -221,3 +221,33 @@ fn addresses_past_the_cores_physical_size_are_refused() {
     );
     assert_eq!(with_bits(Some(31)), Ok(()), "ends exactly at 2 GiB");
 }
+
+/// `blob` with the first `from` replaced by `to` (same length).
+fn patch(blob: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = blob.windows(from.len()).position(|w| w == from).expect("pattern in the tree");
+    let mut out = blob.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+#[test]
+fn gic_registers_smaller_than_the_architecture_are_refused() {
+    let reg = |a: u64, s: u64| reg22(a, s).iter().flat_map(|c| c.to_be_bytes()).collect::<Vec<u8>>();
+    let v3 = QemuVirt::new(QemuGic::V3, &[(4, None)]).build();
+    plan_result(&v3).expect("QEMU's own tree plans");
+    let e = plan_err(&patch(&v3, &reg(0x800_0000, 0x1_0000), &reg(0x800_0000, 1)));
+    assert_eq!(e.to_string(), "the GICv3 distributor at 0x8000000+0x1 is smaller than its 0x10000 bytes of registers");
+    // One 128 KiB frame per core: three frames for four cores.
+    let e = plan_err(&patch(&v3, &reg(0x80a_0000, 0xf6_0000), &reg(0x80a_0000, 0x6_0000)));
+    assert_eq!(
+        e.to_string(),
+        "the GICv3 redistributor region at 0x80a0000+0x60000 is smaller than its 0x80000 bytes of registers"
+    );
+    let v2 = QemuVirt::new(QemuGic::V2, &[(2, None)]).build();
+    plan_result(&v2).expect("QEMU's own tree plans");
+    let e = plan_err(&patch(&v2, &reg(0x801_0000, 0x1_0000), &reg(0x801_0000, 0x1000)));
+    assert_eq!(
+        e.to_string(),
+        "the GICv2 CPU interface at 0x8010000+0x1000 is smaller than its 0x2000 bytes of registers"
+    );
+}
