@@ -23,6 +23,8 @@ pub enum Mismatch {
     NoGicv3CpuInterface { distributor: u64 },
     /// The distributor's ID register gives another architecture revision.
     GicRevision { tree: u8, distributor: u64, arch_rev: u32 },
+    /// The tree's console PL011 does not identify as one.
+    NotPl011 { at: u64, id: [u8; 8] },
     /// The boot core lacks what the builds are compiled to use.
     CpuFeatures { mpidr: u64, atomic: u64, lrcpc: u64 },
 }
@@ -39,6 +41,12 @@ impl fmt::Display for Mismatch {
                 f,
                 "the device tree's GIC at {distributor:#x} is a GICv{tree}, but its distributor reads as \
                  architecture revision {arch_rev}"
+            ),
+            Mismatch::NotPl011 { at, id } => write!(
+                f,
+                "the device tree's console PL011 at {at:#x} reads as peripheral ID {:02x}{:02x}{:02x}{:02x}, \
+                 PrimeCell ID {:02x}{:02x}{:02x}{:02x}: not a PL011 (part 0x011, designer 0x41, PrimeCell b105f00d)",
+                id[3], id[2], id[1], id[0], id[7], id[6], id[5], id[4]
             ),
             Mismatch::CpuFeatures { mpidr, atomic, lrcpc } => write!(
                 f,
@@ -95,6 +103,23 @@ pub fn features(mpidr: u64, isar0: u64, isar1: u64) -> Result<(), Mismatch> {
         return Err(Mismatch::CpuFeatures { mpidr, atomic, lrcpc });
     }
     Ok(())
+}
+
+/// The PL011 at `base` identifies as one (its ID registers).
+pub fn pl011(base: u64) -> Result<(), Mismatch> {
+    let mut id = [0u8; 8];
+    for (i, b) in id.iter_mut().enumerate() {
+        // SAFETY: the plan checked `base` is not RAM, is inside the physical
+        // address range and its reg covers the 4 KiB frame; MMU off, so
+        // device memory; ID registers are read-only.
+        let word = unsafe { ((base as usize + pl011::PERIPH_ID_OFFSET + 4 * i) as *const u32).read_volatile() };
+        *b = word as u8;
+    }
+    if pl011::is_pl011_id(id) {
+        Ok(())
+    } else {
+        Err(Mismatch::NotPl011 { at: base, id })
+    }
 }
 
 /// The boot core's physical address size in bits

@@ -172,8 +172,8 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
     let why = match topology.uart {
         None => Some("none"),
         Some(u) => match u.kind {
-            topology::UartKind::Pl011 if u.regs.size < PL011_BYTES => {
-                Some("a PL011 with less than its 4 KiB of registers")
+            topology::UartKind::Pl011 if u.regs.size < pl011::REGISTER_BYTES => {
+                Some("a PL011 whose reg does not reach the registers this kernel uses")
             }
             topology::UartKind::Pl011 => None,
             topology::UartKind::Other(c) => Some(c),
@@ -210,6 +210,24 @@ pub fn boot(dtb_pa: usize, board: &Board) -> ! {
             fail(&mut con, on_error, "interrupt controller", &e);
         }
     }
+    // A tree may name as its PL011 something else (another device, nothing):
+    // its PrimeCell ID says, where the tree's reg reaches it.
+    let console_uart = match console_uart {
+        Some(u) if u.regs.size >= PL011_BYTES && u.regs.start != board.early_uart as u64 => {
+            match hw_check::pl011(u.regs.start) {
+                Ok(()) => Some(u),
+                Err(e) => {
+                    let _ = writeln!(
+                        con,
+                        "boot: warning: {e}: the console stays on the board's PL011 at {:#x}",
+                        board.early_uart
+                    );
+                    None
+                }
+            }
+        }
+        other => other,
+    };
     if let Some(uart) = console_uart.filter(|u| u.kind == topology::UartKind::Pl011) {
         // SAFETY: the device tree names this PL011 as the console, and the
         // plan found no RAM at its address; MMU off.

@@ -141,6 +141,8 @@ pub enum PlanError {
     Overlap { what: Party, other: Party },
     /// The tree could not be read again (it was read once already).
     Tree(topology::Error),
+    /// A device the kernel drives shares addresses with another device.
+    DevicesOverlap { what: &'static str, reg: Range, device: DeviceName, other: Range },
     /// A device's `reg` smaller than the registers the kernel uses.
     DeviceTooSmall { what: &'static str, reg: Range, need: u64 },
     /// An address past the core's physical address size.
@@ -167,6 +169,15 @@ impl fmt::Display for PlanError {
             }
             PlanError::DeviceInRam { memory, device, reg } => validate::device_in_ram(f, memory, &device, reg),
             PlanError::Tree(e) => write!(f, "{e}"),
+            PlanError::DevicesOverlap { what, reg, device, other } => write!(
+                f,
+                "{what} at {:#x}+{:#x} overlaps device {} at {:#x}+{:#x}: two devices cannot share addresses",
+                reg.start,
+                reg.size,
+                device.as_str(),
+                other.start,
+                other.size
+            ),
             PlanError::DeviceTooSmall { what, reg, need } => {
                 write!(f, "{what} at {:#x}+{:#x} is smaller than its {need:#x} bytes of registers", reg.start, reg.size)
             }
@@ -215,6 +226,7 @@ impl<'a> BootPlan<'a> {
         }
         validate::memory_clear_of_devices(&topology)?;
         validate::gic_frames(&topology)?;
+        validate::kernel_devices_apart(&topology)?;
         let count = topology.clusters.len();
         let (shared, memories) = memory::carve(&topology, count, config)?;
         let channels = ChannelMap::new(shared, config.console_area, count)?;

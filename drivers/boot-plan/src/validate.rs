@@ -197,3 +197,33 @@ pub(crate) fn gic_frames(t: &Topology<'_>) -> Result<(), PlanError> {
         None => Ok(()),
     }
 }
+
+/// The devices the kernel itself drives (the GIC's frames, the console
+/// UART) share no address with another enabled device's `reg`: a GIC
+/// redistributor region laid over the UART would be walked as if it were
+/// redistributors.
+pub(crate) fn kernel_devices_apart(t: &Topology<'_>) -> Result<(), PlanError> {
+    let mut driven: [Option<(&'static str, Range)>; 3] = [None; 3];
+    match t.gic {
+        Some(topology::Gic::V2 { distributor, cpu_interface }) => {
+            driven[0] = Some(("the GIC distributor", distributor));
+            driven[1] = Some(("the GIC CPU interface", cpu_interface));
+        }
+        Some(topology::Gic::V3 { distributor, redistributors }) => {
+            driven[0] = Some(("the GIC distributor", distributor));
+            driven[1] = Some(("the GIC redistributor region", redistributors));
+        }
+        None => {}
+    }
+    driven[2] = t.uart.map(|u| ("the console UART", u.regs));
+    let mut clash = None;
+    t.each_device(&mut |d| {
+        // Its own entry (the same range) is not a clash.
+        let hit = driven.iter().flatten().find(|(_, r)| *r != d.reg && r.overlaps(&d.reg));
+        if let Some(&(what, reg)) = hit.filter(|_| clash.is_none()) {
+            clash = Some(PlanError::DevicesOverlap { what, reg, device: DeviceName::of(&d), other: d.reg });
+        }
+    })
+    .map_err(PlanError::Tree)?;
+    clash.map_or(Ok(()), Err)
+}

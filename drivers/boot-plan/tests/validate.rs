@@ -251,3 +251,15 @@ fn gic_registers_smaller_than_the_architecture_are_refused() {
         "the GICv2 CPU interface at 0x8010000+0x1000 is smaller than its 0x2000 bytes of registers"
     );
 }
+
+#[test]
+fn a_device_the_kernel_drives_laid_over_another_is_refused() {
+    let reg = |a: u64, s: u64| reg22(a, s).iter().flat_map(|c| c.to_be_bytes()).collect::<Vec<u8>>();
+    let v3 = QemuVirt::new(QemuGic::V3, &[(4, None)]).build();
+    let e = plan_err(&patch(&v3, &reg(0x80a_0000, 0xf6_0000), &reg(0x900_0000, 0xf6_0000)));
+    assert_eq!(
+        e.to_string(),
+        "the GIC redistributor region at 0x9000000+0xf60000 overlaps device fw-cfg@9020000 at 0x9020000+0x18: \
+         two devices cannot share addresses"
+    );
+}

@@ -13,6 +13,22 @@ use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 use tock_registers::registers::{ReadOnly, ReadWrite};
 use tock_registers::{register_bitfields, register_structs};
 
+/// Bytes of registers this driver uses (DR to ICR): a device tree's `reg`
+/// must reach that far (the Raspberry Pi's PL011 `reg` is 0x200 bytes).
+pub const REGISTER_BYTES: u64 = 0x48;
+
+/// Offset of `UARTPeriphID0`; the four peripheral and four PrimeCell ID
+/// registers follow, one byte each in a word (PL011 TRM, 3.3.14-15).
+pub const PERIPH_ID_OFFSET: usize = 0xfe0;
+
+/// Whether the eight ID bytes (`UARTPeriphID0..3`, `UARTPCellID0..3`) are a
+/// PL011's: part number 0x011, designer 0x41 (Arm), PrimeCell 0xB105F00D.
+pub fn is_pl011_id(id: [u8; 8]) -> bool {
+    let part = u16::from(id[0]) | (u16::from(id[1] & 0xf) << 8);
+    let designer = (id[1] >> 4) | ((id[2] & 0xf) << 4);
+    part == 0x011 && designer == 0x41 && id[4..] == [0x0d, 0xf0, 0x05, 0xb1]
+}
+
 register_bitfields! { u32,
     FR [
         /// Transmit FIFO full.
