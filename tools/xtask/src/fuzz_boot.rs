@@ -228,7 +228,7 @@ fn mutate_once(tree: &mut Tree, rng: &mut XorShiftRng) -> Option<String> {
             let new = match rng.random_range(0..4u32) {
                 0 => 0,
                 1 => u32::MAX,
-                2 => max_phandle + 1 + rng.random_range(0..4),
+                2 => max_phandle.wrapping_add(1 + rng.random_range(0..4)),
                 _ => rng.random_range(1..=max_phandle.max(1)),
             };
             node.set(&name, cells(&[new]));
